@@ -1,0 +1,96 @@
+# Image URL to use all building/pushing image targets
+IMG ?= chatgroup-operator:latest
+
+# Tool binaries and versions. Versions are pinned; tools install into ./bin.
+LOCALBIN ?= $(shell pwd)/bin
+CONTROLLER_TOOLS_VERSION ?= v0.21.0
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+
+# envtest binaries (kube-apiserver, etcd) are built from source by hack/build-k8s.sh;
+# the version is the k8s.io/kubernetes release pinned in hack/tools/go.mod.
+ENVTEST_ASSETS ?= $(LOCALBIN)/k8s
+ENVTEST_BINARIES = $(ENVTEST_ASSETS)/kube-apiserver $(ENVTEST_ASSETS)/etcd
+
+GO_TEST_ARGS ?= -race
+# Integration tests talk to local servers only.
+TEST_ENV = HTTP_PROXY= HTTPS_PROXY= http_proxy= https_proxy= KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS)
+
+# Setting SHELL to bash allows bash commands to be executed by recipes.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs and RBAC from the API types and controller markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: test
+test: manifests generate fmt vet envtest ## Run unit and envtest integration tests (builds the envtest binaries first if missing).
+	$(TEST_ENV) go test $(GO_TEST_ARGS) ./... -coverprofile cover.out
+
+.PHONY: verify
+verify: manifests generate fmt ## Fail if generated files, formatting or go.mod are stale.
+	go mod tidy
+	cd hack/tools && go mod tidy
+	@if [ -n "$$(git status --porcelain -- . ':!bin' ':!cover.out')" ]; then \
+		echo "Generated files, formatting or go.mod are out of date; run 'make verify' and commit:"; \
+		git status --porcelain -- . ':!bin' ':!cover.out'; git diff --stat; exit 1; \
+	fi
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build the manager binary.
+	go build -o bin/manager main.go
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the manager against the cluster in ~/.kube/config (or KUBECONFIG).
+	go run ./main.go
+
+.PHONY: install
+install: manifests ## Install the CRDs into the cluster in ~/.kube/config.
+	kubectl apply --server-side -f config/crd/bases
+
+##@ Dependencies
+
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into ./bin.
+$(CONTROLLER_GEN): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+	ln -sf $(notdir $(CONTROLLER_GEN)) $(LOCALBIN)/controller-gen
+
+.PHONY: envtest
+envtest: $(ENVTEST_BINARIES) ## Build kube-apiserver and etcd for envtest into bin/k8s (once; several minutes).
+$(ENVTEST_BINARIES):
+	hack/build-k8s.sh etcd kube-apiserver
+
+.PHONY: kubectl
+kubectl: $(ENVTEST_ASSETS)/kubectl ## Build kubectl into bin/k8s.
+$(ENVTEST_ASSETS)/kubectl:
+	hack/build-k8s.sh kubectl

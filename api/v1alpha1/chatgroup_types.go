@@ -1,0 +1,396 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ProviderKind is the kind of provider a ChatGroup refers to.
+// +kubebuilder:validation:Enum=ChatProvider;ClusterChatProvider
+type ProviderKind string
+
+const (
+	// ChatProviderKind refers to a ChatProvider in the ChatGroup's namespace.
+	ChatProviderKind ProviderKind = "ChatProvider"
+	// ClusterChatProviderKind refers to a ClusterChatProvider.
+	ClusterChatProviderKind ProviderKind = "ClusterChatProvider"
+)
+
+// ProviderReference names the provider whose account manages a group.
+type ProviderReference struct {
+	// kind is ChatProvider (same namespace) or ClusterChatProvider.
+	// +optional
+	// +kubebuilder:default=ChatProvider
+	Kind ProviderKind `json:"kind,omitempty"`
+
+	// name of the provider.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// MemberPolicy says what the operator does with members the spec does not list.
+// +kubebuilder:validation:Enum=Authoritative;Additive
+type MemberPolicy string
+
+const (
+	// Authoritative removes every member the spec does not list, except the owner.
+	Authoritative MemberPolicy = "Authoritative"
+	// Additive only adds; it removes only members the operator itself added.
+	Additive MemberPolicy = "Additive"
+)
+
+// DeletionPolicy says what happens to the vendor group when the ChatGroup is deleted.
+// +kubebuilder:validation:Enum=Orphan;Delete
+type DeletionPolicy string
+
+const (
+	// Orphan leaves the vendor group as it is.
+	Orphan DeletionPolicy = "Orphan"
+	// Delete deletes (dismisses) the vendor group.
+	Delete DeletionPolicy = "Delete"
+)
+
+// Audience says who may do something in a group.
+// +kubebuilder:validation:Enum=Everyone;OwnerOnly
+type Audience string
+
+const (
+	// Everyone: every member.
+	Everyone Audience = "Everyone"
+	// OwnerOnly: the owner only.
+	OwnerOnly Audience = "OwnerOnly"
+)
+
+// JoinPolicy says how people join a group.
+// +kubebuilder:validation:Enum=Open;ApprovalRequired;Closed
+type JoinPolicy string
+
+const (
+	// Open: anyone may join.
+	Open JoinPolicy = "Open"
+	// ApprovalRequired: joining needs approval.
+	ApprovalRequired JoinPolicy = "ApprovalRequired"
+	// Closed: nobody may join by themselves.
+	Closed JoinPolicy = "Closed"
+)
+
+// ManagementOptions are a group's settings. Each unset option is left as the vendor has it.
+type ManagementOptions struct {
+	// mentionAll says who may @mention everyone. DingTalk only.
+	// +optional
+	MentionAll Audience `json:"mentionAll,omitempty"`
+
+	// showHistoryToNewMembers lets new members see recent messages. DingTalk only.
+	// +optional
+	ShowHistoryToNewMembers *bool `json:"showHistoryToNewMembers,omitempty"`
+
+	// joinPolicy says how people join. DingTalk (Open, ApprovalRequired) and
+	// TencentIM (ApplyJoinOption: Open, ApprovalRequired, Closed).
+	// +optional
+	JoinPolicy JoinPolicy `json:"joinPolicy,omitempty"`
+
+	// searchable lets people find the group by search. DingTalk only.
+	// +optional
+	Searchable *bool `json:"searchable,omitempty"`
+
+	// muteAll mutes everyone but the owner and admins. DingTalk and TencentIM.
+	// +optional
+	MuteAll *bool `json:"muteAll,omitempty"`
+
+	// managedBy says who may change the group's settings. DingTalk only.
+	// +optional
+	ManagedBy Audience `json:"managedBy,omitempty"`
+}
+
+// DingTalkOwnerType is the kind of DingTalk account that owns a group.
+// +kubebuilder:validation:Enum=Employee;External
+type DingTalkOwnerType string
+
+// DingTalkConversationType is the kind of DingTalk group.
+// +kubebuilder:validation:Enum=Internal;Standard
+type DingTalkConversationType string
+
+// DingTalkGroup holds DingTalk-only group settings.
+type DingTalkGroup struct {
+	// ownerType is the kind of account spec.owner is: Employee (a staff userId) or
+	// External (an external contact).
+	// +optional
+	// +kubebuilder:default=Employee
+	OwnerType DingTalkOwnerType `json:"ownerType,omitempty"`
+
+	// externalMembers are external contacts (unionIds) in the group (extidlist).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	ExternalMembers []string `json:"externalMembers,omitempty"`
+
+	// conversationType is Internal (staff only, the default) or Standard (may
+	// include external contacts; needs the vendor's allow-list). Immutable.
+	// +optional
+	// +kubebuilder:default=Internal
+	ConversationType DingTalkConversationType `json:"conversationType,omitempty"`
+}
+
+// TencentIMGroupType is a Tencent Cloud IM group type.
+// +kubebuilder:validation:Enum=Private;Public;ChatRoom;AVChatRoom;Community
+type TencentIMGroupType string
+
+// TencentIMGroup holds Tencent Cloud IM-only group settings.
+// +kubebuilder:validation:XValidation:rule="!has(self.groupID) || (self.groupType == 'Community' ? self.groupID.startsWith('@TGS#_') : !self.groupID.startsWith('@TGS#'))",message="spec.tencentIM.groupID must start with @TGS#_ for Community groups and must not start with @TGS# otherwise",fieldPath=".groupID"
+type TencentIMGroup struct {
+	// groupType is the Tencent IM group type: Private (Work), Public, ChatRoom
+	// (Meeting), AVChatRoom or Community. Immutable.
+	// +optional
+	// +kubebuilder:default=Private
+	GroupType TencentIMGroupType `json:"groupType,omitempty"`
+
+	// groupID is a custom GroupId (printable ASCII, at most 48 bytes). Empty means
+	// one derived from the ChatGroup's UID, which makes creation idempotent. Immutable.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[!-~]{1,48}$`
+	GroupID string `json:"groupID,omitempty"`
+
+	// maxMembers is the group's member limit (MaxMemberNum).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	MaxMembers *int32 `json:"maxMembers,omitempty"`
+
+	// inviteJoinPolicy says how members may invite others (InviteJoinOption).
+	// +optional
+	InviteJoinPolicy JoinPolicy `json:"inviteJoinPolicy,omitempty"`
+
+	// appDefinedData are the group's custom fields. A key removed from this map is
+	// deleted on the vendor. Keys must be enabled in the IM console first.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	AppDefinedData map[string]string `json:"appDefinedData,omitempty"`
+}
+
+// ChatGroupSpec is the desired state of a vendor chat group.
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || size(self.name) <= 20",message="spec.name must be 1-20 characters for DingTalk",fieldPath=".name"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || size(bytes(self.name)) <= 30",message="spec.name must be at most 30 bytes (UTF-8) for TencentIM",fieldPath=".name"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || has(self.owner)",message="spec.owner is required for DingTalk",fieldPath=".owner"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.owner)",message="spec.owner is not allowed for WhatsApp: the business number administers the group",fieldPath=".owner"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.members) || size(self.members) <= 8",message="spec.members may list at most 8 phone numbers for WhatsApp",fieldPath=".members"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.members) || self.members.all(m, m.matches('^[+]?[1-9][0-9]{6,14}$'))",message="spec.members must be E.164 phone numbers for WhatsApp",fieldPath=".members"
+// +kubebuilder:validation:XValidation:rule="!has(self.description) || self.vendor != 'DingTalk'",message="spec.description is not supported by DingTalk",fieldPath=".description"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || !has(self.description) || size(bytes(self.description)) <= 240",message="spec.description must be at most 240 bytes (UTF-8) for TencentIM",fieldPath=".description"
+// +kubebuilder:validation:XValidation:rule="!has(self.announcement) || self.vendor == 'TencentIM'",message="spec.announcement is only supported by TencentIM",fieldPath=".announcement"
+// +kubebuilder:validation:XValidation:rule="!has(self.announcement) || size(bytes(self.announcement)) <= 300",message="spec.announcement must be at most 300 bytes (UTF-8) for TencentIM",fieldPath=".announcement"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || !has(self.icon) || size(bytes(self.icon)) <= 100",message="spec.icon must be at most 100 bytes for TencentIM",fieldPath=".icon"
+// +kubebuilder:validation:XValidation:rule="!has(self.managementOptions) || self.vendor != 'WhatsApp'",message="spec.managementOptions is not supported by WhatsApp",fieldPath=".managementOptions"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || !has(self.managementOptions) || !(has(self.managementOptions.mentionAll) || has(self.managementOptions.showHistoryToNewMembers) || has(self.managementOptions.searchable) || has(self.managementOptions.managedBy))",message="spec.managementOptions supports only joinPolicy and muteAll for TencentIM",fieldPath=".managementOptions"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || !has(self.managementOptions) || !has(self.managementOptions.joinPolicy) || self.managementOptions.joinPolicy != 'Closed'",message="spec.managementOptions.joinPolicy Closed is not supported by DingTalk",fieldPath=".managementOptions.joinPolicy"
+// +kubebuilder:validation:XValidation:rule="!has(self.dingtalk) || self.vendor == 'DingTalk'",message="spec.dingtalk is only allowed when spec.vendor is DingTalk",fieldPath=".dingtalk"
+// +kubebuilder:validation:XValidation:rule="!has(self.tencentIM) || self.vendor == 'TencentIM'",message="spec.tencentIM is only allowed when spec.vendor is TencentIM",fieldPath=".tencentIM"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || !has(self.tencentIM) || self.tencentIM.groupType != 'AVChatRoom' || !has(self.members) || size(self.members) == 0",message="spec.members must be empty for TencentIM AVChatRoom groups, which keep no member list",fieldPath=".members"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || !has(self.deletionPolicy) || self.deletionPolicy != 'Delete'",message="spec.deletionPolicy Delete is not supported by DingTalk: regular groups cannot be dismissed through its API",fieldPath=".deletionPolicy"
+// +kubebuilder:validation:XValidation:rule="(has(self.dingtalk) && has(self.dingtalk.conversationType) ? self.dingtalk.conversationType : 'Internal') == (has(oldSelf.dingtalk) && has(oldSelf.dingtalk.conversationType) ? oldSelf.dingtalk.conversationType : 'Internal')",message="spec.dingtalk.conversationType is immutable",fieldPath=".dingtalk.conversationType"
+// +kubebuilder:validation:XValidation:rule="(has(self.tencentIM) && has(self.tencentIM.groupType) ? self.tencentIM.groupType : 'Private') == (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupType) ? oldSelf.tencentIM.groupType : 'Private')",message="spec.tencentIM.groupType is immutable",fieldPath=".tencentIM.groupType"
+// +kubebuilder:validation:XValidation:rule="(has(self.tencentIM) && has(self.tencentIM.groupID) ? self.tencentIM.groupID : '') == (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupID) ? oldSelf.tencentIM.groupID : '')",message="spec.tencentIM.groupID is immutable",fieldPath=".tencentIM.groupID"
+type ChatGroupSpec struct {
+	// vendor is the chat platform; it must equal the provider's vendor. Immutable.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.vendor is immutable"
+	Vendor Vendor `json:"vendor"`
+
+	// providerRef names the ChatProvider (same namespace) or ClusterChatProvider
+	// whose account manages the group.
+	// +required
+	ProviderRef ProviderReference `json:"providerRef"`
+
+	// name is the group's title on the vendor. DingTalk: 1-20 characters;
+	// TencentIM: at most 30 bytes; WhatsApp: the group subject.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Name string `json:"name"`
+
+	// owner is the vendor user ID of the group owner. Required for DingTalk,
+	// optional for TencentIM (no owner when empty), not allowed for WhatsApp. The
+	// owner is always a member and is never removed as one; changing it transfers
+	// ownership.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	Owner string `json:"owner,omitempty"`
+
+	// members are the vendor user IDs in the group (WhatsApp: E.164 phone numbers,
+	// at most 8). A set: order does not matter.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=10000
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	Members []string `json:"members,omitempty"`
+
+	// memberPolicy is Authoritative (remove every unlisted member except the owner)
+	// or Additive (only add; remove only members the operator added).
+	// +optional
+	// +kubebuilder:default=Authoritative
+	MemberPolicy MemberPolicy `json:"memberPolicy,omitempty"`
+
+	// description is the group's description: TencentIM Introduction (at most 240
+	// bytes), WhatsApp Description. Not supported by DingTalk.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Description string `json:"description,omitempty"`
+
+	// announcement is the group's notice: TencentIM Notification (at most 300 bytes).
+	// TencentIM only.
+	// +optional
+	// +kubebuilder:validation:MaxLength=300
+	Announcement string `json:"announcement,omitempty"`
+
+	// icon is the group's picture: DingTalk mediaId, TencentIM FaceUrl (at most 100
+	// bytes), WhatsApp picture URL.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Icon string `json:"icon,omitempty"`
+
+	// managementOptions are the group's settings; each unset option is left as the
+	// vendor has it. Not supported by WhatsApp.
+	// +optional
+	ManagementOptions *ManagementOptions `json:"managementOptions,omitempty"`
+
+	// dingtalk holds DingTalk-only settings. Allowed only when vendor is DingTalk.
+	// +optional
+	DingTalk *DingTalkGroup `json:"dingtalk,omitempty"`
+
+	// tencentIM holds TencentIM-only settings. Allowed only when vendor is TencentIM.
+	// +optional
+	TencentIM *TencentIMGroup `json:"tencentIM,omitempty"`
+
+	// adoptGroupID binds this object to an existing vendor group with this ID instead
+	// of creating one. The group is then made to match the spec.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	AdoptGroupID string `json:"adoptGroupID,omitempty"`
+
+	// deletionPolicy is Orphan (the default: deleting the ChatGroup leaves the vendor
+	// group) or Delete (the vendor group is deleted first; not supported by DingTalk).
+	// +optional
+	// +kubebuilder:default=Orphan
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// suspend stops all vendor calls for this group while true, including the
+	// vendor delete on deletion.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// syncInterval is how often the operator checks the vendor group for drift
+	// (jittered by up to 10%). At least 10s.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="spec.syncInterval must be at least 10s"
+	SyncInterval *metav1.Duration `json:"syncInterval,omitempty"`
+}
+
+// DingTalkStatus is DingTalk-specific observed state.
+type DingTalkStatus struct {
+	// openConversationID is the group's ID in DingTalk's newer APIs.
+	// +optional
+	OpenConversationID string `json:"openConversationID,omitempty"`
+}
+
+// WhatsAppStatus is WhatsApp-specific observed state.
+type WhatsAppStatus struct {
+	// pendingMembers are listed members who have not joined through the invite link yet.
+	// +optional
+	// +listType=set
+	PendingMembers []string `json:"pendingMembers,omitempty"`
+
+	// inviteLinkSecretName is the Secret (owned by this ChatGroup) holding the
+	// group's invite link while members are pending.
+	// +optional
+	InviteLinkSecretName string `json:"inviteLinkSecretName,omitempty"`
+}
+
+// ChatGroupStatus is the observed state of a ChatGroup.
+type ChatGroupStatus struct {
+	// observedGeneration is the last generation concluded: applied (Ready) or
+	// found impossible to apply (Stalled).
+	// +optional
+	// +kubebuilder:default=-1
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready, Reconciling and Stalled (kstatus).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// groupID is the vendor's group ID, also kept in the im.chatgroup.io/group-id annotation.
+	// +optional
+	GroupID string `json:"groupID,omitempty"`
+
+	// memberCount is the number of members the vendor reported, owner included.
+	// +optional
+	MemberCount int32 `json:"memberCount,omitempty"`
+
+	// addedMembers are the members the operator added itself; with memberPolicy
+	// Additive only these are ever removed.
+	// +optional
+	// +listType=set
+	AddedMembers []string `json:"addedMembers,omitempty"`
+
+	// lastHandledReconcileAt is the last value of the
+	// im.chatgroup.io/reconcile-requested-at annotation the operator acted on.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+
+	// dingtalk is DingTalk-specific observed state.
+	// +optional
+	DingTalk *DingTalkStatus `json:"dingtalk,omitempty"`
+
+	// whatsapp is WhatsApp-specific observed state.
+	// +optional
+	WhatsApp *WhatsAppStatus `json:"whatsapp,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=chat,shortName=cg
+// +kubebuilder:printcolumn:name="Vendor",type=string,JSONPath=`.spec.vendor`
+// +kubebuilder:printcolumn:name="Group ID",type=string,JSONPath=`.status.groupID`
+// +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.memberCount`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// ChatGroup is a chat group on DingTalk, Tencent Cloud IM or WhatsApp, managed
+// declaratively: the operator makes the vendor's group match the spec.
+type ChatGroup struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitzero"`
+
+	// spec is the desired group.
+	// +required
+	Spec ChatGroupSpec `json:"spec"`
+
+	// status is what the operator last observed and did.
+	// +optional
+	// +kubebuilder:default={observedGeneration:-1}
+	Status ChatGroupStatus `json:"status,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// ChatGroupList is a list of ChatGroups.
+type ChatGroupList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitzero"`
+	Items           []ChatGroup `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ChatGroup{}, &ChatGroupList{})
+}

@@ -1,0 +1,99 @@
+package v1alpha1
+
+// Condition types. Ready has positive polarity; Reconciling and Stalled are the
+// kstatus abnormal-true conditions, present only while they are True.
+const (
+	// ReadyCondition is True when the vendor's group matches the spec of the
+	// generation in its observedGeneration (for a provider: its credentials resolve
+	// and the vendor accepts them).
+	ReadyCondition = "Ready"
+
+	// ReconcilingCondition is True while the operator is working towards Ready,
+	// including waits and retries after transient failures.
+	ReconcilingCondition = "Reconciling"
+
+	// StalledCondition is True when nothing will change until the user changes
+	// something: an invalid spec, a vendor mismatch, a request the vendor rejected as
+	// invalid, or a create that needs a human decision.
+	StalledCondition = "Stalled"
+)
+
+// Condition reasons. Event reasons use the same strings.
+const (
+	// SucceededReason: the vendor group matches the spec (Ready=True).
+	SucceededReason = "Succeeded"
+	// ProgressingReason: work is under way (Reconciling=True).
+	ProgressingReason = "Progressing"
+	// ProgressingWithRetryReason: a transient failure will be retried (Reconciling=True).
+	ProgressingWithRetryReason = "ProgressingWithRetry"
+	// CreatedReason: the operator created the vendor group (event).
+	CreatedReason = "Created"
+	// AdoptedReason: the operator bound an existing vendor group (event).
+	AdoptedReason = "Adopted"
+	// UpdatedReason: the operator changed the vendor group's settings (event).
+	UpdatedReason = "Updated"
+	// MembersChangedReason: the operator added or removed members (event).
+	MembersChangedReason = "MembersChanged"
+	// OwnerTransferredReason: the operator transferred ownership (event).
+	OwnerTransferredReason = "OwnerTransferred"
+	// DeletedReason: the operator deleted the vendor group (event).
+	DeletedReason = "Deleted"
+	// OrphanedReason: the object went away and left the vendor group (event).
+	OrphanedReason = "Orphaned"
+	// RecoveredReason: Ready returned to True after a failure (event).
+	RecoveredReason = "Recovered"
+
+	// InvalidSpecReason: the spec cannot be applied; the message names the field (Stalled).
+	InvalidSpecReason = "InvalidSpec"
+	// VendorMismatchReason: spec.vendor differs from the provider's vendor (Stalled).
+	VendorMismatchReason = "VendorMismatch"
+	// ProviderNotFoundReason: the referenced ChatProvider or ClusterChatProvider does
+	// not exist; retried, and retriggered when the provider appears.
+	ProviderNotFoundReason = "ProviderNotFound"
+	// CredentialsNotFoundReason: the provider's Secret or one of its keys is missing;
+	// retried until it appears.
+	CredentialsNotFoundReason = "CredentialsNotFound"
+	// AuthenticationFailedReason: the vendor rejected the credentials; retried slowly.
+	AuthenticationFailedReason = "AuthenticationFailed"
+	// RateLimitedReason: the vendor (or the operator's own limiter) throttled a call;
+	// retried after the vendor's delay.
+	RateLimitedReason = "RateLimited"
+	// VendorUnavailableReason: the vendor failed transiently (5xx, network, timeout);
+	// retried with backoff.
+	VendorUnavailableReason = "VendorUnavailable"
+	// CreateIncompleteReason: an earlier create may or may not have reached the vendor
+	// and the group could not be identified unambiguously (Stalled).
+	CreateIncompleteReason = "CreateIncomplete"
+	// QuotaExceededReason: a vendor quota that does not refill soon (e.g. a monthly
+	// call quota) is exhausted (Stalled; checked again hourly).
+	QuotaExceededReason = "QuotaExceeded"
+	// GroupNotFoundReason: the bound vendor group no longer exists (Stalled).
+	GroupNotFoundReason = "GroupNotFound"
+	// DeleteFailedReason: deleting the vendor group failed; the finalizer stays.
+	DeleteFailedReason = "DeleteFailed"
+	// SuspendedReason: spec.suspend is true; no vendor calls are made.
+	SuspendedReason = "Suspended"
+)
+
+// Metadata keys.
+const (
+	// ChatGroupFinalizer keeps a ChatGroup until its deletionPolicy has been carried out.
+	ChatGroupFinalizer = "im.chatgroup.io/finalizer"
+
+	// GroupIDAnnotation holds the vendor's group ID. It is written right after a
+	// create succeeds: unlike status, metadata survives backup and restore. Setting it
+	// on a new object binds that object to an existing group.
+	GroupIDAnnotation = "im.chatgroup.io/group-id"
+
+	// CreatePendingAnnotation is written before a create call to a vendor that assigns
+	// group IDs itself. Finding it without a group ID means an earlier create may have
+	// succeeded without the operator learning the ID; the operator then looks the group
+	// up instead of creating another. Removing it by hand tells the operator that no
+	// group exists and a create may be retried.
+	CreatePendingAnnotation = "im.chatgroup.io/create-pending"
+
+	// ReconcileRequestAnnotation requests an immediate drift check when its value
+	// changes (e.g. `kubectl annotate --overwrite cg/x im.chatgroup.io/reconcile-requested-at="$(date +%s)"`).
+	// The handled value is echoed in status.lastHandledReconcileAt.
+	ReconcileRequestAnnotation = "im.chatgroup.io/reconcile-requested-at"
+)

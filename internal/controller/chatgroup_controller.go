@@ -1,0 +1,471 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// providerRefIndex indexes ChatGroups by "<kind>/<name>" of their provider.
+const providerRefIndex = "spec.providerRef"
+
+// defaultSyncInterval applies when spec.syncInterval is unset (the CRD defaults it).
+const defaultSyncInterval = 10 * time.Minute
+
+// ChatGroupReconciler makes vendor groups match ChatGroups.
+type ChatGroupReconciler struct {
+	client.Client
+	// Connections resolves providers to vendor clients.
+	Connections *Connections
+	// Recorder emits events on transitions.
+	Recorder events.EventRecorder
+	// MaxConcurrentReconciles is the number of workers (default 1).
+	MaxConcurrentReconciles int
+	// RetryInterval is how long to wait for a missing provider or Secret (default 30s).
+	RetryInterval time.Duration
+}
+
+// intervals returns the requeue delays, with RetryInterval applied.
+func (r *ChatGroupReconciler) intervals() intervals {
+	iv := defaultIntervals
+	if r.RetryInterval > 0 {
+		iv.Retry = r.RetryInterval
+	}
+	return iv
+}
+
+// +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatgroups,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatgroups/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatgroups/finalizers,verbs=update
+// +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatproviders;clusterchatproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile observes the vendor group and makes the fewest calls that bring it to
+// the spec. Status is written once, by the deferred finish.
+func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	obj := &v1alpha1.ChatGroup{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := obj.DeepCopy()
+	var out outcome
+	defer func() { retErr = r.finish(ctx, base, obj, &out, retErr) }()
+
+	if !obj.DeletionTimestamp.IsZero() {
+		out, res, retErr = r.reconcileDelete(ctx, obj)
+		return res, retErr
+	}
+	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
+	}); err != nil {
+		return ctrl.Result{}, err
+	}
+	obj.Status.LastHandledReconcileAt = obj.Annotations[v1alpha1.ReconcileRequestAnnotation]
+	if obj.Spec.Suspend {
+		out = outcome{state: stateSuspended, message: "Reconciliation is suspended (spec.suspend); no vendor calls are made"}
+		return ctrl.Result{}, nil
+	}
+
+	gc, err := r.connect(ctx, obj)
+	if err == nil {
+		err = r.reconcileGroup(ctx, obj, gc)
+	}
+	if err != nil {
+		out, res, retErr = classify(err, r.intervals())
+		return res, retErr
+	}
+	out = ready(fmt.Sprintf("%s group %s matches the spec", obj.Spec.Vendor, obj.Status.GroupID))
+	return ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+}
+
+// finish summarizes the pass into conditions, emits an event when Ready changed,
+// and patches status once if anything changed. An error returned before an
+// outcome was decided is classified here.
+func (r *ChatGroupReconciler) finish(ctx context.Context, base, obj *v1alpha1.ChatGroup, out *outcome, retErr error) error {
+	if out.state == stateUnknown && retErr != nil {
+		*out, _, _ = classify(retErr, r.intervals())
+	}
+	if out.state == stateUnknown {
+		return retErr // object gone or nothing decided
+	}
+	summarize(&obj.Status.Conditions, &obj.Status.ObservedGeneration, obj.Generation, *out)
+	before := meta.FindStatusCondition(base.Status.Conditions, v1alpha1.ReadyCondition)
+	after := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ReadyCondition)
+	if typ, reason, msg, ok := transition(before, after); ok {
+		r.Recorder.Eventf(obj, nil, typ, reason, "Reconcile", "%s", msg)
+	}
+	if equality.Semantic.DeepEqual(base.Status, obj.Status) {
+		return retErr
+	}
+	patchBase := base.DeepCopy()
+	patchBase.ObjectMeta = obj.ObjectMeta // metadata was patched separately; send only status
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(patchBase)); err != nil && !apierrors.IsNotFound(err) {
+		return errors.Join(retErr, fmt.Errorf("patch status: %w", err))
+	}
+	return retErr
+}
+
+// connect resolves the provider and returns its vendor client. A missing provider
+// or Secret is a waiting error; a provider for another vendor is stalled.
+func (r *ChatGroupReconciler) connect(ctx context.Context, obj *v1alpha1.ChatGroup) (vendors.GroupClient, error) {
+	p, err := r.provider(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return r.Connections.Client(ctx, p)
+}
+
+// provider gets the provider obj refers to and checks it is for the same vendor.
+func (r *ChatGroupReconciler) provider(ctx context.Context, obj *v1alpha1.ChatGroup) (v1alpha1.Provider, error) {
+	ref := obj.Spec.ProviderRef
+	var p interface {
+		v1alpha1.Provider
+		client.Object
+	}
+	key := types.NamespacedName{Name: ref.Name}
+	if ref.Kind == v1alpha1.ClusterChatProviderKind {
+		p = &v1alpha1.ClusterChatProvider{}
+	} else {
+		p = &v1alpha1.ChatProvider{}
+		key.Namespace = obj.Namespace
+	}
+	if err := r.Get(ctx, key, p); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, waiting(v1alpha1.ProviderNotFoundReason, "%s %q (spec.providerRef) not found", kindOf(ref), ref.Name)
+		}
+		return nil, fmt.Errorf("get %s %s: %w", kindOf(ref), ref.Name, err)
+	}
+	if v := p.Settings().Vendor; v != obj.Spec.Vendor {
+		return nil, stalled(v1alpha1.VendorMismatchReason,
+			"spec.vendor is %s but %s %q (spec.providerRef) is a %s account; refer to a %s provider",
+			obj.Spec.Vendor, kindOf(ref), ref.Name, v, obj.Spec.Vendor)
+	}
+	return p, nil
+}
+
+func kindOf(ref v1alpha1.ProviderReference) v1alpha1.ProviderKind {
+	if ref.Kind == "" {
+		return v1alpha1.ChatProviderKind
+	}
+	return ref.Kind
+}
+
+// reconcileGroup locates the vendor group (creating it when there is none) and
+// updates it when it differs from the spec. It records the group in status.
+func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient) error {
+	want := desiredGroup(obj)
+	obs, found, err := r.locateGroup(ctx, obj, gc, want)
+	if err != nil || !found {
+		if err == nil {
+			err = r.createGroup(ctx, obj, gc, want)
+		}
+		return err
+	}
+	recordGroup(obj, obs.Group)
+	if obs.UpToDate {
+		return nil
+	}
+	ctrl.LoggerFrom(ctx).V(1).Info("Updating vendor group", "groupID", obs.Group.ID, "diff", obs.Diff)
+	res, err := gc.Update(ctx, obs.Group, want)
+	if err != nil {
+		return fmt.Errorf("update group %s: %w", obs.Group.ID, err)
+	}
+	recordGroup(obj, res.Group)
+	obj.Status.AddedMembers = vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed)
+	r.notifyUpdate(obj, res)
+	return nil
+}
+
+// locateGroup finds the group this object manages: the bound one (group-id
+// annotation), the one named by spec.adoptGroupID, or the one an interrupted
+// create made (create-pending). It binds the latter two. found is false when a
+// group has to be created.
+func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
+	id := obj.Annotations[v1alpha1.GroupIDAnnotation]
+	adopt := obj.Spec.AdoptGroupID
+	switch {
+	case id != "" && adopt != "" && id != adopt:
+		return vendors.Observation{}, false, stalled(v1alpha1.InvalidSpecReason,
+			"spec.adoptGroupID is %q but this object already manages group %q (annotation %s); remove spec.adoptGroupID or use a new ChatGroup",
+			adopt, id, v1alpha1.GroupIDAnnotation)
+	case id != "":
+		obs, err := gc.Observe(ctx, id, want)
+		if err == nil && !obs.Exists {
+			err = stalled(v1alpha1.GroupNotFoundReason,
+				"Group %s no longer exists on %s; to create a new group remove the annotation %s",
+				id, obj.Spec.Vendor, v1alpha1.GroupIDAnnotation)
+		}
+		return obs, err == nil, err
+	case adopt != "":
+		obs, err := gc.Observe(ctx, adopt, want)
+		if err == nil && !obs.Exists {
+			err = stalled(v1alpha1.InvalidSpecReason, "spec.adoptGroupID: no group %q exists on %s", adopt, obj.Spec.Vendor)
+		}
+		if err != nil {
+			return obs, false, err
+		}
+		return obs, true, r.bind(ctx, obj, adopt, "Adopted group %s (spec.adoptGroupID)")
+	case obj.Annotations[v1alpha1.CreatePendingAnnotation] != "":
+		return r.recoverCreate(ctx, obj, gc, want)
+	}
+	return vendors.Observation{}, false, nil
+}
+
+// recoverCreate handles a create-pending annotation with no group ID: an earlier
+// create may have made the group without the ID being recorded. It adopts exactly
+// one match and otherwise stalls with CreateIncomplete; it never creates.
+func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
+	ids, err := gc.Find(ctx, want)
+	if err != nil {
+		return vendors.Observation{}, false, fmt.Errorf("look up group from an interrupted create: %w", err)
+	}
+	if len(ids) != 1 {
+		return vendors.Observation{}, false, stalled(v1alpha1.CreateIncompleteReason,
+			"An earlier create of %q may not have completed and %d matching groups were found on %s (%v); set spec.adoptGroupID to the right group, or remove the annotation %s if none should be kept and a new group may be created",
+			want.Name, len(ids), obj.Spec.Vendor, ids, v1alpha1.CreatePendingAnnotation)
+	}
+	obs, err := gc.Observe(ctx, ids[0], want)
+	if err != nil {
+		return obs, false, err
+	}
+	if !obs.Exists {
+		return obs, false, fmt.Errorf("group %s found by lookup but not readable yet", ids[0])
+	}
+	return obs, true, r.bind(ctx, obj, ids[0], "Adopted group %s, created by an earlier interrupted create")
+}
+
+// createGroup creates the vendor group. The create-pending annotation is written
+// first and replaced by the group ID right after, so an ID lost to a crash or a
+// lost response is looked up instead of creating a second group.
+func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) error {
+	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		metav1SetAnnotation(o, v1alpha1.CreatePendingAnnotation, "true")
+	}); err != nil {
+		return err
+	}
+	ctrl.LoggerFrom(ctx).Info("Creating vendor group", "vendor", obj.Spec.Vendor, "name", want.Name)
+	g, err := gc.Create(ctx, want)
+	if err != nil {
+		if vendors.Definite(err) { // the vendor refused: nothing was created
+			if perr := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+				delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
+			}); perr != nil {
+				err = errors.Join(err, perr)
+			}
+		}
+		return fmt.Errorf("create group: %w", err)
+	}
+	if err := r.bind(ctx, obj, g.ID, ""); err != nil {
+		return err
+	}
+	recordGroup(obj, g)
+	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
+	r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s with %d members", obj.Spec.Vendor, g.ID, len(g.Members))
+	return nil
+}
+
+// bind records id in the group-id annotation (clearing create-pending) and in
+// status. A non-empty eventFmt emits an Adopted event.
+func (r *ChatGroupReconciler) bind(ctx context.Context, obj *v1alpha1.ChatGroup, id, eventFmt string) error {
+	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		metav1SetAnnotation(o, v1alpha1.GroupIDAnnotation, id)
+		delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
+	}); err != nil {
+		return fmt.Errorf("record group ID %s: %w", id, err)
+	}
+	obj.Status.GroupID = id
+	if eventFmt != "" {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.AdoptedReason, "Adopt", eventFmt, id)
+	}
+	return nil
+}
+
+// notifyUpdate emits one event per kind of change an update made.
+func (r *ChatGroupReconciler) notifyUpdate(obj *v1alpha1.ChatGroup, res vendors.UpdateResult) {
+	if res.OwnerTransferred {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OwnerTransferredReason, "Update", "Transferred ownership to %s", obj.Spec.Owner)
+	}
+	if len(res.Added)+len(res.Removed) > 0 {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.MembersChangedReason, "Update", "Added %d and removed %d members", len(res.Added), len(res.Removed))
+	}
+	if res.SettingsChanged {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.UpdatedReason, "Update", "Updated group settings")
+	}
+}
+
+// reconcileDelete carries out spec.deletionPolicy and then removes the finalizer.
+// With Delete it deletes the vendor group first (already gone counts as done);
+// while that fails the finalizer stays and Ready says why.
+func (r *ChatGroupReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1.ChatGroup) (outcome, ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(obj, v1alpha1.ChatGroupFinalizer) {
+		return outcome{}, ctrl.Result{}, nil
+	}
+	id := obj.Annotations[v1alpha1.GroupIDAnnotation]
+	switch {
+	case id == "":
+	case obj.Spec.DeletionPolicy != v1alpha1.Delete:
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OrphanedReason, "Delete", "Left %s group %s in place (deletionPolicy Orphan)", obj.Spec.Vendor, id)
+	case obj.Spec.Suspend:
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OrphanedReason, "Delete", "Left %s group %s in place: reconciliation is suspended", obj.Spec.Vendor, id)
+	default:
+		if err := r.deleteGroup(ctx, obj, id); err != nil {
+			out, res, err := classify(err, r.intervals())
+			out.state, out.reason = stateRetrying, v1alpha1.DeleteFailedReason
+			out.message = fmt.Sprintf("Cannot delete group %s: %s. To remove the object and keep the group, set spec.deletionPolicy to Orphan", id, out.message)
+			if res.RequeueAfter == 0 && err == nil {
+				res.RequeueAfter = r.intervals().Retry
+			}
+			return out, res, err
+		}
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.DeletedReason, "Delete", "Deleted %s group %s", obj.Spec.Vendor, id)
+	}
+	return outcome{}, ctrl.Result{}, r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		controllerutil.RemoveFinalizer(o, v1alpha1.ChatGroupFinalizer)
+	})
+}
+
+// deleteGroup deletes the vendor group; NotFound counts as done.
+func (r *ChatGroupReconciler) deleteGroup(ctx context.Context, obj *v1alpha1.ChatGroup, id string) error {
+	gc, err := r.connect(ctx, obj)
+	if err != nil {
+		return err
+	}
+	ctrl.LoggerFrom(ctx).Info("Deleting vendor group", "vendor", obj.Spec.Vendor, "groupID", id)
+	if err := gc.Delete(ctx, id); err != nil && !errors.Is(err, vendors.ErrNotFound) {
+		return fmt.Errorf("delete group %s: %w", id, err)
+	}
+	return nil
+}
+
+// patchMetadata applies mutate to obj's metadata with a merge patch, at once and
+// apart from the status patch, keeping obj's in-memory status. It makes no call
+// when mutate changes nothing.
+func (r *ChatGroupReconciler) patchMetadata(ctx context.Context, obj *v1alpha1.ChatGroup, mutate func(*v1alpha1.ChatGroup)) error {
+	cp := obj.DeepCopy()
+	mutate(cp)
+	if equality.Semantic.DeepEqual(cp.ObjectMeta, obj.ObjectMeta) {
+		return nil
+	}
+	if err := r.Patch(ctx, cp, client.MergeFrom(obj)); err != nil {
+		return fmt.Errorf("patch metadata: %w", err)
+	}
+	obj.ObjectMeta = cp.ObjectMeta
+	return nil
+}
+
+func metav1SetAnnotation(obj *v1alpha1.ChatGroup, key, value string) {
+	if obj.Annotations == nil {
+		obj.Annotations = map[string]string{}
+	}
+	obj.Annotations[key] = value
+}
+
+// recordGroup mirrors what is known about the vendor group into status.
+func recordGroup(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) {
+	if g.ID != "" {
+		obj.Status.GroupID = g.ID
+	}
+	if g.Members != nil {
+		obj.Status.MemberCount = int32(len(g.Members))
+	}
+	if g.OpenConversationID != "" {
+		obj.Status.DingTalk = &v1alpha1.DingTalkStatus{OpenConversationID: g.OpenConversationID}
+	}
+}
+
+// syncInterval returns spec.syncInterval or the default.
+func syncInterval(obj *v1alpha1.ChatGroup) time.Duration {
+	if obj.Spec.SyncInterval == nil || obj.Spec.SyncInterval.Duration <= 0 {
+		return defaultSyncInterval
+	}
+	return obj.Spec.SyncInterval.Duration
+}
+
+// jitter spreads periodic checks by adding up to 10%, so groups created together
+// do not all hit the vendor at the same moment.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}
+
+// SetupWithManager registers the reconciler. It watches ChatGroups (spec changes,
+// reconcile requests and a cleared create-pending annotation) and the providers
+// they refer to.
+func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Connections == nil || r.Recorder == nil {
+		return errors.New("ChatGroupReconciler needs Connections and Recorder")
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.ChatGroup{}, providerRefIndex,
+		func(o client.Object) []string {
+			ref := o.(*v1alpha1.ChatGroup).Spec.ProviderRef
+			return []string{string(kindOf(ref)) + "/" + ref.Name}
+		}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.ChatGroup{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, reconcileRequested, createPendingCleared))).
+		Watches(&v1alpha1.ChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ChatProviderKind))).
+		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		Named("chatgroup").
+		Complete(r)
+}
+
+// groupsFor maps a provider to the ChatGroups that refer to it.
+func (r *ChatGroupReconciler) groupsFor(kind v1alpha1.ProviderKind) handler.MapFunc {
+	return func(ctx context.Context, p client.Object) []reconcile.Request {
+		list := &v1alpha1.ChatGroupList{}
+		opts := []client.ListOption{client.MatchingFields{providerRefIndex: string(kind) + "/" + p.GetName()}}
+		if kind == v1alpha1.ChatProviderKind {
+			opts = append(opts, client.InNamespace(p.GetNamespace()))
+		}
+		if err := r.List(ctx, list, opts...); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Listing ChatGroups for provider failed", "provider", p.GetName())
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(list.Items))
+		for _, g := range list.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
+		}
+		return reqs
+	}
+}
+
+// reconcileRequested passes updates that change the reconcile-requested-at annotation.
+var reconcileRequested = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation] !=
+			e.ObjectNew.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
+	},
+}
+
+// createPendingCleared passes updates where a user removed create-pending from an
+// object with no group ID, allowing a new create.
+var createPendingCleared = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, cur := e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()
+		return old[v1alpha1.CreatePendingAnnotation] != "" && cur[v1alpha1.CreatePendingAnnotation] == "" &&
+			cur[v1alpha1.GroupIDAnnotation] == ""
+	},
+}

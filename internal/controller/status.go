@@ -1,0 +1,201 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// state is how a pass ended.
+type state int
+
+const (
+	// stateUnknown: the pass ended before deciding (e.g. a Kubernetes API error).
+	stateUnknown state = iota
+	// stateReady: the vendor matches this generation's spec.
+	stateReady
+	// stateWaiting: waiting for something expected to change by itself (a provider
+	// or Secret to appear, a rate limit to pass).
+	stateWaiting
+	// stateRetrying: a transient failure; retried with backoff.
+	stateRetrying
+	// stateStalled: the user must change something.
+	stateStalled
+	// stateSuspended: spec.suspend is true.
+	stateSuspended
+)
+
+// outcome is what a pass concluded; summarize turns it into conditions.
+type outcome struct {
+	state   state
+	reason  string
+	message string
+}
+
+func ready(message string) outcome {
+	return outcome{state: stateReady, reason: v1alpha1.SucceededReason, message: message}
+}
+
+// intervals are the requeue delays classify uses.
+type intervals struct {
+	// Retry is how long to wait for a missing provider or Secret to appear.
+	Retry time.Duration
+	// Auth is how long to wait after the vendor rejected the credentials.
+	Auth time.Duration
+	// Quota is how long to wait after a long-term quota was exhausted.
+	Quota time.Duration
+}
+
+var defaultIntervals = intervals{Retry: 30 * time.Second, Auth: 5 * time.Minute, Quota: time.Hour}
+
+// stalledError is an error only a change by the user can fix.
+type stalledError struct {
+	reason  string
+	message string
+}
+
+func (e *stalledError) Error() string { return e.message }
+
+func stalled(reason, format string, args ...any) error {
+	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// waitingError is a condition expected to clear by itself (a missing provider or
+// Secret appearing); the object is checked again after the retry interval.
+type waitingError struct {
+	reason  string
+	message string
+}
+
+func (e *waitingError) Error() string { return e.message }
+
+func waiting(reason, format string, args ...any) error {
+	return &waitingError{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// classify is the one place that maps an error to an outcome and a result:
+//   - stalled errors and vendor ErrInvalid: Stalled, terminal (no requeue until the
+//     spec changes);
+//   - vendor ErrQuotaExceeded: Stalled, checked again after iv.Quota;
+//   - waiting errors: Ready=False, requeue after iv.Retry;
+//   - vendor ErrUnauthorized: Ready=False/AuthenticationFailed, requeue after iv.Auth;
+//   - vendor ErrRateLimited: Ready=False/RateLimited, requeue after the vendor's delay;
+//   - anything else: Ready=False and the error is returned for backoff.
+func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
+	var se *stalledError
+	var we *waitingError
+	switch {
+	case errors.As(err, &se):
+		return outcome{stateStalled, se.reason, se.message}, ctrl.Result{}, reconcile.TerminalError(err)
+	case errors.As(err, &we):
+		return outcome{stateWaiting, we.reason, we.message}, ctrl.Result{RequeueAfter: iv.Retry}, nil
+	case errors.Is(err, vendors.ErrInvalid):
+		msg := "The vendor rejected the request: " + err.Error()
+		if f := vendors.FieldOf(err); f != "" {
+			msg = fmt.Sprintf("spec.%s: %s", f, msg)
+		}
+		return outcome{stateStalled, v1alpha1.InvalidSpecReason, msg}, ctrl.Result{}, reconcile.TerminalError(err)
+	case errors.Is(err, vendors.ErrQuotaExceeded):
+		return outcome{stateStalled, v1alpha1.QuotaExceededReason, "The vendor's call quota is exhausted: " + err.Error()},
+			ctrl.Result{RequeueAfter: iv.Quota}, nil
+	case errors.Is(err, vendors.ErrUnauthorized):
+		return outcome{stateWaiting, v1alpha1.AuthenticationFailedReason,
+				"The vendor rejected the provider's credentials: " + err.Error() + "; check the credentials Secret and the provider's settings"},
+			ctrl.Result{RequeueAfter: iv.Auth}, nil
+	case errors.Is(err, vendors.ErrRateLimited):
+		after := max(vendors.RetryAfter(err), time.Second)
+		return outcome{stateWaiting, v1alpha1.RateLimitedReason, fmt.Sprintf("Throttled; retrying in %s: %s", after.Round(time.Second), err)},
+			ctrl.Result{RequeueAfter: after}, nil
+	}
+	var ve *vendors.Error
+	if errors.As(err, &ve) {
+		return outcome{stateRetrying, v1alpha1.VendorUnavailableReason, "The vendor call failed and will be retried: " + err.Error()}, ctrl.Result{}, err
+	}
+	return outcome{stateRetrying, v1alpha1.ProgressingWithRetryReason, "Retrying after an error: " + vendors.Sanitize(err.Error())}, ctrl.Result{}, err
+}
+
+// setCondition sets a condition stamped with the object's generation (the API
+// helper leaves observedGeneration alone).
+func setCondition(conds *[]metav1.Condition, generation int64, typ string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(conds, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: generation,
+	})
+}
+
+// summarize writes the kstatus conditions for out, and advances observedGeneration
+// only when the generation is concluded (Ready or Stalled):
+//   - ready: Ready=True; Reconciling and Stalled removed;
+//   - stalled: Ready=False and Stalled=True with the reason; Reconciling removed;
+//   - waiting/retrying/unknown: Ready=False with the reason, Reconciling=True
+//     (ProgressingWithRetry when retrying); Stalled removed;
+//   - suspended: Ready=False/Suspended; Reconciling and Stalled removed.
+func summarize(conds *[]metav1.Condition, observedGeneration *int64, generation int64, out outcome) {
+	switch out.state {
+	case stateReady:
+		setCondition(conds, generation, v1alpha1.ReadyCondition, metav1.ConditionTrue, out.reason, out.message)
+		meta.RemoveStatusCondition(conds, v1alpha1.ReconcilingCondition)
+		meta.RemoveStatusCondition(conds, v1alpha1.StalledCondition)
+		*observedGeneration = generation
+	case stateStalled:
+		setCondition(conds, generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, out.reason, out.message)
+		setCondition(conds, generation, v1alpha1.StalledCondition, metav1.ConditionTrue, out.reason, out.message)
+		meta.RemoveStatusCondition(conds, v1alpha1.ReconcilingCondition)
+		*observedGeneration = generation
+	case stateSuspended:
+		setCondition(conds, generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.SuspendedReason, out.message)
+		meta.RemoveStatusCondition(conds, v1alpha1.ReconcilingCondition)
+		meta.RemoveStatusCondition(conds, v1alpha1.StalledCondition)
+	default:
+		reason, message := out.reason, out.message
+		if reason == "" {
+			reason, message = v1alpha1.ProgressingReason, "Reconciliation in progress"
+		}
+		progress := v1alpha1.ProgressingReason
+		if out.state == stateRetrying {
+			progress = v1alpha1.ProgressingWithRetryReason
+		}
+		setCondition(conds, generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, reason, message)
+		setCondition(conds, generation, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, progress, message)
+		meta.RemoveStatusCondition(conds, v1alpha1.StalledCondition)
+	}
+}
+
+// transition describes how Ready changed in a pass, for events. It returns ok=false
+// when Ready did not change in a way worth an event: only transitions are reported.
+func transition(before, after *metav1.Condition) (eventType, reason, message string, ok bool) {
+	if after == nil {
+		return "", "", "", false
+	}
+	if before != nil && before.Status == after.Status && before.Reason == after.Reason {
+		return "", "", "", false
+	}
+	switch {
+	case after.Status == metav1.ConditionTrue:
+		if before == nil || before.Status == metav1.ConditionTrue || !isFailure(before.Reason) {
+			return "", "", "", false
+		}
+		return "Normal", v1alpha1.RecoveredReason, "Recovered: " + after.Message, true
+	case isFailure(after.Reason):
+		return "Warning", after.Reason, after.Message, true
+	case after.Reason == v1alpha1.SuspendedReason:
+		return "Normal", after.Reason, after.Message, true
+	}
+	return "", "", "", false
+}
+
+// isFailure reports whether a Ready reason means something went wrong.
+func isFailure(reason string) bool {
+	switch reason {
+	case v1alpha1.SucceededReason, v1alpha1.ProgressingReason, v1alpha1.SuspendedReason, "":
+		return false
+	}
+	return true
+}

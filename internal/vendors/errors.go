@@ -1,0 +1,124 @@
+package vendors
+
+import (
+	"errors"
+	"net/url"
+	"regexp"
+	"time"
+)
+
+// Error classes. Every vendor maps its HTTP statuses and body codes onto exactly one
+// of them; the controller decides what to do from the class alone.
+var (
+	// ErrNotFound: the group does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: the vendor rejected the request's content; retrying the same spec
+	// cannot succeed.
+	ErrInvalid = errors.New("invalid request")
+	// ErrUnauthorized: the vendor rejected the credentials.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrRateLimited: the call was throttled; retry after Error.RetryAfter.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrUnavailable: a transient failure (5xx, network, timeout); retry with backoff.
+	// The request may or may not have taken effect.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrQuotaExceeded: a quota that does not refill soon (e.g. a monthly call
+	// quota); retrying now cannot succeed.
+	ErrQuotaExceeded = errors.New("quota exceeded")
+)
+
+// Error is a classified vendor error. Its text never contains credentials: build it
+// from vendor codes and messages, not from request URLs.
+type Error struct {
+	// Class is one of the Err* sentinels.
+	Class error
+	// Op is what was attempted, e.g. "create group".
+	Op string
+	// Code is the vendor's error code, if any.
+	Code string
+	// Message is the vendor's explanation or advice for the user.
+	Message string
+	// Field names the GroupSpec field at fault, in the API's terms (e.g. "members"),
+	// when the vendor says which one.
+	Field string
+	// RetryAfter is how long to wait before calling again (ErrRateLimited).
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	msg := e.Op
+	if msg == "" {
+		msg = e.Class.Error()
+	} else {
+		msg += ": " + e.Class.Error()
+	}
+	if e.Code != "" {
+		msg += " (" + e.Code + ")"
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// Unwrap makes errors.Is(err, ErrX) work for the class.
+func (e *Error) Unwrap() error { return e.Class }
+
+// NewError returns a classified error; message is sanitized.
+func NewError(class error, op, code, message string) *Error {
+	return &Error{Class: class, Op: op, Code: code, Message: Sanitize(message)}
+}
+
+// RetryAfter returns how long the vendor asked to wait, or zero.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// FieldOf returns the spec field a vendor error names, or "".
+func FieldOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// Definite reports whether err proves the request had no effect: the vendor
+// rejected it (invalid, unauthorized, throttled, over quota). A transient failure
+// (timeout, 5xx, lost response) is not definite: the change may have been applied.
+func Definite(err error) bool {
+	return errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnauthorized) ||
+		errors.Is(err, ErrRateLimited) || errors.Is(err, ErrQuotaExceeded) ||
+		errors.Is(err, ErrNotFound)
+}
+
+// Transport classifies an error from an HTTP round trip (network failure, timeout)
+// as ErrUnavailable, dropping the request URL, which may carry credentials in its
+// query string.
+func Transport(op string, err error) *Error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &Error{Class: ErrUnavailable, Op: op, Message: Sanitize(err.Error())}
+}
+
+var urlWithQuery = regexp.MustCompile(`(?i)\b(https?://[^\s?"']*)\?[^\s"']*`)
+
+var secretParam = regexp.MustCompile(`(?i)\b(access_token|usersig|signature|accesskeysecret|appsecret|secretkey|sign)=[^&\s"']*`)
+
+// Sanitize removes URL query strings and credential-looking parameters from s, and
+// bounds its length, so vendor text can go into conditions and events.
+func Sanitize(s string) string {
+	s = urlWithQuery.ReplaceAllString(s, "$1?[redacted]")
+	s = secretParam.ReplaceAllString(s, "$1=[redacted]")
+	const maxLen = 512
+	if len(s) > maxLen {
+		s = s[:maxLen] + "…"
+	}
+	return s
+}

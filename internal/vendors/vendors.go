@@ -1,0 +1,163 @@
+// Package vendors is the neutral contract between the ChatGroup reconciler and the
+// vendor clients (dingtalk, tencentim, whatsapp). It never imports the API package:
+// the controller turns a ChatGroup into a GroupSpec in one place, and vendor packages
+// can be tested without Kubernetes.
+package vendors
+
+import (
+	"context"
+)
+
+// Connector builds a GroupClient for one set of resolved credentials. The
+// controller caches the result per credential, so Connect may do setup work but
+// should not call the vendor.
+type Connector interface {
+	Connect(ctx context.Context, creds Credentials) (GroupClient, error)
+}
+
+// GroupClient manages chat groups on one vendor account. Calls must be idempotent
+// where the vendor allows it and never block beyond the context: Observe and Find
+// have no side effects; Delete returns nil when the group is already gone.
+type GroupClient interface {
+	// CheckCredentials makes the cheapest authenticated call the vendor offers and
+	// returns an ErrUnauthorized-classed error when the vendor rejects the credentials.
+	CheckCredentials(ctx context.Context) error
+
+	// Observe reads the group with the given ID and compares it with want.
+	// A group that does not exist is reported as Exists=false, not as an error.
+	Observe(ctx context.Context, id string, want GroupSpec) (Observation, error)
+
+	// Find looks for groups that an earlier, unconfirmed Create for want may have
+	// made (DingTalk: the owner's groups with exactly this name; TencentIM: the
+	// group with the derived ID; CAMS: groups with this subject). It returns their IDs.
+	Find(ctx context.Context, want GroupSpec) ([]string, error)
+
+	// Create makes the group and returns what the vendor reported, at least its ID.
+	Create(ctx context.Context, want GroupSpec) (ObservedGroup, error)
+
+	// Update makes the minimal calls that turn got (from Observe) into want.
+	Update(ctx context.Context, got ObservedGroup, want GroupSpec) (UpdateResult, error)
+
+	// Delete deletes (dismisses) the group.
+	Delete(ctx context.Context, id string) error
+}
+
+// Credentials are a provider's resolved account: endpoints, settings and the
+// Secret's data. Limiter is shared by every client built for the same credentials.
+type Credentials struct {
+	// Endpoint is the API base URL; empty means the vendor's default.
+	Endpoint string
+	// LegacyEndpoint is DingTalk's oapi base URL; empty means the default.
+	LegacyEndpoint string
+	// Secret is the credentials Secret's data (never logged).
+	Secret map[string][]byte
+	// SDKAppID and AdminIdentifier are the TencentIM account settings.
+	SDKAppID        int64
+	AdminIdentifier string
+	// CustSpaceID and BusinessNumber are the CAMS account settings.
+	CustSpaceID    string
+	BusinessNumber string
+	// Limiter paces calls per vendor API for these credentials.
+	Limiter *Limiter
+}
+
+// MemberPolicy mirrors the API's memberPolicy.
+type MemberPolicy string
+
+const (
+	// Authoritative removes every member not in GroupSpec.Members, except the owner.
+	Authoritative MemberPolicy = "Authoritative"
+	// Additive removes only members listed in GroupSpec.AddedMembers.
+	Additive MemberPolicy = "Additive"
+)
+
+// GroupSpec is the desired group, in vendor-neutral terms. Empty strings and nil
+// pointers mean "not specified": the vendor's value is left alone.
+type GroupSpec struct {
+	// UID identifies the declaring object; vendors that accept caller-chosen IDs
+	// derive the group ID from it.
+	UID string
+	// Name is the group's title.
+	Name string
+	// Owner is the owner's user ID.
+	Owner string
+	// Members are the desired members (a set; the owner is implied).
+	Members []string
+	// MemberPolicy says which unlisted members to remove.
+	MemberPolicy MemberPolicy
+	// AddedMembers are the members the operator added before (Additive policy).
+	AddedMembers []string
+	// Description, Announcement and Icon are the group's texts and picture.
+	Description  string
+	Announcement string
+	Icon         string
+	// Options are the group's settings.
+	Options Options
+	// DingTalk and TencentIM hold vendor-only settings.
+	DingTalk  DingTalkSpec
+	TencentIM TencentIMSpec
+}
+
+// Options are a group's settings; nil or empty means "leave as the vendor has it".
+type Options struct {
+	MentionAllOwnerOnly     *bool
+	ShowHistoryToNewMembers *bool
+	JoinPolicy              string // Open | ApprovalRequired | Closed
+	Searchable              *bool
+	MuteAll                 *bool
+	ManagedByOwnerOnly      *bool
+}
+
+// DingTalkSpec holds DingTalk-only settings.
+type DingTalkSpec struct {
+	OwnerType        string // Employee | External
+	ExternalMembers  []string
+	ConversationType string // Internal | Standard
+}
+
+// TencentIMSpec holds TencentIM-only settings.
+type TencentIMSpec struct {
+	GroupType        string
+	GroupID          string
+	MaxMembers       *int32
+	InviteJoinPolicy string
+	AppDefinedData   map[string]string
+}
+
+// ObservedGroup is a vendor group as last read.
+type ObservedGroup struct {
+	// ID is the vendor's group ID.
+	ID string
+	// Name and Owner as the vendor holds them.
+	Name  string
+	Owner string
+	// Members are all member IDs, owner included.
+	Members []string
+	// OpenConversationID is DingTalk's second group ID.
+	OpenConversationID string
+}
+
+// Observation is the result of Observe.
+type Observation struct {
+	// Exists is false when the vendor has no group with the ID.
+	Exists bool
+	// UpToDate is true when the group matches the spec: Update would make no call.
+	UpToDate bool
+	// Diff describes what differs, for logs (no secrets).
+	Diff string
+	// Group is what was read.
+	Group ObservedGroup
+}
+
+// UpdateResult says what an Update changed.
+type UpdateResult struct {
+	// Added and Removed are the members added and removed.
+	Added   []string
+	Removed []string
+	// OwnerTransferred is true when ownership moved to GroupSpec.Owner.
+	OwnerTransferred bool
+	// SettingsChanged is true when anything but members and owner changed.
+	SettingsChanged bool
+	// Group is the group after the update, as far as the client knows it.
+	Group ObservedGroup
+}

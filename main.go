@@ -1,0 +1,147 @@
+// Command manager runs the chatgroup-operator controllers.
+package main
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+	// +kubebuilder:scaffold:imports
+)
+
+var (
+	scheme   = runtime.NewScheme()
+	setupLog = ctrl.Log.WithName("setup")
+)
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	// +kubebuilder:scaffold:scheme
+}
+
+// options are the manager's flags.
+type options struct {
+	metricsAddr             string
+	probeAddr               string
+	leaderElect             bool
+	maxConcurrentReconciles int
+	watchNamespaces         string
+	retryInterval           time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "The address the metrics endpoint binds to; 0 disables it.")
+	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Enable leader election, so only one manager is active at a time.")
+	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many ChatGroups are reconciled at once.")
+	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to manage ChatGroups and ChatProviders in; empty means all.")
+	flag.DurationVar(&o.retryInterval, "retry-interval", 30*time.Second, "How often to look again for a missing provider or credentials Secret.")
+	zapOpts := zap.Options{Development: false}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	mgr := mustSetupManager(o)
+	mustSetupControllers(mgr, o)
+
+	setupLog.Info("Starting manager")
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "Manager exited with an error")
+		os.Exit(1)
+	}
+}
+
+// mustSetupManager builds the manager: metrics, probes, leader election and the
+// namespaces the cache watches.
+func mustSetupManager(o options) ctrl.Manager {
+	var cacheOpts cache.Options
+	if o.watchNamespaces != "" {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for ns := range strings.SplitSeq(o.watchNamespaces, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				cacheOpts.DefaultNamespaces[ns] = cache.Config{}
+			}
+		}
+	}
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress: o.probeAddr,
+		LeaderElection:         o.leaderElect,
+		LeaderElectionID:       "chatgroup-operator.im.chatgroup.io",
+		Cache:                  cacheOpts,
+	})
+	if err != nil {
+		setupLog.Error(err, "Unable to create manager")
+		os.Exit(1)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Unable to set up health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Unable to set up ready check")
+		os.Exit(1)
+	}
+	vendors.MustRegisterMetrics(metrics.Registry)
+	return mgr
+}
+
+// connectors are the vendor clients this build supports. Vendor packages add
+// themselves here, not through init-time registration.
+func connectors() map[v1alpha1.Vendor]vendors.Connector {
+	return map[v1alpha1.Vendor]vendors.Connector{}
+}
+
+// mustSetupControllers wires the ChatGroup, ChatProvider and ClusterChatProvider
+// reconcilers to one shared set of vendor connections.
+func mustSetupControllers(mgr ctrl.Manager, o options) {
+	conns := &controller.Connections{
+		APIReader:  mgr.GetAPIReader(),
+		Connectors: connectors(),
+		Limiters:   vendors.NewLimiters(nil),
+	}
+	if err := (&controller.ChatGroupReconciler{
+		Client:                  mgr.GetClient(),
+		Connections:             conns,
+		Recorder:                mgr.GetEventRecorder("chatgroup-controller"),
+		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+		RetryInterval:           o.retryInterval,
+	}).SetupWithManager(mgr); err != nil {
+		setupLog.Error(err, "Unable to create controller", "controller", "ChatGroup")
+		os.Exit(1)
+	}
+	for name, kind := range map[string]func() controller.ProviderObject{
+		"chatprovider":        func() controller.ProviderObject { return &v1alpha1.ChatProvider{} },
+		"clusterchatprovider": func() controller.ProviderObject { return &v1alpha1.ClusterChatProvider{} },
+	} {
+		if err := (&controller.ProviderReconciler{
+			Client:        mgr.GetClient(),
+			NewObject:     kind,
+			Connections:   conns,
+			Recorder:      mgr.GetEventRecorder(name + "-controller"),
+			RetryInterval: o.retryInterval,
+		}).SetupWithManager(mgr, name); err != nil {
+			setupLog.Error(err, "Unable to create controller", "controller", name)
+			os.Exit(1)
+		}
+	}
+	// +kubebuilder:scaffold:builder
+}
