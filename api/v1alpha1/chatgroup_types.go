@@ -191,7 +191,7 @@ type TencentIMGroup struct {
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || !has(self.deletionPolicy) || self.deletionPolicy != 'Delete'",message="spec.deletionPolicy Delete is not supported by DingTalk: regular groups cannot be dismissed through its API",fieldPath=".deletionPolicy"
 // +kubebuilder:validation:XValidation:rule="(has(self.dingtalk) && has(self.dingtalk.conversationType) ? self.dingtalk.conversationType : 'Internal') == (has(oldSelf.dingtalk) && has(oldSelf.dingtalk.conversationType) ? oldSelf.dingtalk.conversationType : 'Internal')",message="spec.dingtalk.conversationType is immutable",fieldPath=".dingtalk.conversationType"
 // +kubebuilder:validation:XValidation:rule="(has(self.tencentIM) && has(self.tencentIM.groupType) ? self.tencentIM.groupType : 'Private') == (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupType) ? oldSelf.tencentIM.groupType : 'Private')",message="spec.tencentIM.groupType is immutable",fieldPath=".tencentIM.groupType"
-// +kubebuilder:validation:XValidation:rule="(has(self.tencentIM) && has(self.tencentIM.groupID) ? self.tencentIM.groupID : '') == (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupID) ? oldSelf.tencentIM.groupID : '')",message="spec.tencentIM.groupID is immutable",fieldPath=".tencentIM.groupID"
+// +kubebuilder:validation:XValidation:rule="(has(self.tencentIM) && has(self.tencentIM.groupID) ? self.tencentIM.groupID : ”) == (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupID) ? oldSelf.tencentIM.groupID : ”)",message="spec.tencentIM.groupID is immutable",fieldPath=".tencentIM.groupID"
 type ChatGroupSpec struct {
 	// vendor is the chat platform; it must equal the provider's vendor. Immutable.
 	// +required

@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -461,11 +461,17 @@ var reconcileRequested = predicate.Funcs{
 }
 
 // createPendingCleared passes updates where a user removed create-pending from an
-// object with no group ID, allowing a new create.
+// object stalled with CreateIncomplete, allowing a new create. The operator's own
+// removals (after a create the vendor refused) happen in other states, so they do
+// not trigger a pass that would repeat the refused create.
 var createPendingCleared = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		old, cur := e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()
-		return old[v1alpha1.CreatePendingAnnotation] != "" && cur[v1alpha1.CreatePendingAnnotation] == "" &&
-			cur[v1alpha1.GroupIDAnnotation] == ""
+		if old[v1alpha1.CreatePendingAnnotation] == "" || cur[v1alpha1.CreatePendingAnnotation] != "" || cur[v1alpha1.GroupIDAnnotation] != "" {
+			return false
+		}
+		cg, ok := e.ObjectNew.(*v1alpha1.ChatGroup)
+		return ok && meta.IsStatusConditionTrue(cg.Status.Conditions, v1alpha1.StalledCondition) &&
+			meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.StalledCondition).Reason == v1alpha1.CreateIncompleteReason
 	},
 }

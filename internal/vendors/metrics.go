@@ -3,6 +3,7 @@ package vendors
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,49 +53,76 @@ func record(vendor, op string, start time.Time, err error) {
 	callDuration.WithLabelValues(vendor, op, outcome).Observe(time.Since(start).Seconds())
 }
 
-// Instrument wraps c so every operation is counted and timed under vendor.
+// Instrument wraps c so every operation is counted and timed under vendor, and an
+// operation the vendor throttled is not called again before the vendor's delay
+// has passed: until then it fails fast with ErrRateLimited and the remaining
+// delay. One wrapped client serves every group of a credential, so the hold-off
+// covers them all.
 func Instrument(vendor string, c GroupClient) GroupClient {
-	return instrumented{vendor: vendor, next: c}
+	return &instrumented{vendor: vendor, next: c, now: time.Now, notBefore: map[string]time.Time{}}
 }
 
 type instrumented struct {
 	vendor string
 	next   GroupClient
+	now    func() time.Time
+
+	mu        sync.Mutex
+	notBefore map[string]time.Time
 }
 
-var _ GroupClient = instrumented{}
+var _ GroupClient = &instrumented{}
 
-// record takes err by pointer so the deferred call sees the returned error.
-func (i instrumented) record(op string, start time.Time, err *error) {
-	record(i.vendor, op, start, *err)
+// call runs fn as operation op: held off while op is throttled, recorded in the
+// metrics, and noting a new throttle delay.
+func (i *instrumented) call(op string, fn func() error) error {
+	now := i.now()
+	i.mu.Lock()
+	until := i.notBefore[op]
+	i.mu.Unlock()
+	if wait := until.Sub(now); wait > 0 {
+		return &Error{Class: ErrRateLimited, Op: op, Message: "holding off after the vendor throttled this call", RetryAfter: wait}
+	}
+	err := fn()
+	record(i.vendor, op, now, err)
+	if d := RetryAfter(err); d > 0 && errors.Is(err, ErrRateLimited) {
+		i.mu.Lock()
+		i.notBefore[op] = i.now().Add(d)
+		i.mu.Unlock()
+	}
+	return err
 }
 
-func (i instrumented) CheckCredentials(ctx context.Context) (err error) {
-	defer i.record("check_credentials", time.Now(), &err)
-	return i.next.CheckCredentials(ctx)
+// CheckCredentials implements GroupClient.
+func (i *instrumented) CheckCredentials(ctx context.Context) error {
+	return i.call("check_credentials", func() error { return i.next.CheckCredentials(ctx) })
 }
 
-func (i instrumented) Observe(ctx context.Context, id string, want GroupSpec) (o Observation, err error) {
-	defer i.record("observe", time.Now(), &err)
-	return i.next.Observe(ctx, id, want)
+// Observe implements GroupClient.
+func (i *instrumented) Observe(ctx context.Context, id string, want GroupSpec) (o Observation, err error) {
+	err = i.call("observe", func() error { o, err = i.next.Observe(ctx, id, want); return err })
+	return o, err
 }
 
-func (i instrumented) Find(ctx context.Context, want GroupSpec) (ids []string, err error) {
-	defer i.record("find", time.Now(), &err)
-	return i.next.Find(ctx, want)
+// Find implements GroupClient.
+func (i *instrumented) Find(ctx context.Context, want GroupSpec) (ids []string, err error) {
+	err = i.call("find", func() error { ids, err = i.next.Find(ctx, want); return err })
+	return ids, err
 }
 
-func (i instrumented) Create(ctx context.Context, want GroupSpec) (g ObservedGroup, err error) {
-	defer i.record("create", time.Now(), &err)
-	return i.next.Create(ctx, want)
+// Create implements GroupClient.
+func (i *instrumented) Create(ctx context.Context, want GroupSpec) (g ObservedGroup, err error) {
+	err = i.call("create", func() error { g, err = i.next.Create(ctx, want); return err })
+	return g, err
 }
 
-func (i instrumented) Update(ctx context.Context, got ObservedGroup, want GroupSpec) (r UpdateResult, err error) {
-	defer i.record("update", time.Now(), &err)
-	return i.next.Update(ctx, got, want)
+// Update implements GroupClient.
+func (i *instrumented) Update(ctx context.Context, got ObservedGroup, want GroupSpec) (r UpdateResult, err error) {
+	err = i.call("update", func() error { r, err = i.next.Update(ctx, got, want); return err })
+	return r, err
 }
 
-func (i instrumented) Delete(ctx context.Context, id string) (err error) {
-	defer i.record("delete", time.Now(), &err)
-	return i.next.Delete(ctx, id)
+// Delete implements GroupClient.
+func (i *instrumented) Delete(ctx context.Context, id string) error {
+	return i.call("delete", func() error { return i.next.Delete(ctx, id) })
 }

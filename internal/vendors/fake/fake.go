@@ -5,7 +5,6 @@ package fake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -182,15 +181,25 @@ type group struct {
 	members []string
 }
 
+// FaultFunc decides whether to inject a fault into one call. id is "" for
+// Create, Find and CheckCredentials; want is zero for Delete.
+type FaultFunc func(op, id string, want vendors.GroupSpec) Fault
+
 // Vendor is an in-memory vendor. Client returns a GroupClient backed by it; the
 // client's functions can still be replaced per test.
 type Vendor struct {
-	// Fault, when set, is consulted before every call; a non-nil Err injects it.
-	Fault func(op, id string, want vendors.GroupSpec) Fault
-
 	mu     sync.Mutex
 	next   int
 	groups map[string]*group
+	faults []FaultFunc
+}
+
+// AddFault registers f; before every call the faults are consulted in order and
+// the first one with a non-nil Err is injected.
+func (v *Vendor) AddFault(f FaultFunc) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.faults = append(v.faults, f)
 }
 
 // NewVendor returns an empty Vendor.
@@ -258,10 +267,15 @@ func (g *group) diff(want vendors.GroupSpec) []string {
 }
 
 func (v *Vendor) fault(op, id string, want vendors.GroupSpec) Fault {
-	if v.Fault == nil {
-		return Fault{}
+	v.mu.Lock()
+	faults := slices.Clone(v.faults)
+	v.mu.Unlock()
+	for _, f := range faults {
+		if got := f(op, id, want); got.Err != nil {
+			return got
+		}
 	}
-	return v.Fault(op, id, want)
+	return Fault{}
 }
 
 // Client returns a GroupClient backed by v.
@@ -357,8 +371,5 @@ func (v *Vendor) delete(_ context.Context, id string) error {
 	return f.Err
 }
 
-// ErrInjected is a convenient transient error for faults.
+// ErrInjected is a transient error for faults.
 var ErrInjected = vendors.NewError(vendors.ErrUnavailable, "fake", "", "injected failure")
-
-// IsInjected reports whether err is ErrInjected.
-func IsInjected(err error) bool { return errors.Is(err, ErrInjected) }

@@ -1,0 +1,494 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
+)
+
+var ctx = context.Background()
+
+func TestChatGroup_CreateBecomesReady(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	newProvider(t, ns, v1alpha1.DingTalk)
+	cg := newGroup(ns, "create-ready", v1alpha1.DingTalk)
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+	got := waitReady(t, cg)
+	id := got.Annotations[v1alpha1.GroupIDAnnotation]
+	g.Expect(id).NotTo(BeEmpty())
+	g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
+	g.Expect(got.Status.GroupID).To(Equal(id))
+	g.Expect(got.Status.MemberCount).To(Equal(int32(6)), "5 members plus the owner")
+	g.Expect(got.Finalizers).To(ContainElement(v1alpha1.ChatGroupFinalizer))
+	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReconcilingCondition)).To(BeNil())
+	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+	g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus))
+
+	g.Expect(callsFor(fake.OpCreate, got, id)).To(Equal(1))
+	g.Expect(callsFor(fake.OpUpdate, got, id)).To(Equal(0))
+	g.Expect(vendor.IDs("create-ready")).To(Equal([]string{id}))
+	vg, _ := vendor.Group(id)
+	g.Expect(vg.Owner).To(Equal("owner1"))
+	g.Expect(vg.Members).To(ConsistOf("owner1", "u1", "u2", "u3", "u4", "u5"))
+	g.Eventually(func(g Gomega) []string { return eventReasons(g, got) }).Should(ContainElement(v1alpha1.CreatedReason))
+}
+
+func TestChatGroup_SpecChangeMakesOneUpdate(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	newProvider(t, ns, v1alpha1.DingTalk)
+	cg := newGroup(ns, "spec-change", v1alpha1.DingTalk)
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+	got := waitReady(t, cg)
+	id := got.Status.GroupID
+
+	patch := client.MergeFrom(got.DeepCopy())
+	got.Spec.Name = "spec-change-2"
+	got.Spec.Members = []string{"u1", "u2", "u3", "n1", "n2", "n3"} // +3 -2
+	g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
+
+	after := waitReady(t, got)
+	g.Expect(after.Generation).To(Equal(int64(2)))
+	g.Expect(callsFor(fake.OpUpdate, after, id)).To(Equal(1))
+	g.Expect(callsFor(fake.OpCreate, after, id)).To(Equal(1))
+	vg, _ := vendor.Group(id)
+	g.Expect(vg.Name).To(Equal("spec-change-2"))
+	g.Expect(vg.Members).To(ConsistOf("owner1", "u1", "u2", "u3", "n1", "n2", "n3"))
+	g.Expect(after.Status.MemberCount).To(Equal(int32(7)))
+	g.Expect(after.Status.AddedMembers).To(ConsistOf("u1", "u2", "u3", "n1", "n2", "n3"))
+	g.Eventually(func(g Gomega) []string { return eventReasons(g, after) }).Should(ContainElement(v1alpha1.MembersChangedReason))
+}
+
+func TestChatGroup_NoOpResyncMakesNoVendorWrites(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	newProvider(t, ns, v1alpha1.TencentIM)
+	cg := newGroup(ns, "noop", v1alpha1.TencentIM)
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+	got := waitReady(t, cg)
+	id := got.Status.GroupID
+	writes, observes := writesFor(got, id), callsFor(fake.OpObserve, got, id)
+	g.Expect(writes).To(Equal(1), "the create")
+
+	for _, at := range []string{"1", "2", "3"} {
+		patch := client.MergeFrom(got.DeepCopy())
+		metav1.SetMetaDataAnnotation(&got.ObjectMeta, v1alpha1.ReconcileRequestAnnotation, at)
+		g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
+		g.Eventually(func(g Gomega) string {
+			get(g, got)
+			return got.Status.LastHandledReconcileAt
+		}).WithTimeout(10 * time.Second).Should(Equal(at))
+	}
+	g.Expect(callsFor(fake.OpObserve, got, id)).To(BeNumerically(">=", observes+3), "each resync observes the group")
+	g.Expect(writesFor(got, id)).To(Equal(writes), "a resync of an unchanged group makes no vendor writes")
+	g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus))
+}
+
+func TestChatGroup_DeletionPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		policy      v1alpha1.DeletionPolicy
+		wantDeletes int
+		wantExists  bool
+	}{
+		{name: "Delete deletes the vendor group", policy: v1alpha1.Delete, wantDeletes: 1, wantExists: false},
+		{name: "Orphan leaves the vendor group", policy: v1alpha1.Orphan, wantDeletes: 0, wantExists: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ns := newNamespace(t)
+			newProvider(t, ns, v1alpha1.TencentIM)
+			cg := newGroup(ns, "del-"+strings.ToLower(string(tc.policy)), v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
+				c.Spec.DeletionPolicy = tc.policy
+			})
+			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+			got := waitReady(t, cg)
+			id := got.Status.GroupID
+
+			g.Expect(k8sClient.Delete(ctx, got)).To(Succeed())
+			waitGone(t, got)
+			g.Expect(callsFor(fake.OpDelete, cg, id)).To(Equal(tc.wantDeletes))
+			_, exists := vendor.Group(id)
+			g.Expect(exists).To(Equal(tc.wantExists))
+		})
+	}
+}
+
+func TestChatGroup_DeleteFailureKeepsFinalizer(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	newProvider(t, ns, v1alpha1.TencentIM)
+	cg := newGroup(ns, "del-fails", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) { c.Spec.DeletionPolicy = v1alpha1.Delete })
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+	id := waitReady(t, cg).Status.GroupID
+	vendor.AddFault(func(op, gid string, _ vendors.GroupSpec) fake.Fault {
+		if op == fake.OpDelete && gid == id {
+			return fake.Fault{Err: fake.ErrInjected}
+		}
+		return fake.Fault{}
+	})
+
+	g.Expect(k8sClient.Delete(ctx, cg)).To(Succeed())
+	got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.DeleteFailedReason)
+	g.Expect(got.Finalizers).To(ContainElement(v1alpha1.ChatGroupFinalizer))
+	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message).To(ContainSubstring("deletionPolicy to Orphan"))
+	_, exists := vendor.Group(id)
+	g.Expect(exists).To(BeTrue())
+
+	patch := client.MergeFrom(got.DeepCopy())
+	got.Spec.DeletionPolicy = v1alpha1.Orphan
+	g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
+	waitGone(t, got)
+	_, exists = vendor.Group(id)
+	g.Expect(exists).To(BeTrue(), "switching to Orphan leaves the group")
+}
+
+func TestChatGroup_Suspend(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	newProvider(t, ns, v1alpha1.DingTalk)
+	cg := newGroup(ns, "suspended", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) { c.Spec.Suspend = true })
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+	got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.SuspendedReason)
+	g.Consistently(func() int { return len(groups.Calls()) - countOthers(got) }).WithTimeout(time.Second).Should(Equal(0))
+	g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(0))
+	g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(0))
+
+	patch := client.MergeFrom(got.DeepCopy())
+	got.Spec.Suspend = false
+	g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
+	after := waitReady(t, got)
+	g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
+}
+
+// waitGone waits until obj no longer exists.
+func waitGone(t *testing.T, obj client.Object) {
+	t.Helper()
+	NewWithT(t).Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj))
+	}).WithTimeout(10*time.Second).Should(BeTrue(), "the object goes away once the finalizer is removed")
+}
+
+// countOthers counts recorded calls not made for cg, so a test can check that cg
+// caused none while other tests' objects may still be reconciled.
+func countOthers(cg *v1alpha1.ChatGroup) int {
+	n := 0
+	for _, c := range groups.Calls() {
+		if c.Spec.UID != string(cg.UID) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestChatGroup_Adopt(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	newProvider(t, ns, v1alpha1.DingTalk)
+	id := vendor.Put(vendors.GroupSpec{Name: "legacy-name", Owner: "owner1", Members: []string{"u1", "old"}})
+	cg := newGroup(ns, "adopted", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) { c.Spec.AdoptGroupID = id })
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+	got := waitReady(t, cg)
+	g.Expect(got.Annotations[v1alpha1.GroupIDAnnotation]).To(Equal(id))
+	g.Expect(got.Status.GroupID).To(Equal(id))
+	g.Expect(callsFor(fake.OpCreate, got, id)).To(Equal(0))
+	g.Expect(callsFor(fake.OpUpdate, got, id)).To(Equal(1))
+	vg, _ := vendor.Group(id)
+	g.Expect(vg.Name).To(Equal("adopted"))
+	g.Expect(vg.Members).To(ConsistOf("owner1", "u1", "u2", "u3", "u4", "u5"))
+	g.Eventually(func(g Gomega) []string { return eventReasons(g, got) }).Should(ContainElement(v1alpha1.AdoptedReason))
+}
+
+func TestChatGroup_InvalidSpecStalls(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		mod       func(*v1alpha1.ChatGroup)
+		fault     bool
+		reason    string
+		wantField string
+	}{
+		{name: "vendor rejects an unknown member", fault: true, reason: v1alpha1.InvalidSpecReason, wantField: "spec.members"},
+		{name: "adoptGroupID names no group", mod: func(c *v1alpha1.ChatGroup) { c.Spec.AdoptGroupID = "no-such-group" },
+			reason: v1alpha1.InvalidSpecReason, wantField: "spec.adoptGroupID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ns := newNamespace(t)
+			newProvider(t, ns, v1alpha1.DingTalk)
+			cg := newGroup(ns, "invalid-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+				if tc.mod != nil {
+					tc.mod(c)
+				}
+			})
+			if tc.fault {
+				vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
+					if op == fake.OpCreate && want.Name == cg.Spec.Name {
+						return fake.Fault{Err: &vendors.Error{Class: vendors.ErrInvalid, Op: "create group", Code: "parameter.invalid", Message: "user u5 does not exist", Field: "members"}}
+					}
+					return fake.Fault{}
+				})
+			}
+			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+			got := waitFor(t, cg, metav1.ConditionFalse, tc.reason)
+			stalledCond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)
+			g.Expect(stalledCond).NotTo(BeNil())
+			g.Expect(stalledCond.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(stalledCond.Message).To(ContainSubstring(tc.wantField))
+			g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation), "a stalled generation is concluded")
+			g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+			g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation), "a rejected create made nothing")
+			creates := callsFor(fake.OpCreate, got, "")
+			g.Consistently(func() int { return callsFor(fake.OpCreate, got, "") }).WithTimeout(2*time.Second).Should(Equal(creates), "no retries until the spec changes")
+		})
+	}
+}
+
+func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		secret func(ns string) client.Object // what exists before the fix; nil: nothing
+		want   string
+	}{
+		{name: "Secret missing", want: "Secret %s/dingtalk-creds not found"},
+		{name: "key missing", secret: func(ns string) client.Object {
+			s := credentialsSecret(ns, "dingtalk-creds", v1alpha1.DingTalk, "x")
+			delete(s.Data, "appSecret")
+			return s
+		}, want: `Secret %s/dingtalk-creds has no key "appSecret"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ns := newNamespace(t)
+			if tc.secret != nil {
+				g.Expect(k8sClient.Create(ctx, tc.secret(ns))).To(Succeed())
+			}
+			p := &v1alpha1.ChatProvider{
+				ObjectMeta: metav1.ObjectMeta{Name: "dingtalk", Namespace: ns},
+				Spec: v1alpha1.ChatProviderSpec{ProviderSettings: providerSettings(v1alpha1.DingTalk),
+					CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "dingtalk-creds"}},
+			}
+			g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
+			cg := newGroup(ns, "no-secret-"+ns, v1alpha1.DingTalk)
+			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+			got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.CredentialsNotFoundReason)
+			msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message
+			g.Expect(msg).To(ContainSubstring(fmt.Sprintf(tc.want, ns)))
+			g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+			g.Expect(got.Status.ObservedGeneration).To(Equal(int64(-1)), "a waiting generation is not concluded")
+			g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(0))
+
+			secret := credentialsSecret(ns, "dingtalk-creds", v1alpha1.DingTalk, "s3cr3t")
+			if tc.secret != nil {
+				g.Expect(k8sClient.Patch(ctx, secret, client.Merge)).To(Succeed())
+			} else {
+				g.Expect(k8sClient.Create(ctx, secret)).To(Succeed())
+			}
+			after := waitReady(t, got)
+			g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
+			g.Eventually(func(g Gomega) []string { return eventReasons(g, after) }).Should(ContainElement(v1alpha1.RecoveredReason))
+		})
+	}
+}
+
+func TestChatGroup_ProviderProblems(t *testing.T) {
+	t.Run("wrong-vendor provider stalls", func(t *testing.T) {
+		g := NewWithT(t)
+		ns := newNamespace(t)
+		newProvider(t, ns, v1alpha1.DingTalk)
+		cg := newGroup(ns, "wrong-vendor", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) { c.Spec.ProviderRef.Name = "dingtalk" })
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.VendorMismatchReason)
+		g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition).Message).
+			To(And(ContainSubstring("spec.vendor is TencentIM"), ContainSubstring(`ChatProvider "dingtalk"`)))
+		g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+		g.Expect(writesFor(got, "")).To(Equal(0))
+	})
+
+	t.Run("missing provider waits, then recovers when it appears", func(t *testing.T) {
+		g := NewWithT(t)
+		ns := newNamespace(t)
+		cg := newGroup(ns, "late-provider", v1alpha1.WhatsApp)
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.ProviderNotFoundReason)
+		g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message).To(ContainSubstring("spec.providerRef"))
+		g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+
+		newProvider(t, ns, v1alpha1.WhatsApp)
+		waitReady(t, got)
+	})
+
+	t.Run("ClusterChatProvider with a Secret in another namespace", func(t *testing.T) {
+		g := NewWithT(t)
+		ns, secretNS := newNamespace(t), newNamespace(t)
+		g.Expect(k8sClient.Create(ctx, credentialsSecret(secretNS, "creds", v1alpha1.TencentIM, "s3cr3t"))).To(Succeed())
+		cp := &v1alpha1.ClusterChatProvider{
+			ObjectMeta: metav1.ObjectMeta{Name: "tim-" + ns},
+			Spec: v1alpha1.ClusterChatProviderSpec{ProviderSettings: providerSettings(v1alpha1.TencentIM),
+				CredentialsSecretRef: v1alpha1.SecretReference{Name: "creds", Namespace: secretNS}},
+		}
+		g.Expect(k8sClient.Create(ctx, cp)).To(Succeed())
+		cg := newGroup(ns, "cluster-provider", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
+			c.Spec.ProviderRef = v1alpha1.ProviderReference{Kind: v1alpha1.ClusterChatProviderKind, Name: cp.Name}
+		})
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+		waitReady(t, cg)
+		g.Eventually(func(g Gomega) {
+			get(g, cp)
+			c := meta.FindStatusCondition(cp.Status.Conditions, v1alpha1.ReadyCondition)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(cp.Status.ObservedGeneration).To(Equal(cp.Generation))
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+	})
+
+	t.Run("rejected credentials", func(t *testing.T) {
+		g := NewWithT(t)
+		ns := newNamespace(t)
+		g.Expect(k8sClient.Create(ctx, credentialsSecret(ns, "bad", v1alpha1.DingTalk, rejectedSecret))).To(Succeed())
+		p := &v1alpha1.ChatProvider{
+			ObjectMeta: metav1.ObjectMeta{Name: "dingtalk", Namespace: ns},
+			Spec: v1alpha1.ChatProviderSpec{ProviderSettings: providerSettings(v1alpha1.DingTalk),
+				CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "bad"}},
+		}
+		g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
+		cg := newGroup(ns, "bad-creds", v1alpha1.DingTalk)
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.AuthenticationFailedReason)
+		msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message
+		g.Expect(msg).To(ContainSubstring("the app secret is wrong"))
+		g.Expect(msg).NotTo(ContainSubstring(rejectedSecret))
+		g.Eventually(func(g Gomega) string {
+			get(g, p)
+			c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ReadyCondition)
+			g.Expect(c).NotTo(BeNil())
+			return c.Reason
+		}).WithTimeout(10 * time.Second).Should(Equal(v1alpha1.AuthenticationFailedReason))
+	})
+}
+
+func TestChatGroup_CreatePending(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		existing    int // groups on the vendor matching the spec before the operator sees the object
+		wantReady   bool
+		wantCreates int
+	}{
+		{name: "one match is adopted", existing: 1, wantReady: true},
+		{name: "no match stalls without creating", existing: 0},
+		{name: "two matches stall without creating", existing: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ns := newNamespace(t)
+			newProvider(t, ns, v1alpha1.DingTalk)
+			cg := newGroup(ns, "pending-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+				// As left by a manager that crashed after writing create-pending.
+				c.Annotations = map[string]string{v1alpha1.CreatePendingAnnotation: "true"}
+			})
+			var ids []string
+			for range tc.existing {
+				ids = append(ids, vendor.Put(vendors.GroupSpec{Name: cg.Spec.Name, Owner: cg.Spec.Owner, Members: cg.Spec.Members}))
+			}
+			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+			if tc.wantReady {
+				got := waitReady(t, cg)
+				g.Expect(got.Status.GroupID).To(Equal(ids[0]))
+				g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
+			} else {
+				got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
+				g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition).Message).
+					To(ContainSubstring("spec.adoptGroupID"))
+				g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+			}
+			g.Expect(callsFor(fake.OpCreate, cg, "")).To(Equal(0), "never a second group")
+			g.Expect(vendor.IDs(cg.Spec.Name)).To(HaveLen(tc.existing))
+		})
+	}
+
+	t.Run("lost create response is recovered without a second group", func(t *testing.T) {
+		g := NewWithT(t)
+		ns := newNamespace(t)
+		newProvider(t, ns, v1alpha1.DingTalk)
+		cg := newGroup(ns, "lost-"+ns, v1alpha1.DingTalk)
+		vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
+			if op == fake.OpCreate && want.Name == cg.Spec.Name {
+				return fake.Fault{Err: fake.ErrInjected, AfterApply: true}
+			}
+			return fake.Fault{}
+		})
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+		got := waitReady(t, cg)
+		g.Expect(vendor.IDs(cg.Spec.Name)).To(Equal([]string{got.Status.GroupID}))
+		g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(1))
+		g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(1))
+	})
+
+	t.Run("clearing create-pending by hand allows a new create", func(t *testing.T) {
+		g := NewWithT(t)
+		ns := newNamespace(t)
+		newProvider(t, ns, v1alpha1.DingTalk)
+		cg := newGroup(ns, "cleared-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+			c.Annotations = map[string]string{v1alpha1.CreatePendingAnnotation: "true"}
+		})
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
+
+		patch := client.MergeFrom(got.DeepCopy())
+		delete(got.Annotations, v1alpha1.CreatePendingAnnotation)
+		g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
+		after := waitReady(t, got)
+		g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
+	})
+}
+
+func TestChatGroup_RateLimitedCreateIsRetriedAfterTheDelay(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	newProvider(t, ns, v1alpha1.TencentIM)
+	cg := newGroup(ns, "throttled", v1alpha1.TencentIM)
+	var mu sync.Mutex
+	var createdAt []time.Time
+	vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
+		if op != fake.OpCreate || want.Name != cg.Spec.Name {
+			return fake.Fault{}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		createdAt = append(createdAt, time.Now())
+		if len(createdAt) == 1 {
+			return fake.Fault{Err: &vendors.Error{Class: vendors.ErrRateLimited, Op: "create group", Code: "60007", RetryAfter: 2 * time.Second}}
+		}
+		return fake.Fault{}
+	})
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+	got := waitReady(t, cg)
+	g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(2), "the throttled create made nothing, so it is retried once")
+	g.Expect(vendor.IDs(cg.Spec.Name)).To(HaveLen(1))
+	mu.Lock()
+	defer mu.Unlock()
+	g.Expect(createdAt).To(HaveLen(2))
+	g.Expect(createdAt[1].Sub(createdAt[0])).To(BeNumerically(">=", 2*time.Second), "no call before the vendor's delay")
+}
