@@ -1,0 +1,236 @@
+package controller
+
+import (
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+)
+
+// TestChatGroup_AdmissionRules applies each CEL rule's violation to the API server
+// and expects a rejection naming the field and the rule.
+func TestChatGroup_AdmissionRules(t *testing.T) {
+	ns := newNamespace(t)
+	for _, tc := range []struct {
+		name   string
+		vendor v1alpha1.Vendor
+		mod    func(*v1alpha1.ChatGroup)
+		want   string // the field path and the rule's message
+	}{
+		{"DingTalk name over 20 characters", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Name = strings.Repeat("群", 21) },
+			"spec.name: Invalid value: spec.name must be 1-20 characters for DingTalk"},
+		{"DingTalk without owner", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Owner = "" },
+			"spec.owner: Invalid value: spec.owner is required for DingTalk"},
+		{"announcement on DingTalk", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Announcement = "hello" },
+			"spec.announcement: Invalid value: spec.announcement is only supported by TencentIM"},
+		{"description on DingTalk", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Description = "hello" },
+			"spec.description is not supported by DingTalk"},
+		{"joinPolicy Closed on DingTalk", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{JoinPolicy: v1alpha1.Closed}
+			},
+			"spec.managementOptions.joinPolicy: Invalid value: spec.managementOptions.joinPolicy Closed is not supported by DingTalk"},
+		{"deletionPolicy Delete on DingTalk", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.DeletionPolicy = v1alpha1.Delete },
+			"spec.deletionPolicy: Invalid value: spec.deletionPolicy Delete is not supported by DingTalk"},
+		{"tencentIM block on DingTalk", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{} },
+			"spec.tencentIM: Invalid value: spec.tencentIM is only allowed when spec.vendor is TencentIM"},
+		{"dingtalk block on TencentIM", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.DingTalk = &v1alpha1.DingTalkGroup{} },
+			"spec.dingtalk: Invalid value: spec.dingtalk is only allowed when spec.vendor is DingTalk"},
+		{"TencentIM name over 30 bytes", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Name = strings.Repeat("群", 11) }, // 33 bytes, 11 characters
+			"spec.name must be at most 30 bytes (UTF-8) for TencentIM"},
+		{"TencentIM description over 240 bytes", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Description = strings.Repeat("d", 241) },
+			"spec.description: Invalid value: spec.description must be at most 240 bytes (UTF-8) for TencentIM"},
+		{"TencentIM announcement over 300 bytes", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Announcement = strings.Repeat("通", 101) },
+			"spec.announcement must be at most 300 bytes (UTF-8) for TencentIM"},
+		{"TencentIM icon over 100 bytes", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Icon = "https://example.com/" + strings.Repeat("i", 81) },
+			"spec.icon: Invalid value: spec.icon must be at most 100 bytes for TencentIM"},
+		{"DingTalk-only option on TencentIM", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{Searchable: ptr.To(true)}
+			},
+			"spec.managementOptions supports only joinPolicy and muteAll for TencentIM"},
+		{"members on an AVChatRoom", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupType: "AVChatRoom"} },
+			"spec.members must be empty for TencentIM AVChatRoom groups"},
+		{"TencentIM groupID with the reserved prefix", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupID: "@TGS#abc"} },
+			"spec.tencentIM.groupID: Invalid value: spec.tencentIM.groupID must start with @TGS#_ for Community groups and must not start with @TGS# otherwise"},
+		{"TencentIM Community groupID without the prefix", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupType: "Community", GroupID: "plain"}
+			},
+			"spec.tencentIM.groupID must start with @TGS#_ for Community groups"},
+		{"TencentIM groupID over 48 bytes", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupID: strings.Repeat("g", 49)} },
+			"spec.tencentIM.groupID: Invalid value"},
+		{"nine WhatsApp members", v1alpha1.WhatsApp,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.Members = nil
+				for i := range 9 {
+					c.Spec.Members = append(c.Spec.Members, "+861380000000"+string(rune('1'+i)))
+				}
+			},
+			"spec.members: Invalid value: spec.members may list at most 8 phone numbers for WhatsApp"},
+		{"WhatsApp member that is not a phone number", v1alpha1.WhatsApp,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Members = []string{"alice"} },
+			"spec.members must be E.164 phone numbers for WhatsApp"},
+		{"owner on WhatsApp", v1alpha1.WhatsApp,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Owner = "+8613800000001" },
+			"spec.owner: Invalid value: spec.owner is not allowed for WhatsApp"},
+		{"managementOptions on WhatsApp", v1alpha1.WhatsApp,
+			func(c *v1alpha1.ChatGroup) { c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MuteAll: ptr.To(true)} },
+			"spec.managementOptions is not supported by WhatsApp"},
+		{"syncInterval under 10s", v1alpha1.WhatsApp,
+			func(c *v1alpha1.ChatGroup) { c.Spec.SyncInterval = &metav1.Duration{Duration: 5e9} },
+			"spec.syncInterval must be at least 10s"},
+		{"unknown vendor", "Slack",
+			func(c *v1alpha1.ChatGroup) {},
+			`spec.vendor: Unsupported value: "Slack"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			cg := newGroup(ns, "cel-"+strings.ToLower(strings.ReplaceAll(tc.name, " ", "-")), tc.vendor,
+				func(c *v1alpha1.ChatGroup) { c.Spec.Name = "valid name" }, tc.mod)
+			err := k8sClient.Create(ctx, cg)
+			g.Expect(err).To(HaveOccurred())
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+		})
+	}
+}
+
+// TestChatGroup_ImmutableFields changes each immutable field of an accepted
+// object and expects the API server to refuse the update.
+func TestChatGroup_ImmutableFields(t *testing.T) {
+	ns := newNamespace(t)
+	for _, tc := range []struct {
+		name   string
+		vendor v1alpha1.Vendor
+		mod    func(*v1alpha1.ChatGroup)
+		want   string
+	}{
+		{"vendor", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Vendor = v1alpha1.WhatsApp; c.Spec.Owner = ""; c.Spec.Members = nil },
+			`spec.vendor: Invalid value: "WhatsApp": spec.vendor is immutable`},
+		{"dingtalk conversationType", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{ConversationType: "Standard"}
+			},
+			"spec.dingtalk.conversationType: Invalid value: spec.dingtalk.conversationType is immutable"},
+		{"tencentIM groupType", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupType: "Public"} },
+			"spec.tencentIM.groupType: Invalid value: spec.tencentIM.groupType is immutable"},
+		{"tencentIM groupID", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupID: "custom-id"} },
+			"spec.tencentIM.groupID is immutable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			// Suspended so the accepted object causes no vendor calls.
+			cg := newGroup(ns, "immutable-"+strings.ReplaceAll(tc.name, " ", "-"), tc.vendor, func(c *v1alpha1.ChatGroup) {
+				c.Spec.Name = "valid name"
+				c.Spec.Suspend = true
+			})
+			cg.Name = strings.ToLower(cg.Name)
+			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+			patch := client.MergeFrom(cg.DeepCopy())
+			tc.mod(cg)
+			err := k8sClient.Patch(ctx, cg, patch)
+			g.Expect(err).To(HaveOccurred())
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+		})
+	}
+}
+
+// TestChatGroup_DefaultsAndAcceptedSpecs checks the CRD defaults and that valid
+// specs at the vendors' limits are accepted.
+func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	for _, cg := range []*v1alpha1.ChatGroup{
+		newGroup(ns, "limit-dingtalk", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+			c.Spec.Name = strings.Repeat("群", 20)
+			c.Spec.Suspend = true
+		}),
+		newGroup(ns, "limit-tencent", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
+			c.Spec.Name = strings.Repeat("群", 10) // 30 bytes
+			c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupType: "Community", GroupID: "@TGS#_custom"}
+			c.Spec.DeletionPolicy = v1alpha1.Delete
+			c.Spec.Suspend = true
+		}),
+		newGroup(ns, "limit-whatsapp", v1alpha1.WhatsApp, func(c *v1alpha1.ChatGroup) {
+			c.Spec.Members = []string{"+8613800000001", "+8613800000002", "+8613800000003", "+8613800000004",
+				"+8613800000005", "+8613800000006", "+8613800000007", "+8613800000008"}
+			c.Spec.Suspend = true
+		}),
+	} {
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed(), cg.Name)
+		get(g, cg)
+		g.Expect(cg.Spec.ProviderRef.Kind).To(Equal(v1alpha1.ChatProviderKind))
+		g.Expect(cg.Spec.MemberPolicy).To(Equal(v1alpha1.Authoritative))
+		g.Expect(cg.Spec.SyncInterval.Duration.String()).To(Equal("10m0s"))
+	}
+}
+
+// TestProvider_AdmissionRules checks the provider kinds' CEL rules.
+func TestProvider_AdmissionRules(t *testing.T) {
+	ns := newNamespace(t)
+	for _, tc := range []struct {
+		name string
+		mod  func(*v1alpha1.ProviderSettings)
+		want string
+	}{
+		{"TencentIM without its block", func(s *v1alpha1.ProviderSettings) { s.TencentIM = nil },
+			"spec.tencentIM: Invalid value: spec.tencentIM is required when spec.vendor is TencentIM"},
+		{"dingtalk block on TencentIM", func(s *v1alpha1.ProviderSettings) { s.DingTalk = &v1alpha1.DingTalkProvider{} },
+			"spec.dingtalk is only allowed when spec.vendor is DingTalk"},
+		{"whatsapp block on TencentIM", func(s *v1alpha1.ProviderSettings) {
+			s.WhatsApp = &v1alpha1.WhatsAppProvider{CustSpaceID: "x", BusinessNumber: "8613800000000"}
+		}, "spec.whatsapp is required when spec.vendor is WhatsApp and not allowed otherwise"},
+		{"endpoint with a query string", func(s *v1alpha1.ProviderSettings) { s.Endpoint = "https://example.com/?token=x" },
+			"spec.endpoint must be an http(s) URL without query or fragment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			s := providerSettings(v1alpha1.TencentIM)
+			tc.mod(&s)
+			p := &v1alpha1.ChatProvider{
+				ObjectMeta: metav1.ObjectMeta{Name: "p-" + strings.ToLower(strings.ReplaceAll(tc.name, " ", "-")), Namespace: ns},
+				Spec:       v1alpha1.ChatProviderSpec{ProviderSettings: s, CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "x"}},
+			}
+			err := k8sClient.Create(ctx, p)
+			g.Expect(err).To(HaveOccurred())
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+		})
+	}
+
+	t.Run("vendor is immutable", func(t *testing.T) {
+		g := NewWithT(t)
+		p := &v1alpha1.ChatProvider{
+			ObjectMeta: metav1.ObjectMeta{Name: "p-immutable", Namespace: ns},
+			Spec: v1alpha1.ChatProviderSpec{ProviderSettings: providerSettings(v1alpha1.DingTalk),
+				CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "x"}},
+		}
+		g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
+		patch := client.MergeFrom(p.DeepCopy())
+		p.Spec.ProviderSettings = providerSettings(v1alpha1.WhatsApp)
+		err := k8sClient.Patch(ctx, p, patch)
+		g.Expect(err).To(HaveOccurred())
+		g.Expect(err.Error()).To(ContainSubstring("spec.vendor is immutable"))
+	})
+}
