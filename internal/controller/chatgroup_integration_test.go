@@ -167,6 +167,7 @@ func TestChatGroup_Suspend(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
 	got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.SuspendedReason)
+	g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
 	g.Consistently(func() int { return len(groups.Calls()) - countOthers(got) }).WithTimeout(time.Second).Should(Equal(0))
 	g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(0))
 	g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(0))

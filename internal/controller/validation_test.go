@@ -77,7 +77,9 @@ func TestChatGroup_AdmissionRules(t *testing.T) {
 			},
 			"spec.tencentIM.groupID must start with @TGS#_ for Community groups"},
 		{"TencentIM groupID over 48 bytes", v1alpha1.TencentIM,
-			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupID: strings.Repeat("g", 49)} },
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupID: strings.Repeat("g", 49)}
+			},
 			"spec.tencentIM.groupID: Invalid value"},
 		{"nine WhatsApp members", v1alpha1.WhatsApp,
 			func(c *v1alpha1.ChatGroup) {
@@ -94,7 +96,9 @@ func TestChatGroup_AdmissionRules(t *testing.T) {
 			func(c *v1alpha1.ChatGroup) { c.Spec.Owner = "+8613800000001" },
 			"spec.owner: Invalid value: spec.owner is not allowed for WhatsApp"},
 		{"managementOptions on WhatsApp", v1alpha1.WhatsApp,
-			func(c *v1alpha1.ChatGroup) { c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MuteAll: ptr.To(true)} },
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MuteAll: ptr.To(true)}
+			},
 			"spec.managementOptions is not supported by WhatsApp"},
 		{"syncInterval under 10s", v1alpha1.WhatsApp,
 			func(c *v1alpha1.ChatGroup) { c.Spec.SyncInterval = &metav1.Duration{Duration: 5e9} },
@@ -125,7 +129,11 @@ func TestChatGroup_ImmutableFields(t *testing.T) {
 		want   string
 	}{
 		{"vendor", v1alpha1.TencentIM,
-			func(c *v1alpha1.ChatGroup) { c.Spec.Vendor = v1alpha1.WhatsApp; c.Spec.Owner = ""; c.Spec.Members = nil },
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.Vendor = v1alpha1.WhatsApp
+				c.Spec.Owner = ""
+				c.Spec.Members = nil
+			},
 			`spec.vendor: Invalid value: "WhatsApp": spec.vendor is immutable`},
 		{"dingtalk conversationType", v1alpha1.DingTalk,
 			func(c *v1alpha1.ChatGroup) {
