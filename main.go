@@ -43,6 +43,7 @@ type options struct {
 	maxConcurrentReconciles int
 	watchNamespaces         string
 	retryInterval           time.Duration
+	vendorTimeout           time.Duration
 }
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many ChatGroups are reconciled at once.")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to manage ChatGroups and ChatProviders in; empty means all.")
 	flag.DurationVar(&o.retryInterval, "retry-interval", 30*time.Second, "How often to look again for a missing provider or credentials Secret.")
+	flag.DurationVar(&o.vendorTimeout, "vendor-timeout", time.Minute, "The longest the vendor calls of one reconcile may take.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -124,6 +126,7 @@ func mustSetupControllers(mgr ctrl.Manager, o options) {
 		Recorder:                mgr.GetEventRecorder("chatgroup-controller"),
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
 		RetryInterval:           o.retryInterval,
+		VendorTimeout:           o.vendorTimeout,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Unable to create controller", "controller", "ChatGroup")
 		os.Exit(1)

@@ -32,6 +32,9 @@ const providerRefIndex = "spec.providerRef"
 // defaultSyncInterval applies when spec.syncInterval is unset (the CRD defaults it).
 const defaultSyncInterval = 10 * time.Minute
 
+// defaultVendorTimeout bounds the vendor work of one pass.
+const defaultVendorTimeout = time.Minute
+
 // ChatGroupReconciler makes vendor groups match ChatGroups.
 type ChatGroupReconciler struct {
 	client.Client
@@ -43,6 +46,18 @@ type ChatGroupReconciler struct {
 	MaxConcurrentReconciles int
 	// RetryInterval is how long to wait for a missing provider or Secret (default 30s).
 	RetryInterval time.Duration
+	// VendorTimeout bounds the vendor calls of one pass (default 1m), apart from
+	// the reconcile context, so a hung vendor cannot hold a worker.
+	VendorTimeout time.Duration
+}
+
+// vendorContext returns ctx bounded by VendorTimeout.
+func (r *ChatGroupReconciler) vendorContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := r.VendorTimeout
+	if d <= 0 {
+		d = defaultVendorTimeout
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // intervals returns the requeue delays, with RetryInterval applied.
@@ -87,9 +102,11 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		return ctrl.Result{}, nil
 	}
 
-	gc, err := r.connect(ctx, obj)
+	vctx, cancel := r.vendorContext(ctx)
+	defer cancel()
+	gc, err := r.connect(vctx, obj)
 	if err == nil {
-		err = r.reconcileGroup(ctx, obj, gc)
+		err = r.reconcileGroup(vctx, obj, gc)
 	}
 	if err != nil {
 		out, res, retErr = classify(err, r.intervals())
@@ -347,6 +364,8 @@ func (r *ChatGroupReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1
 
 // deleteGroup deletes the vendor group; NotFound counts as done.
 func (r *ChatGroupReconciler) deleteGroup(ctx context.Context, obj *v1alpha1.ChatGroup, id string) error {
+	ctx, cancel := r.vendorContext(ctx)
+	defer cancel()
 	gc, err := r.connect(ctx, obj)
 	if err != nil {
 		return err

@@ -58,9 +58,11 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	var out outcome
 	defer func() { retErr = r.finish(ctx, base, obj, out, retErr) }()
 
-	gc, err := r.Connections.Client(ctx, obj)
+	vctx, cancel := context.WithTimeout(ctx, defaultVendorTimeout)
+	defer cancel()
+	gc, err := r.Connections.Client(vctx, obj)
 	if err == nil {
-		err = gc.CheckCredentials(ctx)
+		err = gc.CheckCredentials(vctx)
 	}
 	if err != nil {
 		out, res, retErr = classify(err, r.intervals())
