@@ -43,6 +43,7 @@ type Connections struct {
 
 type cachedClient struct {
 	fingerprint string
+	limits      vendors.Limits
 	client      vendors.GroupClient
 }
 
@@ -64,11 +65,12 @@ func (c *Connections) Client(ctx context.Context, p v1alpha1.Provider) (vendors.
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cached, ok := c.cache[key]; ok && cached.fingerprint == fp {
+	lim := limits(settings)
+	if cached, ok := c.cache[key]; ok && cached.fingerprint == fp && cached.limits == lim {
 		return cached.client, nil
 	}
 	creds := credentials(settings, data)
-	creds.Limiter = c.Limiters.For(fp, limits(settings))
+	creds.Limiter = c.Limiters.For(fp, lim)
 	gc, err := connector.Connect(ctx, creds)
 	if err != nil {
 		return nil, err
@@ -77,7 +79,7 @@ func (c *Connections) Client(ctx context.Context, p v1alpha1.Provider) (vendors.
 	if c.cache == nil {
 		c.cache = map[string]cachedClient{}
 	}
-	c.cache[key] = cachedClient{fingerprint: fp, client: gc}
+	c.cache[key] = cachedClient{fingerprint: fp, limits: lim, client: gc}
 	return gc, nil
 }
 

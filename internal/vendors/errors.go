@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // Error classes. Every vendor maps its HTTP statuses and body codes onto exactly one
@@ -118,7 +119,11 @@ func Sanitize(s string) string {
 	s = secretParam.ReplaceAllString(s, "$1=[redacted]")
 	const maxLen = 512
 	if len(s) > maxLen {
-		s = s[:maxLen] + "…"
+		cut := maxLen
+		for cut > 0 && !utf8.RuneStart(s[cut]) { // do not split a character
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -53,10 +53,10 @@ func record(vendor, op string, start time.Time, err error) {
 	callDuration.WithLabelValues(vendor, op, outcome).Observe(time.Since(start).Seconds())
 }
 
-// Instrument wraps c so every operation is counted and timed under vendor, and an
-// operation the vendor throttled is not called again before the vendor's delay
-// has passed: until then it fails fast with ErrRateLimited and the remaining
-// delay. One wrapped client serves every group of a credential, so the hold-off
+// Instrument wraps c so every operation that reaches c is counted and timed under
+// vendor, and an operation the vendor throttled is not called again before the
+// vendor's delay has passed: until then it fails fast with ErrRateLimited and the
+// remaining delay, without reaching c or the metrics. One wrapped client serves every group of a credential, so the hold-off
 // covers them all.
 func Instrument(vendor string, c GroupClient) GroupClient {
 	return &instrumented{vendor: vendor, next: c, now: time.Now, notBefore: map[string]time.Time{}}

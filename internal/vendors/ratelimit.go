@@ -60,18 +60,16 @@ func (l *Limiter) Wait(ctx context.Context, api string) error {
 	if l == nil {
 		return nil
 	}
-	delay, err := l.reserve(api)
-	if err != nil {
+	r, delay, err := l.reserve(api)
+	if err != nil || delay == 0 {
 		return err
-	}
-	if delay == 0 {
-		return nil
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return &Error{Class: ErrUnavailable, Op: api, Message: "gave up waiting for the client-side rate limiter: " + ctx.Err().Error()}
+		r.CancelAt(l.now()) // the call will not be made: give the token back
+		return &Error{Class: ErrRateLimited, Op: api, Message: "gave up waiting for the client-side rate limiter: " + ctx.Err().Error(), RetryAfter: delay}
 	case <-t.C:
 		return nil
 	}
@@ -79,18 +77,18 @@ func (l *Limiter) Wait(ctx context.Context, api string) error {
 
 // reserve takes a token if one is available within MaxLimiterWait and returns how
 // long to wait for it.
-func (l *Limiter) reserve(api string) (time.Duration, error) {
+func (l *Limiter) reserve(api string) (*rate.Reservation, time.Duration, error) {
 	now := l.now()
 	r := l.bucket(api).ReserveN(now, 1)
 	if !r.OK() {
-		return 0, &Error{Class: ErrRateLimited, Op: api, Message: "client-side rate limit", RetryAfter: time.Second}
+		return nil, 0, &Error{Class: ErrRateLimited, Op: api, Message: "client-side rate limit", RetryAfter: time.Second}
 	}
 	delay := r.DelayFrom(now)
 	if delay > MaxLimiterWait {
 		r.CancelAt(now)
-		return 0, &Error{Class: ErrRateLimited, Op: api, Message: "client-side rate limit reached; calls are paced to the vendor's documented limit", RetryAfter: delay}
+		return nil, 0, &Error{Class: ErrRateLimited, Op: api, Message: "client-side rate limit reached; calls are paced to the vendor's documented limit", RetryAfter: delay}
 	}
-	return delay, nil
+	return r, delay, nil
 }
 
 // Limiters hands out one Limiter per credential, so all groups using the same

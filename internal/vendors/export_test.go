@@ -1,0 +1,14 @@
+package vendors
+
+import "time"
+
+// Test hooks for package vendors_test, which cannot import vendors internals
+// because the fake package imports vendors.
+
+// CallsTotal is the calls counter, for testutil.ToFloat64.
+var CallsTotal = callsTotal
+
+// SetInstrumentClock replaces the clock of a client returned by Instrument.
+func SetInstrumentClock(c GroupClient, now func() time.Time) {
+	c.(*instrumented).now = now
+}

@@ -1,0 +1,245 @@
+package vendors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+// fakeClock is an injectable clock; buckets refill only when it is advanced.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestLimiter(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("burst is available without waiting", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 10, Burst: 2}, newFakeClock().Now)
+		start := time.Now()
+		g.Expect(l.Wait(ctx, "create")).To(Succeed())
+		g.Expect(l.Wait(ctx, "create")).To(Succeed())
+		g.Expect(time.Since(start)).To(BeNumerically("<", 50*time.Millisecond))
+		// The third token is 1/QPS away on the fake clock.
+		_, d, err := l.reserve("create")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(d).To(BeNumerically("~", 100*time.Millisecond, time.Millisecond))
+	})
+
+	t.Run("wait beyond MaxLimiterWait fails fast with ErrRateLimited", func(t *testing.T) {
+		g := NewWithT(t)
+		clock := newFakeClock()
+		l := NewLimiter(Limits{QPS: 10, Burst: 2}, clock.Now)
+		// Burst 2 plus 20 tokens at 100ms each fill exactly MaxLimiterWait.
+		for i := range 22 {
+			_, d, err := l.reserve("create")
+			g.Expect(err).NotTo(HaveOccurred(), "reservation %d", i)
+			g.Expect(d).To(BeNumerically("<=", MaxLimiterWait))
+		}
+
+		start := time.Now()
+		err := l.Wait(ctx, "create")
+		g.Expect(time.Since(start)).To(BeNumerically("<", 50*time.Millisecond), "must not sleep")
+		g.Expect(errors.Is(err, ErrRateLimited)).To(BeTrue(), "got %v", err)
+		g.Expect(RetryAfter(err)).To(BeNumerically(">", MaxLimiterWait))
+		g.Expect(RetryAfter(err)).To(BeNumerically("~", 2100*time.Millisecond, time.Millisecond))
+		g.Expect(Definite(err)).To(BeTrue())
+
+		// The refused call took no token: the next one is quoted the same delay.
+		err = l.Wait(ctx, "create")
+		g.Expect(RetryAfter(err)).To(BeNumerically("~", 2100*time.Millisecond, time.Millisecond))
+
+		// Time refills the bucket.
+		clock.Advance(time.Second)
+		_, d, err := l.reserve("create")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(d).To(BeNumerically("~", 1100*time.Millisecond, time.Millisecond))
+	})
+
+	t.Run("APIs have separate buckets", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 10, Burst: 2}, newFakeClock().Now)
+		for range 22 {
+			_, _, err := l.reserve("create")
+			g.Expect(err).NotTo(HaveOccurred())
+		}
+		g.Expect(errors.Is(l.Wait(ctx, "create"), ErrRateLimited)).To(BeTrue())
+
+		_, d, err := l.reserve("delete")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(d).To(BeZero(), "an exhausted create bucket must not slow delete")
+	})
+
+	t.Run("nil limiter never waits", func(t *testing.T) {
+		g := NewWithT(t)
+		var l *Limiter
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		for range 100 {
+			g.Expect(l.Wait(cancelled, "create")).To(Succeed())
+		}
+	})
+
+	t.Run("short wait sleeps for the delay", func(t *testing.T) {
+		g := NewWithT(t)
+		// QPS 20: the second token is 50ms away, the only real sleep in this file.
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock().Now)
+		g.Expect(l.Wait(ctx, "create")).To(Succeed())
+		start := time.Now()
+		g.Expect(l.Wait(ctx, "create")).To(Succeed())
+		g.Expect(time.Since(start)).To(BeNumerically(">=", 45*time.Millisecond))
+	})
+
+	t.Run("cancelled context ends the wait", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 1, Burst: 1}, newFakeClock().Now)
+		g.Expect(l.Wait(ctx, "create")).To(Succeed())
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		start := time.Now()
+		err := l.Wait(cancelled, "create") // would otherwise sleep 1s
+		g.Expect(time.Since(start)).To(BeNumerically("<", 500*time.Millisecond))
+		g.Expect(errors.Is(err, ErrRateLimited)).To(BeTrue(), "the call was not made; got %v", err)
+		_, d, err := l.reserve("create")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(d).To(Equal(time.Second), "the abandoned wait gave its token back")
+	})
+
+	t.Run("nil clock means real time", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 10, Burst: 1}, nil)
+		g.Expect(l.Wait(ctx, "create")).To(Succeed())
+		_, d, err := l.reserve("create")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(d).To(BeNumerically(">", 0))
+		g.Expect(d).To(BeNumerically("<=", 100*time.Millisecond))
+	})
+
+	t.Run("concurrent use", func(t *testing.T) {
+		g := NewWithT(t)
+		// QPS 1, burst 10: exactly 10 of each API's calls fit without waiting.
+		l := NewLimiter(Limits{QPS: 1, Burst: 10}, newFakeClock().Now)
+		var mu sync.Mutex
+		immediate := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range 40 {
+			api := fmt.Sprintf("api-%d", i%2)
+			wg.Go(func() {
+				_, d, err := l.reserve(api)
+				if err == nil && d == 0 {
+					mu.Lock()
+					immediate[api]++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		g.Expect(immediate).To(Equal(map[string]int{"api-0": 10, "api-1": 10}))
+	})
+}
+
+func TestLimiters(t *testing.T) {
+	t.Run("same key and limits share a limiter", func(t *testing.T) {
+		g := NewWithT(t)
+		r := NewLimiters(newFakeClock().Now)
+		a := r.For("cred-a", Limits{QPS: 10, Burst: 2})
+		g.Expect(r.For("cred-a", Limits{QPS: 10, Burst: 2})).To(BeIdenticalTo(a))
+	})
+
+	t.Run("different keys get different limiters", func(t *testing.T) {
+		g := NewWithT(t)
+		r := NewLimiters(newFakeClock().Now)
+		a := r.For("cred-a", Limits{QPS: 10, Burst: 2})
+		b := r.For("cred-b", Limits{QPS: 10, Burst: 2})
+		g.Expect(b).NotTo(BeIdenticalTo(a))
+		// Draining a's bucket leaves b's full.
+		for range 2 {
+			_, _, err := a.reserve("create")
+			g.Expect(err).NotTo(HaveOccurred())
+		}
+		_, d, err := b.reserve("create")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(d).To(BeZero())
+	})
+
+	t.Run("changed limits replace the limiter", func(t *testing.T) {
+		g := NewWithT(t)
+		r := NewLimiters(newFakeClock().Now)
+		a := r.For("cred-a", Limits{QPS: 10, Burst: 2})
+		b := r.For("cred-a", Limits{QPS: 20, Burst: 2})
+		g.Expect(b).NotTo(BeIdenticalTo(a))
+		g.Expect(b.Limits()).To(Equal(Limits{QPS: 20, Burst: 2}))
+		g.Expect(r.For("cred-a", Limits{QPS: 20, Burst: 2})).To(BeIdenticalTo(b))
+		c := r.For("cred-a", Limits{QPS: 20, Burst: 5})
+		g.Expect(c).NotTo(BeIdenticalTo(b))
+	})
+
+	t.Run("burst defaults", func(t *testing.T) {
+		tests := []struct {
+			in, want Limits
+		}{
+			{in: Limits{QPS: 5}, want: Limits{QPS: 5, Burst: 5}},
+			{in: Limits{QPS: 200, Burst: 0}, want: Limits{QPS: 200, Burst: 200}},
+			{in: Limits{QPS: 0.5}, want: Limits{QPS: 0.5, Burst: 1}},
+			{in: Limits{QPS: 5, Burst: -1}, want: Limits{QPS: 5, Burst: 5}},
+			{in: Limits{QPS: 5, Burst: 3}, want: Limits{QPS: 5, Burst: 3}},
+		}
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%v", tt.in), func(t *testing.T) {
+				g := NewWithT(t)
+				r := NewLimiters(newFakeClock().Now)
+				l := r.For("k", tt.in)
+				g.Expect(l.Limits()).To(Equal(tt.want))
+				// Asking again, or with the defaulted limits spelled out, must not
+				// replace the buckets.
+				g.Expect(r.For("k", tt.in)).To(BeIdenticalTo(l))
+				g.Expect(r.For("k", tt.want)).To(BeIdenticalTo(l))
+				// The bucket really holds Burst immediate tokens.
+				for i := range tt.want.Burst {
+					_, d, err := l.reserve("create")
+					g.Expect(err).NotTo(HaveOccurred())
+					g.Expect(d).To(BeZero(), "token %d", i)
+				}
+				_, d, err := l.reserve("create")
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(d).To(BeNumerically(">", 0))
+			})
+		}
+	})
+
+	t.Run("limiters use the registry's clock", func(t *testing.T) {
+		g := NewWithT(t)
+		clock := newFakeClock()
+		l := NewLimiters(clock.Now).For("k", Limits{QPS: 1, Burst: 1})
+		_, _, err := l.reserve("create")
+		g.Expect(err).NotTo(HaveOccurred())
+		_, d, _ := l.reserve("create")
+		g.Expect(d).To(BeNumerically("~", time.Second, time.Millisecond))
+		clock.Advance(3 * time.Second)
+		_, d, _ = l.reserve("create")
+		g.Expect(d).To(BeZero())
+	})
+}
