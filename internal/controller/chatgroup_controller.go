@@ -348,7 +348,10 @@ func (r *ChatGroupReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1
 	default:
 		if err := r.deleteGroup(ctx, obj, id); err != nil {
 			out, res, err := classify(err, r.intervals())
-			out.state, out.reason = stateRetrying, v1alpha1.DeleteFailedReason
+			if out.state != stateStalled { // stalled stays stalled: only a spec change helps
+				out.state = stateRetrying
+			}
+			out.reason = v1alpha1.DeleteFailedReason
 			out.message = fmt.Sprintf("Cannot delete group %s: %s. To remove the object and keep the group, set spec.deletionPolicy to Orphan", id, out.message)
 			if res.RequeueAfter == 0 && err == nil {
 				res.RequeueAfter = r.intervals().Retry

@@ -34,7 +34,7 @@ type Connections struct {
 	APIReader client.Reader
 	// Connectors builds clients per vendor.
 	Connectors map[v1alpha1.Vendor]vendors.Connector
-	// Limiters holds the shared rate-limit buckets.
+	// Limiters holds the shared rate-limit buckets (a new registry when nil).
 	Limiters *vendors.Limiters
 
 	mu    sync.Mutex
@@ -68,6 +68,9 @@ func (c *Connections) Client(ctx context.Context, p v1alpha1.Provider) (vendors.
 	lim := limits(settings)
 	if cached, ok := c.cache[key]; ok && cached.fingerprint == fp && cached.limits == lim {
 		return cached.client, nil
+	}
+	if c.Limiters == nil {
+		c.Limiters = vendors.NewLimiters(nil)
 	}
 	creds := credentials(settings, data)
 	creds.Limiter = c.Limiters.For(fp, lim)

@@ -90,6 +90,7 @@ func waiting(reason, format string, args ...any) error {
 //   - vendor ErrRateLimited: Ready=False/RateLimited, requeue after the vendor's delay;
 //   - anything else: Ready=False and the error is returned for backoff.
 func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
+	text := vendors.Sanitize(err.Error()) // error text may quote request URLs
 	var se *stalledError
 	var we *waitingError
 	switch {
@@ -98,28 +99,28 @@ func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 	case errors.As(err, &we):
 		return outcome{stateWaiting, we.reason, we.message}, ctrl.Result{RequeueAfter: iv.Retry}, nil
 	case errors.Is(err, vendors.ErrInvalid):
-		msg := "The vendor rejected the request: " + err.Error()
+		msg := "The vendor rejected the request: " + text
 		if f := vendors.FieldOf(err); f != "" {
 			msg = fmt.Sprintf("spec.%s: %s", f, msg)
 		}
 		return outcome{stateStalled, v1alpha1.InvalidSpecReason, msg}, ctrl.Result{}, reconcile.TerminalError(err)
 	case errors.Is(err, vendors.ErrQuotaExceeded):
-		return outcome{stateStalled, v1alpha1.QuotaExceededReason, "The vendor's call quota is exhausted: " + err.Error()},
+		return outcome{stateStalled, v1alpha1.QuotaExceededReason, "The vendor's call quota is exhausted: " + text},
 			ctrl.Result{RequeueAfter: iv.Quota}, nil
 	case errors.Is(err, vendors.ErrUnauthorized):
 		return outcome{stateWaiting, v1alpha1.AuthenticationFailedReason,
-				"The vendor rejected the provider's credentials: " + err.Error() + "; check the credentials Secret and the provider's settings"},
+				"The vendor rejected the provider's credentials: " + text + "; check the credentials Secret and the provider's settings"},
 			ctrl.Result{RequeueAfter: iv.Auth}, nil
 	case errors.Is(err, vendors.ErrRateLimited):
 		after := max(vendors.RetryAfter(err), time.Second)
-		return outcome{stateWaiting, v1alpha1.RateLimitedReason, fmt.Sprintf("Throttled; retrying in %s: %s", after.Round(time.Second), err)},
+		return outcome{stateWaiting, v1alpha1.RateLimitedReason, fmt.Sprintf("Throttled; retrying in %s: %s", after.Round(time.Second), text)},
 			ctrl.Result{RequeueAfter: after}, nil
 	}
 	var ve *vendors.Error
 	if errors.As(err, &ve) {
-		return outcome{stateRetrying, v1alpha1.VendorUnavailableReason, "The vendor call failed and will be retried: " + err.Error()}, ctrl.Result{}, err
+		return outcome{stateRetrying, v1alpha1.VendorUnavailableReason, "The vendor call failed and will be retried: " + text}, ctrl.Result{}, err
 	}
-	return outcome{stateRetrying, v1alpha1.ProgressingWithRetryReason, "Retrying after an error: " + vendors.Sanitize(err.Error())}, ctrl.Result{}, err
+	return outcome{stateRetrying, v1alpha1.ProgressingWithRetryReason, "Retrying after an error: " + text}, ctrl.Result{}, err
 }
 
 // setCondition sets a condition stamped with the object's generation (the API

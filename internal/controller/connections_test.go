@@ -1,0 +1,297 @@
+package controller
+
+import (
+	"errors"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	clientfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
+)
+
+// unitConnections returns Connections reading from a fake client holding objs,
+// with one fake connector for every vendor.
+func unitConnections(objs ...client.Object) (*Connections, client.Client, *fake.Connector) {
+	c := clientfake.NewClientBuilder().WithScheme(testScheme).WithObjects(objs...).Build()
+	conn := &fake.Connector{Client: &fake.GroupClient{}}
+	return &Connections{
+		APIReader: c,
+		Connectors: map[v1alpha1.Vendor]vendors.Connector{
+			v1alpha1.DingTalk: conn, v1alpha1.TencentIM: conn, v1alpha1.WhatsApp: conn,
+		},
+		Limiters: vendors.NewLimiters(nil),
+	}, c, conn
+}
+
+// unitProvider returns a ChatProvider for v reading the Secret secretName in ns.
+func unitProvider(ns, name string, v v1alpha1.Vendor, secretName string, mods ...func(*v1alpha1.ChatProvider)) *v1alpha1.ChatProvider {
+	p := &v1alpha1.ChatProvider{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: v1alpha1.ChatProviderSpec{
+			ProviderSettings:     providerSettings(v),
+			CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: secretName},
+		},
+	}
+	for _, m := range mods {
+		m(p)
+	}
+	return p
+}
+
+// asWaiting returns err as a waiting error, or fails.
+func asWaiting(g *WithT, err error) *waitingError {
+	var we *waitingError
+	g.Expect(errors.As(err, &we)).To(BeTrue(), "want a waiting error, got %v", err)
+	return we
+}
+
+func TestConnections_Client(t *testing.T) {
+	t.Run("missing Secret is a waiting error naming it", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections()
+		_, err := conns.Client(t.Context(), unitProvider("ns", "p", v1alpha1.DingTalk, "creds"))
+		we := asWaiting(g, err)
+		g.Expect(we.reason).To(Equal(v1alpha1.CredentialsNotFoundReason))
+		g.Expect(we.message).To(ContainSubstring("ns/creds"))
+		g.Expect(conn.Connections()).To(BeEmpty())
+	})
+
+	for _, tc := range []struct {
+		name    string
+		vendor  v1alpha1.Vendor
+		data    map[string][]byte
+		missing string
+	}{
+		{"DingTalk without appSecret", v1alpha1.DingTalk, map[string][]byte{"appKey": []byte("k")}, "appSecret"},
+		{"DingTalk with an empty appKey", v1alpha1.DingTalk, map[string][]byte{"appKey": {}, "appSecret": []byte("s")}, "appKey"},
+		{"TencentIM without secretKey", v1alpha1.TencentIM, map[string][]byte{"other": []byte("x")}, "secretKey"},
+		{"WhatsApp without accessKeySecret", v1alpha1.WhatsApp, map[string][]byte{"accessKeyID": []byte("id")}, "accessKeySecret"},
+	} {
+		t.Run("Secret lacking a key: "+tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"}, Data: tc.data}
+			conns, _, conn := unitConnections(secret)
+			_, err := conns.Client(t.Context(), unitProvider("ns", "p", tc.vendor, "creds"))
+			we := asWaiting(g, err)
+			g.Expect(we.reason).To(Equal(v1alpha1.CredentialsNotFoundReason))
+			g.Expect(we.message).To(ContainSubstring(`"` + tc.missing + `"`))
+			g.Expect(we.message).To(ContainSubstring("ns/creds"))
+			g.Expect(conn.Connections()).To(BeEmpty())
+		})
+	}
+
+	t.Run("same Secret twice connects once", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.DingTalk, "s1"))
+		p := unitProvider("ns", "p", v1alpha1.DingTalk, "creds")
+		first, err := conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		second, err := conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(conn.Connections()).To(HaveLen(1))
+		g.Expect(second).To(BeIdenticalTo(first))
+	})
+
+	t.Run("changed Secret data connects again", func(t *testing.T) {
+		g := NewWithT(t)
+		secret := credentialsSecret("ns", "creds", v1alpha1.TencentIM, "s1")
+		conns, c, conn := unitConnections(secret)
+		p := unitProvider("ns", "p", v1alpha1.TencentIM, "creds")
+		_, err := conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+
+		stored := &corev1.Secret{}
+		g.Expect(c.Get(t.Context(), client.ObjectKeyFromObject(secret), stored)).To(Succeed())
+		stored.Data["secretKey"] = []byte("s2")
+		g.Expect(c.Update(t.Context(), stored)).To(Succeed())
+
+		_, err = conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		got := conn.Connections()
+		g.Expect(got).To(HaveLen(2))
+		g.Expect(got[1].Secret["secretKey"]).To(Equal([]byte("s2")))
+		g.Expect(got[1].Limiter).NotTo(BeIdenticalTo(got[0].Limiter))
+	})
+
+	t.Run("credentials carry the provider settings", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.TencentIM, "s1"))
+		p := unitProvider("ns", "p", v1alpha1.TencentIM, "creds", func(p *v1alpha1.ChatProvider) {
+			p.Spec.Endpoint = "https://adminapisgp.im.qcloud.com"
+		})
+		_, err := conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		got := conn.Connections()
+		g.Expect(got).To(HaveLen(1))
+		g.Expect(got[0].Endpoint).To(Equal("https://adminapisgp.im.qcloud.com"))
+		g.Expect(got[0].SDKAppID).To(Equal(int64(1400000000)))
+		g.Expect(got[0].AdminIdentifier).To(Equal("administrator"))
+		g.Expect(got[0].Secret).To(Equal(map[string][]byte{"secretKey": []byte("s1")}))
+	})
+
+	t.Run("identical credentials share a Limiter; a different Secret does not", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(
+			credentialsSecret("a", "creds", v1alpha1.DingTalk, "same"),
+			credentialsSecret("b", "creds", v1alpha1.DingTalk, "same"),
+			credentialsSecret("c", "creds", v1alpha1.DingTalk, "other"),
+		)
+		for _, ns := range []string{"a", "b", "c"} {
+			_, err := conns.Client(t.Context(), unitProvider(ns, "p", v1alpha1.DingTalk, "creds"))
+			g.Expect(err).NotTo(HaveOccurred())
+		}
+		got := conn.Connections()
+		g.Expect(got).To(HaveLen(3))
+		g.Expect(got[0].Limiter).NotTo(BeNil())
+		g.Expect(got[1].Limiter).To(BeIdenticalTo(got[0].Limiter))
+		g.Expect(got[2].Limiter).NotTo(BeIdenticalTo(got[0].Limiter))
+	})
+
+	t.Run("provider rateLimit qps 5 gives QPS 5 and Burst 5", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.DingTalk, "s1"))
+		p := unitProvider("ns", "p", v1alpha1.DingTalk, "creds", func(p *v1alpha1.ChatProvider) {
+			p.Spec.RateLimit = &v1alpha1.RateLimit{QPS: 5}
+		})
+		_, err := conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(conn.Connections()).To(HaveLen(1))
+		g.Expect(conn.Connections()[0].Limiter.Limits()).To(Equal(vendors.Limits{QPS: 5, Burst: 5}))
+	})
+
+	t.Run("provider rateLimit with burst", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.DingTalk, "s1"))
+		p := unitProvider("ns", "p", v1alpha1.DingTalk, "creds", func(p *v1alpha1.ChatProvider) {
+			p.Spec.RateLimit = &v1alpha1.RateLimit{QPS: 5, Burst: 12}
+		})
+		_, err := conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(conn.Connections()[0].Limiter.Limits()).To(Equal(vendors.Limits{QPS: 5, Burst: 12}))
+	})
+
+	t.Run("editing rateLimit takes effect", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.DingTalk, "s1"))
+		p := unitProvider("ns", "p", v1alpha1.DingTalk, "creds")
+		_, err := conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		p.Spec.RateLimit = &v1alpha1.RateLimit{QPS: 5}
+		_, err = conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		got := conn.Connections()
+		g.Expect(got).To(HaveLen(2), "the client is rebuilt when the provider's settings change")
+		g.Expect(got[1].Limiter.Limits()).To(Equal(vendors.Limits{QPS: 5, Burst: 5}))
+	})
+
+	for _, tc := range []struct {
+		vendor v1alpha1.Vendor
+		want   vendors.Limits
+	}{
+		{v1alpha1.DingTalk, vendors.Limits{QPS: 20, Burst: 20}},
+		{v1alpha1.TencentIM, vendors.Limits{QPS: 200, Burst: 200}},
+		{v1alpha1.WhatsApp, vendors.Limits{QPS: 10, Burst: 10}},
+	} {
+		t.Run("default limits for "+string(tc.vendor), func(t *testing.T) {
+			g := NewWithT(t)
+			conns, _, conn := unitConnections(credentialsSecret("ns", "creds", tc.vendor, "s1"))
+			_, err := conns.Client(t.Context(), unitProvider("ns", "p", tc.vendor, "creds"))
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(conn.Connections()).To(HaveLen(1))
+			g.Expect(conn.Connections()[0].Limiter.Limits()).To(Equal(tc.want))
+		})
+	}
+
+	t.Run("vendor without a connector is stalled", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.WhatsApp, "s1"))
+		delete(conns.Connectors, v1alpha1.WhatsApp)
+		_, err := conns.Client(t.Context(), unitProvider("ns", "p", v1alpha1.WhatsApp, "creds"))
+		var se *stalledError
+		g.Expect(errors.As(err, &se)).To(BeTrue(), "want a stalled error, got %v", err)
+		g.Expect(se.reason).To(Equal(v1alpha1.InvalidSpecReason))
+		g.Expect(se.message).To(ContainSubstring("WhatsApp"))
+		g.Expect(conn.Connections()).To(BeEmpty())
+	})
+
+	t.Run("Connect error is returned and not cached", func(t *testing.T) {
+		g := NewWithT(t)
+		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.DingTalk, "s1"))
+		conn.Err = vendors.NewError(vendors.ErrUnauthorized, "get access token", "", "bad secret")
+		p := unitProvider("ns", "p", v1alpha1.DingTalk, "creds")
+		_, err := conns.Client(t.Context(), p)
+		g.Expect(err).To(MatchError(vendors.ErrUnauthorized))
+		conn.Err = nil
+		_, err = conns.Client(t.Context(), p)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(conn.Connections()).To(HaveLen(2))
+	})
+}
+
+func TestFingerprint(t *testing.T) {
+	settings := func(mods ...func(*v1alpha1.ProviderSettings)) v1alpha1.ProviderSettings {
+		s := v1alpha1.ProviderSettings{
+			Vendor:    v1alpha1.TencentIM,
+			Endpoint:  "https://console.tim.qq.com",
+			TencentIM: &v1alpha1.TencentIMProvider{SDKAppID: 1400000000, AdminIdentifier: "admin"},
+		}
+		for _, m := range mods {
+			m(&s)
+		}
+		return s
+	}
+	data := func(v string) map[string][]byte { return map[string][]byte{"secretKey": []byte(v)} }
+	ref := fingerprint(settings(), data("s1"))
+
+	for _, tc := range []struct {
+		name      string
+		s         v1alpha1.ProviderSettings
+		d         map[string][]byte
+		wantEqual bool
+	}{
+		{name: "equal input", s: settings(), d: data("s1"), wantEqual: true},
+		{name: "endpoint", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.Endpoint = "https://adminapisgp.im.qcloud.com" })},
+		{name: "secret value", s: settings(), d: data("s2")},
+		{name: "extra Secret key", s: settings(), d: map[string][]byte{"secretKey": []byte("s1"), "x": []byte("y")}},
+		{name: "sdkAppID", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.TencentIM.SDKAppID = 1400000001 })},
+		{name: "adminIdentifier", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.TencentIM.AdminIdentifier = "other" })},
+		{name: "vendor", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.Vendor = v1alpha1.WhatsApp })},
+		{
+			name: "secret value moved between keys", s: settings(),
+			d: map[string][]byte{"secretKey": []byte("s"), "z": []byte("1")},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got := fingerprint(tc.s, tc.d)
+			g.Expect(got).To(Equal(fingerprint(tc.s, tc.d)), "deterministic")
+			if tc.wantEqual {
+				g.Expect(got).To(Equal(ref))
+			} else {
+				g.Expect(got).NotTo(Equal(ref))
+			}
+		})
+	}
+
+	t.Run("DingTalk legacyEndpoint and WhatsApp settings", func(t *testing.T) {
+		g := NewWithT(t)
+		d := map[string][]byte{"appKey": []byte("k"), "appSecret": []byte("s")}
+		dt := func(legacy string) v1alpha1.ProviderSettings {
+			return v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk, DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: legacy}}
+		}
+		g.Expect(fingerprint(dt("https://a"), d)).To(Equal(fingerprint(dt("https://a"), d)))
+		g.Expect(fingerprint(dt("https://a"), d)).NotTo(Equal(fingerprint(dt("https://b"), d)))
+
+		wa := func(space, number string) v1alpha1.ProviderSettings {
+			return v1alpha1.ProviderSettings{Vendor: v1alpha1.WhatsApp, WhatsApp: &v1alpha1.WhatsAppProvider{CustSpaceID: space, BusinessNumber: number}}
+		}
+		g.Expect(fingerprint(wa("s", "1"), d)).NotTo(Equal(fingerprint(wa("t", "1"), d)))
+		g.Expect(fingerprint(wa("s", "1"), d)).NotTo(Equal(fingerprint(wa("s", "2"), d)))
+	})
+}
