@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -382,14 +383,19 @@ func (r *ChatGroupReconciler) deleteGroup(ctx context.Context, obj *v1alpha1.Cha
 
 // patchMetadata applies mutate to obj's metadata with a merge patch, at once and
 // apart from the status patch, keeping obj's in-memory status. It makes no call
-// when mutate changes nothing.
+// when mutate changes nothing. Annotations merge key by key; a finalizer change
+// replaces the whole list, so it is sent with an optimistic lock.
 func (r *ChatGroupReconciler) patchMetadata(ctx context.Context, obj *v1alpha1.ChatGroup, mutate func(*v1alpha1.ChatGroup)) error {
 	cp := obj.DeepCopy()
 	mutate(cp)
 	if equality.Semantic.DeepEqual(cp.ObjectMeta, obj.ObjectMeta) {
 		return nil
 	}
-	if err := r.Patch(ctx, cp, client.MergeFrom(obj)); err != nil {
+	patch := client.MergeFrom(obj)
+	if !slices.Equal(cp.Finalizers, obj.Finalizers) {
+		patch = client.MergeFromWithOptions(obj, client.MergeFromWithOptimisticLock{})
+	}
+	if err := r.Patch(ctx, cp, patch); err != nil {
 		return fmt.Errorf("patch metadata: %w", err)
 	}
 	obj.ObjectMeta = cp.ObjectMeta

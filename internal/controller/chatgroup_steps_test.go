@@ -75,9 +75,9 @@ func drainEvents(rec *events.FakeRecorder) []string {
 	}
 }
 
-func asStalled(g *WithT, err error) *stalledError {
-	var se *stalledError
-	g.Expect(errors.As(err, &se)).To(BeTrue(), "want a stalled error, got %v", err)
+func asStalled(g *WithT, err error) *reasonError {
+	var se *reasonError
+	g.Expect(errors.As(err, &se) && se.stalled).To(BeTrue(), "want a stalled error, got %v", err)
 	return se
 }
 

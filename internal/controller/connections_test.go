@@ -45,9 +45,9 @@ func unitProvider(ns, name string, v v1alpha1.Vendor, secretName string, mods ..
 }
 
 // asWaiting returns err as a waiting error, or fails.
-func asWaiting(g *WithT, err error) *waitingError {
-	var we *waitingError
-	g.Expect(errors.As(err, &we)).To(BeTrue(), "want a waiting error, got %v", err)
+func asWaiting(g *WithT, err error) *reasonError {
+	var we *reasonError
+	g.Expect(errors.As(err, &we) && !we.stalled).To(BeTrue(), "want a waiting error, got %v", err)
 	return we
 }
 
@@ -213,8 +213,7 @@ func TestConnections_Client(t *testing.T) {
 		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.WhatsApp, "s1"))
 		delete(conns.Connectors, v1alpha1.WhatsApp)
 		_, err := conns.Client(t.Context(), unitProvider("ns", "p", v1alpha1.WhatsApp, "creds"))
-		var se *stalledError
-		g.Expect(errors.As(err, &se)).To(BeTrue(), "want a stalled error, got %v", err)
+		se := asStalled(g, err)
 		g.Expect(se.reason).To(Equal(v1alpha1.InvalidSpecReason))
 		g.Expect(se.message).To(ContainSubstring("WhatsApp"))
 		g.Expect(conn.Connections()).To(BeEmpty())

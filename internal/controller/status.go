@@ -56,29 +56,24 @@ type intervals struct {
 
 var defaultIntervals = intervals{Retry: 30 * time.Second, Auth: 5 * time.Minute, Quota: time.Hour}
 
-// stalledError is an error only a change by the user can fix.
-type stalledError struct {
+// reasonError is an error with a condition reason, raised by the reconcilers
+// themselves: stalled ones only a change by the user can fix (an invalid spec, a
+// vendor mismatch); waiting ones are expected to clear by themselves (a missing
+// provider or Secret appearing).
+type reasonError struct {
+	stalled bool
 	reason  string
 	message string
 }
 
-func (e *stalledError) Error() string { return e.message }
+func (e *reasonError) Error() string { return e.message }
 
 func stalled(reason, format string, args ...any) error {
-	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...)}
+	return &reasonError{stalled: true, reason: reason, message: fmt.Sprintf(format, args...)}
 }
-
-// waitingError is a condition expected to clear by itself (a missing provider or
-// Secret appearing); the object is checked again after the retry interval.
-type waitingError struct {
-	reason  string
-	message string
-}
-
-func (e *waitingError) Error() string { return e.message }
 
 func waiting(reason, format string, args ...any) error {
-	return &waitingError{reason: reason, message: fmt.Sprintf(format, args...)}
+	return &reasonError{reason: reason, message: fmt.Sprintf(format, args...)}
 }
 
 // classify is the one place that maps an error to an outcome and a result:
@@ -91,13 +86,12 @@ func waiting(reason, format string, args ...any) error {
 //   - anything else: Ready=False and the error is returned for backoff.
 func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 	text := vendors.Sanitize(err.Error()) // error text may quote request URLs
-	var se *stalledError
-	var we *waitingError
+	var re *reasonError
 	switch {
-	case errors.As(err, &se):
-		return outcome{stateStalled, se.reason, se.message}, ctrl.Result{}, reconcile.TerminalError(err)
-	case errors.As(err, &we):
-		return outcome{stateWaiting, we.reason, we.message}, ctrl.Result{RequeueAfter: iv.Retry}, nil
+	case errors.As(err, &re) && re.stalled:
+		return outcome{stateStalled, re.reason, re.message}, ctrl.Result{}, reconcile.TerminalError(err)
+	case errors.As(err, &re):
+		return outcome{stateWaiting, re.reason, re.message}, ctrl.Result{RequeueAfter: iv.Retry}, nil
 	case errors.Is(err, vendors.ErrInvalid):
 		msg := "The vendor rejected the request: " + text
 		if f := vendors.FieldOf(err); f != "" {

@@ -12,3 +12,6 @@ var CallsTotal = callsTotal
 func SetInstrumentClock(c GroupClient, now func() time.Time) {
 	c.(*instrumented).now = now
 }
+
+// NewFakeClock returns the settable clock the limiter tests use.
+var NewFakeClock = newFakeClock

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -174,24 +173,6 @@ func TestOutcome(t *testing.T) {
 	}
 }
 
-// clock is a settable clock for the hold-off.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestInstrumentHoldsOffAfterThrottle(t *testing.T) {
 	ctx := context.Background()
 	throttled := &vendors.Error{Class: vendors.ErrRateLimited, Op: "create group", RetryAfter: time.Hour}
@@ -226,7 +207,7 @@ func TestInstrumentHoldsOffAfterThrottle(t *testing.T) {
 
 	t.Run("hold-off counts down and ends", func(t *testing.T) {
 		g := NewWithT(t)
-		clk := &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+		clk := vendors.NewFakeClock()
 		var fail bool
 		inner := &fake.GroupClient{
 			DeleteFn: func(context.Context, string) error {
