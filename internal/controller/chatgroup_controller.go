@@ -391,6 +391,10 @@ func (r *ChatGroupReconciler) patchMetadata(ctx context.Context, obj *v1alpha1.C
 	if equality.Semantic.DeepEqual(cp.ObjectMeta, obj.ObjectMeta) {
 		return nil
 	}
+	// Not bound by the vendor deadline: a group ID must be recorded even when the
+	// create that returned it used up the pass's time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	patch := client.MergeFrom(obj)
 	if !slices.Equal(cp.Finalizers, obj.Finalizers) {
 		patch = client.MergeFromWithOptions(obj, client.MergeFromWithOptimisticLock{})
