@@ -51,11 +51,7 @@ func TestChatGroup_CreateBecomesReady(t *testing.T) {
 
 func TestChatGroup_SpecChangeMakesOneUpdate(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	newProvider(t, ns, v1alpha1.DingTalk)
-	cg := newGroup(ns, "spec-change", v1alpha1.DingTalk)
-	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-	got := waitReady(t, cg)
+	got := readyGroup(t, v1alpha1.DingTalk, "spec-change")
 	id := got.Status.GroupID
 
 	patch := client.MergeFrom(got.DeepCopy())
@@ -77,11 +73,7 @@ func TestChatGroup_SpecChangeMakesOneUpdate(t *testing.T) {
 
 func TestChatGroup_NoOpResyncMakesNoVendorWrites(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	newProvider(t, ns, v1alpha1.TencentIM)
-	cg := newGroup(ns, "noop", v1alpha1.TencentIM)
-	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-	got := waitReady(t, cg)
+	got := readyGroup(t, v1alpha1.TencentIM, "noop")
 	id := got.Status.GroupID
 	writes, observes := writesFor(got, id), callsFor(fake.OpObserve, got, id)
 	g.Expect(writes).To(Equal(1), "the create")
@@ -112,17 +104,13 @@ func TestChatGroup_DeletionPolicy(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ns := newNamespace(t)
-			newProvider(t, ns, v1alpha1.TencentIM)
-			cg := newGroup(ns, "del-"+strings.ToLower(string(tc.policy)), v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
+			cg := readyGroup(t, v1alpha1.TencentIM, "del-"+strings.ToLower(string(tc.policy)), func(c *v1alpha1.ChatGroup) {
 				c.Spec.DeletionPolicy = tc.policy
 			})
-			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-			got := waitReady(t, cg)
-			id := got.Status.GroupID
+			id := cg.Status.GroupID
 
-			g.Expect(k8sClient.Delete(ctx, got)).To(Succeed())
-			waitGone(t, got)
+			g.Expect(k8sClient.Delete(ctx, cg.DeepCopy())).To(Succeed())
+			waitGone(t, cg.DeepCopy())
 			g.Expect(callsFor(fake.OpDelete, cg, id)).To(Equal(tc.wantDeletes))
 			_, exists := vendor.Group(id)
 			g.Expect(exists).To(Equal(tc.wantExists))
@@ -132,11 +120,8 @@ func TestChatGroup_DeletionPolicy(t *testing.T) {
 
 func TestChatGroup_DeleteFailureKeepsFinalizer(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	newProvider(t, ns, v1alpha1.TencentIM)
-	cg := newGroup(ns, "del-fails", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) { c.Spec.DeletionPolicy = v1alpha1.Delete })
-	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-	id := waitReady(t, cg).Status.GroupID
+	cg := readyGroup(t, v1alpha1.TencentIM, "del-fails", func(c *v1alpha1.ChatGroup) { c.Spec.DeletionPolicy = v1alpha1.Delete })
+	id := cg.Status.GroupID
 	vendor.AddFault(func(op, gid string, _ vendors.GroupSpec) fake.Fault {
 		if op == fake.OpDelete && gid == id {
 			return fake.Fault{Err: fake.ErrInjected}
@@ -177,6 +162,17 @@ func TestChatGroup_Suspend(t *testing.T) {
 	g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
 	after := waitReady(t, got)
 	g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
+}
+
+// readyGroup creates a namespace, a provider for v and a ChatGroup, and waits for
+// the group to be Ready.
+func readyGroup(t *testing.T, v v1alpha1.Vendor, name string, mods ...func(*v1alpha1.ChatGroup)) *v1alpha1.ChatGroup {
+	t.Helper()
+	ns := newNamespace(t)
+	newProvider(t, ns, v)
+	cg := newGroup(ns, name, v, mods...)
+	NewWithT(t).Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+	return waitReady(t, cg)
 }
 
 // waitGone waits until obj no longer exists.
