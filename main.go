@@ -115,36 +115,14 @@ func connectors() map[v1alpha1.Vendor]vendors.Connector {
 // mustSetupControllers wires the ChatGroup, ChatProvider and ClusterChatProvider
 // reconcilers to one shared set of vendor connections.
 func mustSetupControllers(mgr ctrl.Manager, o options) {
-	conns := &controller.Connections{
-		APIReader:  mgr.GetAPIReader(),
-		Connectors: connectors(),
-		Limiters:   vendors.NewLimiters(nil),
-	}
-	if err := (&controller.ChatGroupReconciler{
-		Client:                  mgr.GetClient(),
-		Connections:             conns,
-		Recorder:                mgr.GetEventRecorder("chatgroup-controller"),
+	if err := controller.SetupWithManager(mgr, controller.Options{
+		Connectors:              connectors(),
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
 		RetryInterval:           o.retryInterval,
 		VendorTimeout:           o.vendorTimeout,
-	}).SetupWithManager(mgr); err != nil {
-		setupLog.Error(err, "Unable to create controller", "controller", "ChatGroup")
+	}); err != nil {
+		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)
-	}
-	for name, kind := range map[string]func() controller.ProviderObject{
-		"chatprovider":        func() controller.ProviderObject { return &v1alpha1.ChatProvider{} },
-		"clusterchatprovider": func() controller.ProviderObject { return &v1alpha1.ClusterChatProvider{} },
-	} {
-		if err := (&controller.ProviderReconciler{
-			Client:        mgr.GetClient(),
-			NewObject:     kind,
-			Connections:   conns,
-			Recorder:      mgr.GetEventRecorder(name + "-controller"),
-			RetryInterval: o.retryInterval,
-		}).SetupWithManager(mgr, name); err != nil {
-			setupLog.Error(err, "Unable to create controller", "controller", name)
-			os.Exit(1)
-		}
 	}
 	// +kubebuilder:scaffold:builder
 }

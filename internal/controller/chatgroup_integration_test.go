@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
 )
@@ -24,12 +25,12 @@ var ctx = context.Background()
 
 func TestChatGroup_CreateBecomesReady(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	newProvider(t, ns, v1alpha1.DingTalk)
 	cg := newGroup(ns, "create-ready", v1alpha1.DingTalk)
 	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
-	got := waitReady(t, cg)
+	got := env.WaitReady(t, cg)
 	id := got.Annotations[v1alpha1.GroupIDAnnotation]
 	g.Expect(id).NotTo(BeEmpty())
 	g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
@@ -38,7 +39,7 @@ func TestChatGroup_CreateBecomesReady(t *testing.T) {
 	g.Expect(got.Finalizers).To(ContainElement(v1alpha1.ChatGroupFinalizer))
 	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReconcilingCondition)).To(BeNil())
 	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
-	g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus))
+	g.Expect(testenv.KStatus(t, got)).To(Equal(status.CurrentStatus))
 
 	g.Expect(callsFor(fake.OpCreate, got, id)).To(Equal(1))
 	g.Expect(callsFor(fake.OpUpdate, got, id)).To(Equal(0))
@@ -46,7 +47,7 @@ func TestChatGroup_CreateBecomesReady(t *testing.T) {
 	vg, _ := vendor.Group(id)
 	g.Expect(vg.Owner).To(Equal("owner1"))
 	g.Expect(vg.Members).To(ConsistOf("owner1", "u1", "u2", "u3", "u4", "u5"))
-	g.Eventually(func(g Gomega) []string { return eventReasons(g, got) }).Should(ContainElement(v1alpha1.CreatedReason))
+	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, got) }).Should(ContainElement(v1alpha1.CreatedReason))
 }
 
 func TestChatGroup_SpecChangeMakesOneUpdate(t *testing.T) {
@@ -59,7 +60,7 @@ func TestChatGroup_SpecChangeMakesOneUpdate(t *testing.T) {
 	got.Spec.Members = []string{"u1", "u2", "u3", "n1", "n2", "n3"} // +3 -2
 	g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
 
-	after := waitReady(t, got)
+	after := env.WaitReady(t, got)
 	g.Expect(after.Generation).To(Equal(int64(2)))
 	g.Expect(callsFor(fake.OpUpdate, after, id)).To(Equal(1))
 	g.Expect(callsFor(fake.OpCreate, after, id)).To(Equal(1))
@@ -68,7 +69,7 @@ func TestChatGroup_SpecChangeMakesOneUpdate(t *testing.T) {
 	g.Expect(vg.Members).To(ConsistOf("owner1", "u1", "u2", "u3", "n1", "n2", "n3"))
 	g.Expect(after.Status.MemberCount).To(Equal(int32(7)))
 	g.Expect(after.Status.AddedMembers).To(ConsistOf("u1", "u2", "u3", "n1", "n2", "n3"))
-	g.Eventually(func(g Gomega) []string { return eventReasons(g, after) }).Should(ContainElement(v1alpha1.MembersChangedReason))
+	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, after) }).Should(ContainElement(v1alpha1.MembersChangedReason))
 }
 
 func TestChatGroup_NoOpResyncMakesNoVendorWrites(t *testing.T) {
@@ -89,7 +90,7 @@ func TestChatGroup_NoOpResyncMakesNoVendorWrites(t *testing.T) {
 	}
 	g.Expect(callsFor(fake.OpObserve, got, id)).To(BeNumerically(">=", observes+3), "each resync observes the group")
 	g.Expect(writesFor(got, id)).To(Equal(writes), "a resync of an unchanged group makes no vendor writes")
-	g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus))
+	g.Expect(testenv.KStatus(t, got)).To(Equal(status.CurrentStatus))
 }
 
 func TestChatGroup_DeletionPolicy(t *testing.T) {
@@ -130,7 +131,7 @@ func TestChatGroup_DeleteFailureKeepsFinalizer(t *testing.T) {
 	})
 
 	g.Expect(k8sClient.Delete(ctx, cg)).To(Succeed())
-	got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.DeleteFailedReason)
+	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.DeleteFailedReason)
 	g.Expect(got.Finalizers).To(ContainElement(v1alpha1.ChatGroupFinalizer))
 	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message).To(ContainSubstring("deletionPolicy to Orphan"))
 	_, exists := vendor.Group(id)
@@ -146,13 +147,13 @@ func TestChatGroup_DeleteFailureKeepsFinalizer(t *testing.T) {
 
 func TestChatGroup_Suspend(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	newProvider(t, ns, v1alpha1.DingTalk)
 	cg := newGroup(ns, "suspended", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) { c.Spec.Suspend = true })
 	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
-	got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.SuspendedReason)
-	g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.SuspendedReason)
+	g.Expect(testenv.KStatus(t, got)).To(Equal(status.InProgressStatus))
 	g.Consistently(func() int { return len(groups.Calls()) - countOthers(got) }).WithTimeout(time.Second).Should(Equal(0))
 	g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(0))
 	g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(0))
@@ -160,7 +161,7 @@ func TestChatGroup_Suspend(t *testing.T) {
 	patch := client.MergeFrom(got.DeepCopy())
 	got.Spec.Suspend = false
 	g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
-	after := waitReady(t, got)
+	after := env.WaitReady(t, got)
 	g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
 }
 
@@ -168,11 +169,11 @@ func TestChatGroup_Suspend(t *testing.T) {
 // the group to be Ready.
 func readyGroup(t *testing.T, v v1alpha1.Vendor, name string, mods ...func(*v1alpha1.ChatGroup)) *v1alpha1.ChatGroup {
 	t.Helper()
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	newProvider(t, ns, v)
 	cg := newGroup(ns, name, v, mods...)
 	NewWithT(t).Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-	return waitReady(t, cg)
+	return env.WaitReady(t, cg)
 }
 
 // waitGone waits until obj no longer exists.
@@ -197,13 +198,13 @@ func countOthers(cg *v1alpha1.ChatGroup) int {
 
 func TestChatGroup_Adopt(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	newProvider(t, ns, v1alpha1.DingTalk)
 	id := vendor.Put(vendors.GroupSpec{Name: "legacy-name", Owner: "owner1", Members: []string{"u1", "old"}})
 	cg := newGroup(ns, "adopted", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) { c.Spec.AdoptGroupID = id })
 	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
-	got := waitReady(t, cg)
+	got := env.WaitReady(t, cg)
 	g.Expect(got.Annotations[v1alpha1.GroupIDAnnotation]).To(Equal(id))
 	g.Expect(got.Status.GroupID).To(Equal(id))
 	g.Expect(callsFor(fake.OpCreate, got, id)).To(Equal(0))
@@ -211,7 +212,7 @@ func TestChatGroup_Adopt(t *testing.T) {
 	vg, _ := vendor.Group(id)
 	g.Expect(vg.Name).To(Equal("adopted"))
 	g.Expect(vg.Members).To(ConsistOf("owner1", "u1", "u2", "u3", "u4", "u5"))
-	g.Eventually(func(g Gomega) []string { return eventReasons(g, got) }).Should(ContainElement(v1alpha1.AdoptedReason))
+	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, got) }).Should(ContainElement(v1alpha1.AdoptedReason))
 }
 
 func TestChatGroup_InvalidSpecStalls(t *testing.T) {
@@ -228,7 +229,7 @@ func TestChatGroup_InvalidSpecStalls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ns := newNamespace(t)
+			ns := env.Namespace(t)
 			newProvider(t, ns, v1alpha1.DingTalk)
 			cg := newGroup(ns, "invalid-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
 				if tc.mod != nil {
@@ -245,13 +246,13 @@ func TestChatGroup_InvalidSpecStalls(t *testing.T) {
 			}
 			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
-			got := waitFor(t, cg, metav1.ConditionFalse, tc.reason)
+			got := env.WaitFor(t, cg, metav1.ConditionFalse, tc.reason)
 			stalledCond := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)
 			g.Expect(stalledCond).NotTo(BeNil())
 			g.Expect(stalledCond.Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(stalledCond.Message).To(ContainSubstring(tc.wantField))
 			g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation), "a stalled generation is concluded")
-			g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+			g.Expect(testenv.KStatus(t, got)).To(Equal(status.FailedStatus))
 			g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation), "a rejected create made nothing")
 			creates := callsFor(fake.OpCreate, got, "")
 			g.Consistently(func() int { return callsFor(fake.OpCreate, got, "") }).WithTimeout(2*time.Second).Should(Equal(creates), "no retries until the spec changes")
@@ -274,7 +275,7 @@ func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ns := newNamespace(t)
+			ns := env.Namespace(t)
 			if tc.secret != nil {
 				g.Expect(k8sClient.Create(ctx, tc.secret(ns))).To(Succeed())
 			}
@@ -287,10 +288,10 @@ func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
 			cg := newGroup(ns, "no-secret-"+ns, v1alpha1.DingTalk)
 			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
-			got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.CredentialsNotFoundReason)
+			got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.CredentialsNotFoundReason)
 			msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message
 			g.Expect(msg).To(ContainSubstring(fmt.Sprintf(tc.want, ns)))
-			g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+			g.Expect(testenv.KStatus(t, got)).To(Equal(status.InProgressStatus))
 			g.Expect(got.Status.ObservedGeneration).To(Equal(int64(-1)), "a waiting generation is not concluded")
 			g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(0))
 
@@ -300,9 +301,9 @@ func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
 			} else {
 				g.Expect(k8sClient.Create(ctx, secret)).To(Succeed())
 			}
-			after := waitReady(t, got)
+			after := env.WaitReady(t, got)
 			g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
-			g.Eventually(func(g Gomega) []string { return eventReasons(g, after) }).Should(ContainElement(v1alpha1.RecoveredReason))
+			g.Eventually(func(g Gomega) []string { return env.EventReasons(g, after) }).Should(ContainElement(v1alpha1.RecoveredReason))
 		})
 	}
 }
@@ -310,34 +311,34 @@ func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
 func TestChatGroup_ProviderProblems(t *testing.T) {
 	t.Run("wrong-vendor provider stalls", func(t *testing.T) {
 		g := NewWithT(t)
-		ns := newNamespace(t)
+		ns := env.Namespace(t)
 		newProvider(t, ns, v1alpha1.DingTalk)
 		cg := newGroup(ns, "wrong-vendor", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) { c.Spec.ProviderRef.Name = "dingtalk" })
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
-		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.VendorMismatchReason)
+		got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.VendorMismatchReason)
 		g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition).Message).
 			To(And(ContainSubstring("spec.vendor is TencentIM"), ContainSubstring(`ChatProvider "dingtalk"`)))
-		g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+		g.Expect(testenv.KStatus(t, got)).To(Equal(status.FailedStatus))
 		g.Expect(writesFor(got, "")).To(Equal(0))
 	})
 
 	t.Run("missing provider waits, then recovers when it appears", func(t *testing.T) {
 		g := NewWithT(t)
-		ns := newNamespace(t)
+		ns := env.Namespace(t)
 		cg := newGroup(ns, "late-provider", v1alpha1.WhatsApp)
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.ProviderNotFoundReason)
+		got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.ProviderNotFoundReason)
 		g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message).To(ContainSubstring("spec.providerRef"))
-		g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+		g.Expect(testenv.KStatus(t, got)).To(Equal(status.InProgressStatus))
 
 		newProvider(t, ns, v1alpha1.WhatsApp)
-		waitReady(t, got)
+		env.WaitReady(t, got)
 	})
 
 	t.Run("ClusterChatProvider with a Secret in another namespace", func(t *testing.T) {
 		g := NewWithT(t)
-		ns, secretNS := newNamespace(t), newNamespace(t)
+		ns, secretNS := env.Namespace(t), env.Namespace(t)
 		g.Expect(k8sClient.Create(ctx, credentialsSecret(secretNS, "creds", v1alpha1.TencentIM, "s3cr3t"))).To(Succeed())
 		cp := &v1alpha1.ClusterChatProvider{
 			ObjectMeta: metav1.ObjectMeta{Name: "tim-" + ns},
@@ -349,7 +350,7 @@ func TestChatGroup_ProviderProblems(t *testing.T) {
 			c.Spec.ProviderRef = v1alpha1.ProviderReference{Kind: v1alpha1.ClusterChatProviderKind, Name: cp.Name}
 		})
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-		waitReady(t, cg)
+		env.WaitReady(t, cg)
 		g.Eventually(func(g Gomega) {
 			get(g, cp)
 			c := meta.FindStatusCondition(cp.Status.Conditions, v1alpha1.ReadyCondition)
@@ -361,7 +362,7 @@ func TestChatGroup_ProviderProblems(t *testing.T) {
 
 	t.Run("rejected credentials", func(t *testing.T) {
 		g := NewWithT(t)
-		ns := newNamespace(t)
+		ns := env.Namespace(t)
 		g.Expect(k8sClient.Create(ctx, credentialsSecret(ns, "bad", v1alpha1.DingTalk, rejectedSecret))).To(Succeed())
 		p := &v1alpha1.ChatProvider{
 			ObjectMeta: metav1.ObjectMeta{Name: "dingtalk", Namespace: ns},
@@ -372,7 +373,7 @@ func TestChatGroup_ProviderProblems(t *testing.T) {
 		cg := newGroup(ns, "bad-creds", v1alpha1.DingTalk)
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
-		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.AuthenticationFailedReason)
+		got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.AuthenticationFailedReason)
 		msg := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message
 		g.Expect(msg).To(ContainSubstring("the app secret is wrong"))
 		g.Expect(msg).NotTo(ContainSubstring(rejectedSecret))
@@ -398,7 +399,7 @@ func TestChatGroup_CreatePending(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ns := newNamespace(t)
+			ns := env.Namespace(t)
 			newProvider(t, ns, v1alpha1.DingTalk)
 			cg := newGroup(ns, "pending-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
 				// As left by a manager that crashed after writing create-pending.
@@ -411,14 +412,14 @@ func TestChatGroup_CreatePending(t *testing.T) {
 			g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
 			if tc.wantReady {
-				got := waitReady(t, cg)
+				got := env.WaitReady(t, cg)
 				g.Expect(got.Status.GroupID).To(Equal(ids[0]))
 				g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
 			} else {
-				got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
+				got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
 				g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition).Message).
 					To(ContainSubstring("spec.adoptGroupID"))
-				g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+				g.Expect(testenv.KStatus(t, got)).To(Equal(status.FailedStatus))
 			}
 			g.Expect(callsFor(fake.OpCreate, cg, "")).To(Equal(0), "never a second group")
 			g.Expect(vendor.IDs(cg.Spec.Name)).To(HaveLen(tc.existing))
@@ -427,7 +428,7 @@ func TestChatGroup_CreatePending(t *testing.T) {
 
 	t.Run("lost create response is recovered without a second group", func(t *testing.T) {
 		g := NewWithT(t)
-		ns := newNamespace(t)
+		ns := env.Namespace(t)
 		newProvider(t, ns, v1alpha1.DingTalk)
 		cg := newGroup(ns, "lost-"+ns, v1alpha1.DingTalk)
 		vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
@@ -437,7 +438,7 @@ func TestChatGroup_CreatePending(t *testing.T) {
 			return fake.Fault{}
 		})
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-		got := waitReady(t, cg)
+		got := env.WaitReady(t, cg)
 		g.Expect(vendor.IDs(cg.Spec.Name)).To(Equal([]string{got.Status.GroupID}))
 		g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(1))
 		g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(1))
@@ -445,25 +446,25 @@ func TestChatGroup_CreatePending(t *testing.T) {
 
 	t.Run("clearing create-pending by hand allows a new create", func(t *testing.T) {
 		g := NewWithT(t)
-		ns := newNamespace(t)
+		ns := env.Namespace(t)
 		newProvider(t, ns, v1alpha1.DingTalk)
 		cg := newGroup(ns, "cleared-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
 			c.Annotations = map[string]string{v1alpha1.CreatePendingAnnotation: "true"}
 		})
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-		got := waitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
+		got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
 
 		patch := client.MergeFrom(got.DeepCopy())
 		delete(got.Annotations, v1alpha1.CreatePendingAnnotation)
 		g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
-		after := waitReady(t, got)
+		after := env.WaitReady(t, got)
 		g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
 	})
 }
 
 func TestChatGroup_RateLimitedCreateIsRetriedAfterTheDelay(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	newProvider(t, ns, v1alpha1.TencentIM)
 	cg := newGroup(ns, "throttled", v1alpha1.TencentIM)
 	var mu sync.Mutex
@@ -481,7 +482,7 @@ func TestChatGroup_RateLimitedCreateIsRetriedAfterTheDelay(t *testing.T) {
 		return fake.Fault{}
 	})
 	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-	got := waitReady(t, cg)
+	got := env.WaitReady(t, cg)
 	g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(2), "the throttled create made nothing, so it is retried once")
 	g.Expect(vendor.IDs(cg.Spec.Name)).To(HaveLen(1))
 	mu.Lock()

@@ -15,7 +15,7 @@ import (
 // TestChatGroup_AdmissionRules applies each CEL rule's violation to the API server
 // and expects a rejection naming the field and the rule.
 func TestChatGroup_AdmissionRules(t *testing.T) {
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	for _, tc := range []struct {
 		name   string
 		vendor v1alpha1.Vendor
@@ -121,7 +121,7 @@ func TestChatGroup_AdmissionRules(t *testing.T) {
 // TestChatGroup_ImmutableFields changes each immutable field of an accepted
 // object and expects the API server to refuse the update.
 func TestChatGroup_ImmutableFields(t *testing.T) {
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	for _, tc := range []struct {
 		name   string
 		vendor v1alpha1.Vendor
@@ -169,7 +169,7 @@ func TestChatGroup_ImmutableFields(t *testing.T) {
 // specs at the vendors' limits are accepted.
 func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	for _, cg := range []*v1alpha1.ChatGroup{
 		newGroup(ns, "limit-dingtalk", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
 			c.Spec.Name = strings.Repeat("群", 20)
@@ -197,7 +197,7 @@ func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 
 // TestProvider_AdmissionRules checks the provider kinds' CEL rules.
 func TestProvider_AdmissionRules(t *testing.T) {
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	for _, tc := range []struct {
 		name string
 		mod  func(*v1alpha1.ProviderSettings)

@@ -1,0 +1,57 @@
+package controller
+
+import (
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// Options configure the operator's reconcilers.
+type Options struct {
+	// Connectors build vendor clients, one per supported vendor.
+	Connectors map[v1alpha1.Vendor]vendors.Connector
+	// MaxConcurrentReconciles is the number of ChatGroup workers.
+	MaxConcurrentReconciles int
+	// RetryInterval is how long to wait for a missing provider or Secret.
+	RetryInterval time.Duration
+	// VendorTimeout bounds the vendor work of one pass.
+	VendorTimeout time.Duration
+}
+
+// SetupWithManager registers the ChatGroup, ChatProvider and ClusterChatProvider
+// reconcilers with mgr, sharing one set of vendor connections and rate limiters.
+func SetupWithManager(mgr ctrl.Manager, o Options) error {
+	conns := &Connections{
+		APIReader:  mgr.GetAPIReader(),
+		Connectors: o.Connectors,
+		Limiters:   vendors.NewLimiters(nil),
+	}
+	if err := (&ChatGroupReconciler{
+		Client:                  mgr.GetClient(),
+		Connections:             conns,
+		Recorder:                mgr.GetEventRecorder("chatgroup-controller"),
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		RetryInterval:           o.RetryInterval,
+		VendorTimeout:           o.VendorTimeout,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	for name, newObj := range map[string]func() ProviderObject{
+		"chatprovider":        func() ProviderObject { return &v1alpha1.ChatProvider{} },
+		"clusterchatprovider": func() ProviderObject { return &v1alpha1.ClusterChatProvider{} },
+	} {
+		if err := (&ProviderReconciler{
+			Client:        mgr.GetClient(),
+			NewObject:     newObj,
+			Connections:   conns,
+			Recorder:      mgr.GetEventRecorder(name + "-controller"),
+			RetryInterval: o.RetryInterval,
+		}).SetupWithManager(mgr, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
