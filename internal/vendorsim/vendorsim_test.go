@@ -1,0 +1,79 @@
+package vendorsim
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+func TestAllow(t *testing.T) {
+	g := NewWithT(t)
+	var mu sync.Mutex
+	now := time.Unix(100, 0)
+	s := New(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	for range 3 {
+		g.Expect(s.Allow("app/create", 3)).To(BeTrue())
+	}
+	g.Expect(s.Allow("app/create", 3)).To(BeFalse(), "fourth call in the same second")
+	g.Expect(s.Allow("app/update", 3)).To(BeTrue(), "limits are per key")
+	g.Expect(s.Allow("app/create", 0)).To(BeTrue(), "0 is unlimited")
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	g.Expect(s.Allow("app/create", 3)).To(BeTrue(), "a new second refills")
+}
+
+func TestWrap(t *testing.T) {
+	applied := 0
+	var mu sync.Mutex
+	s := New(nil)
+	h := s.Wrap("op",
+		func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) },
+		func(w http.ResponseWriter, _ *http.Request) {
+			mu.Lock()
+			applied++
+			mu.Unlock()
+			_, _ = io.WriteString(w, "done")
+		})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		name        string
+		faults      Faults
+		wantErr     bool
+		wantStatus  int
+		wantApplied int
+		wantOutcome string
+	}{
+		{name: "no faults", wantStatus: 200, wantApplied: 1, wantOutcome: "ok"},
+		{name: "injected error is not applied", faults: Faults{ErrorRate: 1}, wantStatus: 500, wantApplied: 0, wantOutcome: "injected"},
+		{name: "dropped response was applied", faults: Faults{DropRate: 1}, wantErr: true, wantApplied: 1, wantOutcome: "dropped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			s.SetFaults(tc.faults)
+			mu.Lock()
+			applied = 0
+			mu.Unlock()
+			before := s.Count("op", tc.wantOutcome)
+			resp, err := http.Post(srv.URL, "application/json", nil) // POST: the transport does not retry it
+			if tc.wantErr {
+				g.Expect(err).To(HaveOccurred())
+			} else {
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(resp.StatusCode).To(Equal(tc.wantStatus))
+				_ = resp.Body.Close()
+			}
+			mu.Lock()
+			g.Expect(applied).To(Equal(tc.wantApplied))
+			mu.Unlock()
+			g.Expect(s.Count("op", tc.wantOutcome)).To(Equal(before + 1))
+		})
+	}
+}
