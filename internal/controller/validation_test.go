@@ -212,6 +212,12 @@ func TestProvider_AdmissionRules(t *testing.T) {
 		}, "spec.whatsapp is required when spec.vendor is WhatsApp and not allowed otherwise"},
 		{"endpoint with a query string", func(s *v1alpha1.ProviderSettings) { s.Endpoint = "https://example.com/?token=x" },
 			"spec.endpoint must be an http(s) URL without query or fragment"},
+		{"legacyEndpoint with a query string", func(s *v1alpha1.ProviderSettings) {
+			*s = providerSettings(v1alpha1.DingTalk)
+			s.DingTalk = &v1alpha1.DingTalkProvider{LegacyEndpoint: "https://oapi.example.com/?access_token=x"}
+		}, "spec.dingtalk.legacyEndpoint must be an http(s) URL without query or fragment"},
+		{"TencentIM without an SDKAppID", func(s *v1alpha1.ProviderSettings) { s.TencentIM.SDKAppID = 0 },
+			"spec.tencentIM.sdkAppID: Invalid value: 0: spec.tencentIM.sdkAppID in body should be greater than or equal to 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
