@@ -12,6 +12,12 @@ const (
 	// including waits and retries after transient failures.
 	ReconcilingCondition = "Reconciling"
 
+	// MembersSyncedCondition is True when every listed member is in the group, and
+	// False with reason AwaitingInvitees while members who can only join through an
+	// invite link (WhatsApp) have not joined yet. Ready stays True meanwhile: the
+	// operator has done all it can.
+	MembersSyncedCondition = "MembersSynced"
+
 	// StalledCondition is True when nothing will change until the user changes
 	// something: an invalid spec, a vendor mismatch, a request the vendor rejected as
 	// invalid, or a create that needs a human decision.
@@ -73,6 +79,12 @@ const (
 	DeleteFailedReason = "DeleteFailed"
 	// SuspendedReason: spec.suspend is true; no vendor calls are made.
 	SuspendedReason = "Suspended"
+	// CreatingReason: the vendor is still creating the group (WhatsApp); checked
+	// again shortly.
+	CreatingReason = "Creating"
+	// AwaitingInviteesReason: listed members have not joined through the invite
+	// link yet (MembersSynced=False).
+	AwaitingInviteesReason = "AwaitingInvitees"
 )
 
 // Metadata keys.

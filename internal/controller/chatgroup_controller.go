@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -74,7 +76,7 @@ func (r *ChatGroupReconciler) intervals() intervals {
 // +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatgroups/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatgroups/finalizers,verbs=update
 // +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatproviders;clusterchatproviders,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile observes the vendor group and makes the fewest calls that bring it to
@@ -105,15 +107,19 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 
 	vctx, cancel := r.vendorContext(ctx)
 	defer cancel()
+	var g vendors.ObservedGroup
 	gc, err := r.connect(vctx, obj)
 	if err == nil {
-		err = r.reconcileGroup(vctx, obj, gc)
+		g, err = r.reconcileGroup(vctx, obj, gc)
+	}
+	if err == nil {
+		err = r.reconcileInvites(ctx, obj, g)
 	}
 	if err != nil {
 		out, res, retErr = classify(err, r.intervals())
 		return res, retErr
 	}
-	out = ready(fmt.Sprintf("%s group %s matches the spec", obj.Spec.Vendor, obj.Status.GroupID))
+	out = ready(readyMessage(obj, g))
 	return ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
 }
 
@@ -190,29 +196,30 @@ func kindOf(ref v1alpha1.ProviderReference) v1alpha1.ProviderKind {
 }
 
 // reconcileGroup locates the vendor group (creating it when there is none) and
-// updates it when it differs from the spec. It records the group in status.
-func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient) error {
+// updates it when it differs from the spec. It records the group in status and
+// returns it as last seen.
+func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient) (vendors.ObservedGroup, error) {
 	want := desiredGroup(obj)
 	obs, found, err := r.locateGroup(ctx, obj, gc, want)
-	if err != nil || !found {
-		if err == nil {
-			err = r.createGroup(ctx, obj, gc, want)
-		}
-		return err
+	if err != nil {
+		return vendors.ObservedGroup{}, err
+	}
+	if !found {
+		return r.createGroup(ctx, obj, gc, want)
 	}
 	recordGroup(obj, obs.Group)
 	if obs.UpToDate {
-		return nil
+		return obs.Group, nil
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Updating vendor group", "groupID", obs.Group.ID, "diff", obs.Diff)
 	res, err := gc.Update(ctx, obs.Group, want)
 	if err != nil {
-		return fmt.Errorf("update group %s: %w", obs.Group.ID, err)
+		return vendors.ObservedGroup{}, fmt.Errorf("update group %s: %w", obs.Group.ID, err)
 	}
 	recordGroup(obj, res.Group)
 	obj.Status.AddedMembers = vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed)
 	r.notifyUpdate(obj, res)
-	return nil
+	return res.Group, nil
 }
 
 // locateGroup finds the group this object manages: the bound one (group-id
@@ -276,11 +283,11 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 // createGroup creates the vendor group. The create-pending annotation is written
 // first and replaced by the group ID right after, so an ID lost to a crash or a
 // lost response is looked up instead of creating a second group.
-func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) error {
+func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
 	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
 		metav1SetAnnotation(o, v1alpha1.CreatePendingAnnotation, "true")
 	}); err != nil {
-		return err
+		return vendors.ObservedGroup{}, err
 	}
 	ctrl.LoggerFrom(ctx).Info("Creating vendor group", "vendor", obj.Spec.Vendor, "name", want.Name)
 	g, err := gc.Create(ctx, want)
@@ -292,15 +299,96 @@ func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.Cha
 				err = errors.Join(err, perr)
 			}
 		}
-		return fmt.Errorf("create group: %w", err)
+		return vendors.ObservedGroup{}, fmt.Errorf("create group: %w", err)
 	}
 	if err := r.bind(ctx, obj, g.ID, ""); err != nil {
-		return err
+		return vendors.ObservedGroup{}, err
 	}
 	recordGroup(obj, g)
 	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
 	r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s with %d members", obj.Spec.Vendor, g.ID, len(g.Members))
+	return g, nil
+}
+
+// readyMessage says what Ready=True means for g.
+func readyMessage(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) string {
+	msg := fmt.Sprintf("%s group %s matches the spec", obj.Spec.Vendor, obj.Status.GroupID)
+	if n := len(g.PendingMembers); n > 0 {
+		msg += fmt.Sprintf("; %d listed members have not joined through the invite link yet", n)
+	}
+	return msg
+}
+
+// inviteLinkKey is the key of the invite link in its Secret.
+const inviteLinkKey = "inviteLink"
+
+// reconcileInvites publishes the invite link for members who can only join
+// through one (WhatsApp). While any are pending it keeps the link in a Secret
+// owned by the ChatGroup, lists them in status.whatsapp and sets
+// MembersSynced=False/AwaitingInvitees; once nobody is pending it deletes the
+// Secret and sets MembersSynced=True. The Secret is read with a direct GET and
+// written only when its content changes.
+func (r *ChatGroupReconciler) reconcileInvites(ctx context.Context, obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) error {
+	if len(g.PendingMembers) == 0 {
+		if ws := obj.Status.WhatsApp; ws != nil && ws.InviteLinkSecretName != "" {
+			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: ws.InviteLinkSecretName, Namespace: obj.Namespace}}
+			if err := r.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("delete invite link Secret: %w", err)
+			}
+		}
+		obj.Status.WhatsApp = nil
+		setCondition(&obj.Status.Conditions, obj.Generation, v1alpha1.MembersSyncedCondition, metav1.ConditionTrue,
+			v1alpha1.SucceededReason, "Every listed member is in the group")
+		return nil
+	}
+	ws := &v1alpha1.WhatsAppStatus{PendingMembers: g.PendingMembers}
+	if g.InviteLink != "" {
+		name, err := r.ensureInviteSecret(ctx, obj, g.InviteLink)
+		if err != nil {
+			return err
+		}
+		ws.InviteLinkSecretName = name
+	}
+	obj.Status.WhatsApp = ws
+	setCondition(&obj.Status.Conditions, obj.Generation, v1alpha1.MembersSyncedCondition, metav1.ConditionFalse,
+		v1alpha1.AwaitingInviteesReason, fmt.Sprintf("%d listed members have not joined yet; share the invite link in Secret %q with them",
+			len(g.PendingMembers), ws.InviteLinkSecretName))
 	return nil
+}
+
+// ensureInviteSecret makes the ChatGroup's invite-link Secret hold link and returns its name.
+func (r *ChatGroupReconciler) ensureInviteSecret(ctx context.Context, obj *v1alpha1.ChatGroup, link string) (string, error) {
+	want := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: inviteSecretName(obj), Namespace: obj.Namespace},
+		Data:       map[string][]byte{inviteLinkKey: []byte(link)},
+	}
+	if err := controllerutil.SetControllerReference(obj, want, r.Scheme()); err != nil {
+		return "", err
+	}
+	got := &corev1.Secret{}
+	err := r.Connections.APIReader.Get(ctx, client.ObjectKeyFromObject(want), got)
+	switch {
+	case apierrors.IsNotFound(err):
+		err = r.Create(ctx, want)
+	case err == nil && string(got.Data[inviteLinkKey]) != link:
+		patch := client.MergeFrom(got.DeepCopy())
+		got.Data = want.Data
+		err = r.Patch(ctx, got, patch)
+	}
+	if err != nil {
+		return "", fmt.Errorf("write invite link Secret: %w", err)
+	}
+	return want.Name, nil
+}
+
+// inviteSecretName is the name of obj's invite-link Secret.
+func inviteSecretName(obj *v1alpha1.ChatGroup) string {
+	const suffix = "-invite-link"
+	name := obj.Name
+	if len(name)+len(suffix) > 253 {
+		name = name[:253-len(suffix)]
+	}
+	return name + suffix
 }
 
 // bind records id in the group-id annotation (clearing create-pending) and in

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -489,4 +490,85 @@ func TestChatGroup_RateLimitedCreateIsRetriedAfterTheDelay(t *testing.T) {
 	defer mu.Unlock()
 	g.Expect(createdAt).To(HaveLen(2))
 	g.Expect(createdAt[1].Sub(createdAt[0])).To(BeNumerically(">=", 2*time.Second), "no call before the vendor's delay")
+}
+
+func TestChatGroup_InviteOnlyMembers(t *testing.T) {
+	g := NewWithT(t)
+	ns := env.Namespace(t)
+	newProvider(t, ns, v1alpha1.WhatsApp)
+	members := []string{"+8613800000001", "+8613800000002", "+8613800000003"}
+	cg := newGroup(ns, "invitees", v1alpha1.WhatsApp, func(c *v1alpha1.ChatGroup) { c.Spec.Members = members })
+	vendor.InviteOnly(cg.Spec.Name)
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+
+	got := env.WaitReady(t, cg)
+	id := got.Status.GroupID
+	synced := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.MembersSyncedCondition)
+	g.Expect(synced).NotTo(BeNil())
+	g.Expect(synced.Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(synced.Reason).To(Equal(v1alpha1.AwaitingInviteesReason))
+	g.Expect(got.Status.WhatsApp.PendingMembers).To(ConsistOf(members))
+	g.Expect(testenv.KStatus(t, got)).To(Equal(status.CurrentStatus), "Ready: the operator did all it can")
+	secret := &corev1.Secret{}
+	secretKey := client.ObjectKey{Namespace: ns, Name: got.Status.WhatsApp.InviteLinkSecretName}
+	g.Expect(k8sClient.Get(ctx, secretKey, secret)).To(Succeed())
+	g.Expect(string(secret.Data["inviteLink"])).To(Equal("https://invite.example/" + id))
+	g.Expect(metav1.IsControlledBy(secret, got)).To(BeTrue())
+	g.Expect(synced.Message).NotTo(ContainSubstring("invite.example"), "the link stays in the Secret")
+
+	resync := func(at string) *v1alpha1.ChatGroup {
+		patch := client.MergeFrom(got.DeepCopy())
+		metav1.SetMetaDataAnnotation(&got.ObjectMeta, v1alpha1.ReconcileRequestAnnotation, at)
+		g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
+		g.Eventually(func(g Gomega) string {
+			get(g, got)
+			return got.Status.LastHandledReconcileAt
+		}).WithTimeout(10 * time.Second).Should(Equal(at))
+		return got
+	}
+	vendor.Join(id, members[0])
+	vendor.Join(id, members[1])
+	got = resync("1")
+	g.Expect(got.Status.WhatsApp.PendingMembers).To(ConsistOf(members[2]))
+
+	vendor.Join(id, members[2])
+	got = resync("2")
+	g.Expect(got.Status.WhatsApp).To(BeNil())
+	g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, v1alpha1.MembersSyncedCondition)).To(BeTrue())
+	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, secretKey, secret))).To(BeTrue(), "the Secret goes once nobody is pending")
+	g.Expect(writesFor(got, id)).To(Equal(1), "only the create: invitees cannot be added by a call")
+}
+
+func TestChatGroup_AsynchronousCreate(t *testing.T) {
+	g := NewWithT(t)
+	ns := env.Namespace(t)
+	newProvider(t, ns, v1alpha1.WhatsApp)
+	cg := newGroup(ns, "async-"+ns, v1alpha1.WhatsApp)
+	var mu sync.Mutex
+	finds := 0
+	vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
+		if want.Name != cg.Spec.Name {
+			return fake.Fault{}
+		}
+		inProgress := &vendors.Error{Class: vendors.ErrInProgress, Op: op, RetryAfter: time.Second}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case op == fake.OpCreate:
+			return fake.Fault{Err: inProgress, AfterApply: true} // accepted, no ID yet
+		case op == fake.OpFind && finds < 2:
+			finds++
+			return fake.Fault{Err: inProgress} // still CREATING
+		}
+		return fake.Fault{}
+	})
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+	creating := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreatingReason)
+	g.Expect(testenv.KStatus(t, creating)).To(Equal(status.InProgressStatus))
+	g.Expect(creating.Annotations).To(HaveKey(v1alpha1.CreatePendingAnnotation))
+
+	got := env.WaitReady(t, cg)
+	g.Expect(vendor.IDs(cg.Spec.Name)).To(Equal([]string{got.Status.GroupID}))
+	g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(1), "never a second create while the first is in progress")
+	g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(3))
 }

@@ -257,7 +257,7 @@ func TestChatGroupReconciler_locateGroup(t *testing.T) {
 				return vendors.ObservedGroup{ID: "grp-3"}, nil
 			},
 		}
-		err := r.reconcileGroup(t.Context(), obj, gc)
+		_, err := r.reconcileGroup(t.Context(), obj, gc)
 		g.Expect(asStalled(g, err).reason).To(Equal(v1alpha1.CreateIncompleteReason))
 		g.Expect(gc.Count(fake.OpCreate, nil)).To(Equal(0))
 	})
@@ -314,7 +314,7 @@ func TestChatGroupReconciler_createGroup(t *testing.T) {
 				},
 			}
 
-			err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj))
+			_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj))
 
 			g.Expect(gc.Count(fake.OpCreate, func(c fake.Call) bool { return c.Spec.UID == "uid-steps" })).To(Equal(1))
 			g.Expect(gc.Calls()).To(HaveLen(1))

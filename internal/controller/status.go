@@ -83,6 +83,7 @@ func waiting(reason, format string, args ...any) error {
 //   - waiting errors: Ready=False, requeue after iv.Retry;
 //   - vendor ErrUnauthorized: Ready=False/AuthenticationFailed, requeue after iv.Auth;
 //   - vendor ErrRateLimited: Ready=False/RateLimited, requeue after the vendor's delay;
+//   - vendor ErrInProgress: Ready=False/Creating, requeue after the vendor's delay;
 //   - anything else: Ready=False and the error is returned for backoff.
 func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 	text := vendors.Sanitize(err.Error()) // error text may quote request URLs
@@ -105,6 +106,10 @@ func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 		return outcome{stateWaiting, v1alpha1.AuthenticationFailedReason,
 				"The vendor rejected the provider's credentials: " + text + "; check the credentials Secret and the provider's settings"},
 			ctrl.Result{RequeueAfter: iv.Auth}, nil
+	case errors.Is(err, vendors.ErrInProgress):
+		after := max(vendors.RetryAfter(err), time.Second)
+		return outcome{stateWaiting, v1alpha1.CreatingReason, "The vendor is still creating the group; checking again in " + after.Round(time.Second).String()},
+			ctrl.Result{RequeueAfter: after}, nil
 	case errors.Is(err, vendors.ErrRateLimited):
 		after := max(vendors.RetryAfter(err), time.Second)
 		return outcome{stateWaiting, v1alpha1.RateLimitedReason, fmt.Sprintf("Throttled; retrying in %s: %s", after.Round(time.Second), text)},
@@ -189,7 +194,7 @@ func transition(before, after *metav1.Condition) (eventType, reason, message str
 // isFailure reports whether a Ready reason means something went wrong.
 func isFailure(reason string) bool {
 	switch reason {
-	case v1alpha1.SucceededReason, v1alpha1.ProgressingReason, v1alpha1.SuspendedReason, "":
+	case v1alpha1.SucceededReason, v1alpha1.ProgressingReason, v1alpha1.SuspendedReason, v1alpha1.CreatingReason, "":
 		return false
 	}
 	return true

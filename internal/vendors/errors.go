@@ -23,6 +23,9 @@ var (
 	// ErrUnavailable: a transient failure (5xx, network, timeout); retry with backoff.
 	// The request may or may not have taken effect.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrInProgress: the vendor is still working on an earlier request (e.g. an
+	// asynchronous create); look again after Error.RetryAfter.
+	ErrInProgress = errors.New("in progress")
 	// ErrQuotaExceeded: a quota that does not refill soon (e.g. a monthly call
 	// quota); retrying now cannot succeed.
 	ErrQuotaExceeded = errors.New("quota exceeded")

@@ -28,7 +28,7 @@ func MustRegisterMetrics(reg prometheus.Registerer) {
 }
 
 // Outcome names err's class for metrics: "ok", "not_found", "invalid",
-// "unauthorized", "rate_limited", "quota_exceeded" or "unavailable".
+// "unauthorized", "rate_limited", "quota_exceeded", "in_progress" or "unavailable".
 func Outcome(err error) string {
 	switch {
 	case err == nil:
@@ -43,6 +43,8 @@ func Outcome(err error) string {
 		return "rate_limited"
 	case errors.Is(err, ErrQuotaExceeded):
 		return "quota_exceeded"
+	case errors.Is(err, ErrInProgress):
+		return "in_progress"
 	}
 	return "unavailable"
 }

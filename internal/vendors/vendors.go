@@ -29,10 +29,13 @@ type GroupClient interface {
 
 	// Find looks for groups that an earlier, unconfirmed Create for want may have
 	// made (DingTalk: the owner's groups with exactly this name; TencentIM: the
-	// group with the derived ID; CAMS: groups with this subject). It returns their IDs.
+	// group with the derived ID; CAMS: groups with this subject). It returns their
+	// IDs, or an ErrInProgress error while a matching group is still being created.
 	Find(ctx context.Context, want GroupSpec) ([]string, error)
 
 	// Create makes the group and returns what the vendor reported, at least its ID.
+	// A vendor that creates groups asynchronously returns an ErrInProgress error
+	// instead; the controller then keeps calling Find until the group appears.
 	Create(ctx context.Context, want GroupSpec) (ObservedGroup, error)
 
 	// Update makes the minimal calls that turn got (from Observe) into want.
@@ -135,6 +138,11 @@ type ObservedGroup struct {
 	Members []string
 	// OpenConversationID is DingTalk's second group ID.
 	OpenConversationID string
+	// PendingMembers are desired members the vendor cannot add directly and who
+	// have not joined yet (WhatsApp: they join through InviteLink).
+	PendingMembers []string
+	// InviteLink lets PendingMembers join; empty when no link is open.
+	InviteLink string
 }
 
 // Observation is the result of Observe.

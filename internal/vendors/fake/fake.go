@@ -179,6 +179,8 @@ type group struct {
 	spec    vendors.GroupSpec
 	owner   string
 	members []string
+	// inviteOnly groups cannot add members: they join through an invite link.
+	inviteOnly bool
 }
 
 // FaultFunc decides whether to inject a fault into one call. id is "" for
@@ -188,10 +190,29 @@ type FaultFunc func(op, id string, want vendors.GroupSpec) Fault
 // Vendor is an in-memory vendor. Client returns a GroupClient backed by it; the
 // client's functions can still be replaced per test.
 type Vendor struct {
-	mu     sync.Mutex
-	next   int
-	groups map[string]*group
-	faults []FaultFunc
+	mu         sync.Mutex
+	next       int
+	groups     map[string]*group
+	faults     []FaultFunc
+	inviteOnly map[string]bool
+}
+
+// InviteOnly makes groups named name behave like WhatsApp groups: members are
+// never added directly; they are pending until Join, and an invite link is open
+// while any are pending.
+func (v *Vendor) InviteOnly(name string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.inviteOnly[name] = true
+}
+
+// Join adds member to group id as if they had used the invite link.
+func (v *Vendor) Join(id, member string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if g, ok := v.groups[id]; ok && !slices.Contains(g.members, member) {
+		g.members = append(g.members, member)
+	}
 }
 
 // AddFault registers f; before every call the faults are consulted in order and
@@ -203,7 +224,7 @@ func (v *Vendor) AddFault(f FaultFunc) {
 }
 
 // NewVendor returns an empty Vendor.
-func NewVendor() *Vendor { return &Vendor{groups: map[string]*group{}} }
+func NewVendor() *Vendor { return &Vendor{groups: map[string]*group{}, inviteOnly: map[string]bool{}} }
 
 // Put stores a group as if someone had created it outside the operator and returns its ID.
 func (v *Vendor) Put(spec vendors.GroupSpec) string {
@@ -215,8 +236,12 @@ func (v *Vendor) Put(spec vendors.GroupSpec) string {
 func (v *Vendor) create(spec vendors.GroupSpec) string {
 	v.next++
 	id := fmt.Sprintf("grp-%d", v.next)
-	add, _ := vendors.MemberChanges(spec, nil, "")
-	v.groups[id] = &group{spec: spec, owner: spec.Owner, members: add}
+	g := &group{spec: spec, owner: spec.Owner, inviteOnly: v.inviteOnly[spec.Name]}
+	g.members, _ = vendors.MemberChanges(spec, nil, "")
+	if g.inviteOnly {
+		g.members = nil
+	}
+	v.groups[id] = g
 	return id
 }
 
@@ -228,7 +253,7 @@ func (v *Vendor) Group(id string) (vendors.ObservedGroup, bool) {
 	if !ok {
 		return vendors.ObservedGroup{}, false
 	}
-	return g.observed(id), true
+	return g.observed(id, nil), true
 }
 
 // IDs returns the IDs of all stored groups whose name is name.
@@ -244,8 +269,17 @@ func (v *Vendor) IDs(name string) []string {
 	return ids
 }
 
-func (g *group) observed(id string) vendors.ObservedGroup {
-	return vendors.ObservedGroup{ID: id, Name: g.spec.Name, Owner: g.owner, Members: slices.Clone(g.members)}
+// observed returns the group as read, with the members of want that are
+// pending when the group is invite-only.
+func (g *group) observed(id string, want []string) vendors.ObservedGroup {
+	o := vendors.ObservedGroup{ID: id, Name: g.spec.Name, Owner: g.owner, Members: slices.Clone(g.members)}
+	if g.inviteOnly {
+		o.PendingMembers = vendors.Difference(want, g.members)
+		if len(o.PendingMembers) > 0 {
+			o.InviteLink = "https://invite.example/" + id
+		}
+	}
+	return o
 }
 
 // diff lists what differs between the stored group and want.
@@ -257,7 +291,11 @@ func (g *group) diff(want vendors.GroupSpec) []string {
 	if want.Owner != "" && g.owner != want.Owner {
 		d = append(d, "owner")
 	}
-	if add, remove := vendors.MemberChanges(want, g.members, g.owner); len(add)+len(remove) > 0 {
+	add, remove := vendors.MemberChanges(want, g.members, g.owner)
+	if g.inviteOnly {
+		add = nil // cannot be added; they are pending invitees
+	}
+	if len(add)+len(remove) > 0 {
 		d = append(d, "members")
 	}
 	if g.spec.Description != want.Description || g.spec.Announcement != want.Announcement || g.spec.Icon != want.Icon {
@@ -303,7 +341,7 @@ func (v *Vendor) observe(_ context.Context, id string, want vendors.GroupSpec) (
 		return vendors.Observation{}, nil
 	}
 	d := g.diff(want)
-	return vendors.Observation{Exists: true, UpToDate: len(d) == 0, Diff: fmt.Sprint(d), Group: g.observed(id)}, nil
+	return vendors.Observation{Exists: true, UpToDate: len(d) == 0, Diff: fmt.Sprint(d), Group: g.observed(id, want.Members)}, nil
 }
 
 func (v *Vendor) find(_ context.Context, want vendors.GroupSpec) ([]string, error) {
@@ -332,7 +370,7 @@ func (v *Vendor) createFn(_ context.Context, want vendors.GroupSpec) (vendors.Ob
 	if f.Err != nil {
 		return vendors.ObservedGroup{}, f.Err
 	}
-	return v.groups[id].observed(id), nil
+	return v.groups[id].observed(id, want.Members), nil
 }
 
 func (v *Vendor) update(_ context.Context, got vendors.ObservedGroup, want vendors.GroupSpec) (vendors.UpdateResult, error) {
@@ -347,6 +385,9 @@ func (v *Vendor) update(_ context.Context, got vendors.ObservedGroup, want vendo
 		return vendors.UpdateResult{}, vendors.NewError(vendors.ErrNotFound, "update group", "", "no group "+got.ID)
 	}
 	add, remove := vendors.MemberChanges(want, g.members, g.owner)
+	if g.inviteOnly {
+		add = nil
+	}
 	res := vendors.UpdateResult{Added: add, Removed: remove}
 	res.SettingsChanged = g.spec.Name != want.Name || g.spec.Description != want.Description ||
 		g.spec.Announcement != want.Announcement || g.spec.Icon != want.Icon
@@ -356,7 +397,7 @@ func (v *Vendor) update(_ context.Context, got vendors.ObservedGroup, want vendo
 		res.OwnerTransferred = true
 	}
 	g.spec = want
-	res.Group = g.observed(got.ID)
+	res.Group = g.observed(got.ID, want.Members)
 	return res, f.Err
 }
 
