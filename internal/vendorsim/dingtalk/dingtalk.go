@@ -1,0 +1,349 @@
+// Package dingtalk simulates the DingTalk APIs the operator uses: the internal-app
+// access token (POST /v1.0/oauth2/accessToken), regular groups (POST
+// /v1.0/im/group/create and /v1.0/im/group/update), the legacy group read (GET
+// /chat/get) and the search in one user's groups (POST /v1.0/im/innerGroups/search).
+//
+// It enforces what the vendor documents: a token on every call that expires,
+// group names of 1-20 characters, an owner who is a known member, member IDs from
+// a configurable user directory, at most 40 IDs per list per call, 20 calls per
+// second per API per app answered with the vendor's throttle codes, and an
+// immutable conversationTag. Where the documentation is silent the simulator is
+// strict (see the comments on each rule), so a client that relies on lenience
+// fails here first. Fault knobs, the call log and per-operation counters come
+// from vendorsim.Sim; Writes records every group write it applied or rejected.
+//
+// It is written from the vendor documentation only and never imports the client.
+package dingtalk
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
+)
+
+// Operation names, as used by the call log, Count and the fault knobs.
+const (
+	OpToken  = "oauth2/accessToken"
+	OpCreate = "group/create"
+	OpUpdate = "group/update"
+	OpGet    = "chat/get"
+	OpSearch = "innerGroups/search"
+)
+
+// Documented limits.
+const (
+	// DefaultQPS is the per-app, per-API limit of a standard-edition organisation.
+	DefaultQPS = 20
+	// DefaultTokenTTL is an access token's lifetime.
+	DefaultTokenTTL = 7200 * time.Second
+	// MaxIDsPerList caps every ID list of one create or update call.
+	MaxIDsPerList = 40
+	// MaxNameLength is the longest group name, in characters.
+	MaxNameLength = 20
+)
+
+// Vendor error codes the simulator answers with.
+const (
+	CodeParameterInvalid = "parameter.invalid"
+	// CodePermissionDenied is spelled as the vendor spells it.
+	CodePermissionDenied = "permession.checkFailed"
+	CodeSystemError      = "system.error"
+	CodeQPSLimit         = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
+	CodeMonthlyQuota     = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+	// CodeInvalidToken answers a missing, unknown or expired v1.0 token (HTTP 401).
+	CodeInvalidToken = "InvalidAuthentication"
+	// CodeInvalidCredentials answers a wrong appKey/appSecret (HTTP 400). The exact
+	// code is not documented for this endpoint; clients must not depend on it.
+	CodeInvalidCredentials = "invalidClientIdOrSecret"
+
+	ErrcodeBusy         = -1
+	ErrcodeInvalidToken = 40014
+	ErrcodeInvalidParam = 40035
+	ErrcodeQPSLimit     = 90018
+	ErrcodeMonthlyQuota = 90020
+	// ErrcodeChatNotFound answers chat/get for an unknown chatid. The vendor's
+	// code for this case is not in the pages we have; 34001 ("invalid conversation
+	// id") is our best reading of the global code list.
+	ErrcodeChatNotFound = 34001
+)
+
+// Options are a group's six management flags (0 or 1 each).
+type Options struct {
+	MentionAllAuthority int
+	ShowHistoryType     int
+	ValidationType      int
+	Searchable          int
+	ChatBannedType      int
+	ManagementType      int
+}
+
+// Group is a snapshot of a simulated group.
+type Group struct {
+	ChatID             string
+	OpenConversationID string
+	Name               string
+	Owner              string
+	OwnerType          string
+	Icon               string
+	// Members are the staff user IDs, owner included, in joining order.
+	Members []string
+	// ExternalMembers are the external contacts' unionIds.
+	ExternalMembers []string
+	ConversationTag int64
+	Options         Options
+}
+
+func (g Group) clone() Group {
+	g.Members = slices.Clone(g.Members)
+	g.ExternalMembers = slices.Clone(g.ExternalMembers)
+	return g
+}
+
+// Write is one group/create or group/update call that passed authentication and
+// throttling, applied or rejected.
+type Write struct {
+	Op     string
+	ChatID string
+	// Name and Owner are the requested name and owner (update: empty when not sent).
+	Name  string
+	Owner string
+	// Add and Del are the user ID lists (create: useridlist is Add).
+	Add, Del []string
+	// AddExt and DelExt are the unionId lists (create: extidlist is AddExt).
+	AddExt, DelExt []string
+	// Options are the flags the call set, nil when it sent none.
+	Options *Options
+	// Code and Message are the vendor's error; empty when the call was applied.
+	Code    string
+	Message string
+	// After is the group after the call (zero when rejected).
+	After Group
+}
+
+type token struct {
+	app     string
+	expires time.Time
+}
+
+// Server is a simulated DingTalk organisation. Its methods are safe for
+// concurrent use. The embedded Sim holds the fault knobs and the call log.
+type Server struct {
+	*vendorsim.Sim
+	now func() time.Time
+
+	mu            sync.Mutex
+	apps          map[string]string // appKey -> appSecret
+	tokens        map[string]token
+	users         map[string]bool
+	groups        map[string]*Group
+	order         []string // chatids in creation order
+	qps           int
+	tokenTTL      time.Duration
+	throttled     map[string]bool
+	quota         int
+	used          map[string]int // metered calls per app
+	allowStandard bool
+	writes        []Write
+}
+
+// New returns an empty organisation with no apps and no users. A nil now means
+// time.Now.
+func New(now func() time.Time) *Server {
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{
+		Sim: vendorsim.New(now), now: now,
+		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
+		groups: map[string]*Group{}, qps: DefaultQPS, tokenTTL: DefaultTokenTTL,
+		throttled: map[string]bool{}, used: map[string]int{},
+	}
+}
+
+// Handler serves the simulated endpoints.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1.0/oauth2/accessToken", s.Wrap(OpToken, transientV1, s.handleToken))
+	mux.Handle("POST /v1.0/im/group/create", s.Wrap(OpCreate, transientV1, s.handleCreate))
+	mux.Handle("POST /v1.0/im/group/update", s.Wrap(OpUpdate, transientV1, s.handleUpdate))
+	mux.Handle("GET /chat/get", s.Wrap(OpGet, transientLegacy, s.handleChatGet))
+	mux.Handle("POST /v1.0/im/innerGroups/search", s.Wrap(OpSearch, transientV1, s.handleSearch))
+	return mux
+}
+
+// AddApp registers an internal app's credentials.
+func (s *Server) AddApp(appKey, appSecret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps[appKey] = appSecret
+}
+
+// SetUsers replaces the user directory: the staff user IDs visible to the apps.
+func (s *Server) SetUsers(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = map[string]bool{}
+	for _, id := range ids {
+		s.users[id] = true
+	}
+}
+
+// AddUsers adds staff user IDs to the directory.
+func (s *Server) AddUsers(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		s.users[id] = true
+	}
+}
+
+// SetQPS sets the per-app, per-API calls per second (DefaultQPS by default).
+func (s *Server) SetQPS(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.qps = n
+}
+
+// SetThrottle makes every call of op answer with the vendor's throttle response
+// while on is true, as when the organisation is over its limit.
+func (s *Server) SetThrottle(op string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttled[op] = on
+}
+
+// SetMonthlyQuota limits each app to n metered calls (every API but the token);
+// 0 means unlimited.
+func (s *Server) SetMonthlyQuota(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quota = n
+	s.used = map[string]int{}
+}
+
+// SetTokenTTL sets the lifetime of tokens issued from now on.
+func (s *Server) SetTokenTTL(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenTTL = d
+}
+
+// ExpireTokens makes every issued token invalid at once.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]token{}
+}
+
+// AllowStandardGroups lets apps create Standard groups (conversationTag 0), which
+// the vendor allows only after allow-listing by its support.
+func (s *Server) AllowStandardGroups(allow bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.allowStandard = allow
+}
+
+// Tokens returns every access token currently valid.
+func (s *Server) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.tokens))
+}
+
+// Group returns the group with chatID.
+func (s *Server) Group(chatID string) (Group, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[chatID]
+	if !ok {
+		return Group{}, false
+	}
+	return g.clone(), true
+}
+
+// GroupsNamed returns the groups called name, oldest first.
+func (s *Server) GroupsNamed(name string) []Group {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Group
+	for _, id := range s.order {
+		if g, ok := s.groups[id]; ok && g.Name == name {
+			out = append(out, g.clone())
+		}
+	}
+	return out
+}
+
+// Edit changes a group as a DingTalk user would in the app (outside the API):
+// edit gets a copy, which replaces the group.
+func (s *Server) Edit(chatID string, edit func(*Group)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[chatID]
+	if !ok {
+		return errors.New("no group " + chatID)
+	}
+	cp := g.clone()
+	edit(&cp)
+	cp.ChatID, cp.OpenConversationID = g.ChatID, g.OpenConversationID
+	*g = cp
+	return nil
+}
+
+// Dismiss removes a group, as its owner can in the DingTalk app.
+func (s *Server) Dismiss(chatID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.groups, chatID)
+}
+
+// Writes returns the group writes handled so far, oldest first, optionally only
+// those for which match returns true.
+func (s *Server) Writes(match func(Write) bool) []Write {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Write
+	for _, w := range s.writes {
+		if match == nil || match(w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// For matches the writes to one group.
+func For(chatID string) func(Write) bool {
+	return func(w Write) bool { return w.ChatID == chatID }
+}
+
+// Applied matches the writes of op that took effect.
+func Applied(op string) func(Write) bool {
+	return func(w Write) bool { return w.Op == op && w.Code == "" }
+}
+
+// record appends w to the write log; the caller holds s.mu.
+func (s *Server) record(w Write) {
+	s.writes = append(s.writes, w)
+}
+
+// newIDs returns a fresh chatid and openConversationId in the vendor's shapes.
+func newIDs() (chatID, cid string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return "chat" + hex.EncodeToString(b[:16]), "cid" + base64.StdEncoding.EncodeToString(b[16:])
+}
+
+// newToken returns a fresh access token.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
