@@ -1,0 +1,212 @@
+package dingtalk
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// flags are the six managementOptions flags, each 0 or 1.
+type flags struct {
+	MentionAll  int // mentionAllAuthority: 1 = only the owner can @all
+	ShowHistory int // showHistoryType: 1 = new members see the last 100 messages
+	Validation  int // validationType: 1 = joining needs approval
+	Searchable  int // searchable: 1 = the group can be found by search
+	Banned      int // chatBannedType: 1 = everyone is muted
+	Management  int // managementType: 1 = only the owner manages the group
+}
+
+// chat is a DingTalk group as the client knows it. The Known flags say whether
+// chat/get reported a field: the legacy page lists name, owner, useridlist,
+// conversationTag and the flags, and only implies icon and extidlist, so fields
+// it leaves out are not compared rather than read as empty.
+type chat struct {
+	ID                 string
+	OpenConversationID string
+	Name               string
+	Owner              string
+	Members            []string
+	External           []string
+	ExternalKnown      bool
+	Icon               string
+	IconKnown          bool
+	Tag                int64
+	TagKnown           bool
+	Flags              flags
+}
+
+// observed is c in the vendor-neutral form.
+func (c chat) observed() vendors.ObservedGroup {
+	return vendors.ObservedGroup{ID: c.ID, Name: c.Name, Owner: c.Owner, Members: slices.Clone(c.Members), OpenConversationID: c.OpenConversationID}
+}
+
+// delta is what differs between a group and the spec: what updates must send.
+type delta struct {
+	// Name and Icon are the new values; empty when unchanged.
+	Name string
+	Icon string
+	// Owner is the new owner (with OwnerType, emp or ext); empty when unchanged.
+	Owner     string
+	OwnerType string
+	// Add and Remove are staff user IDs. Remove never holds the current or the
+	// new owner; RemoveOldOwner is the previous owner, who can only go after the
+	// transfer.
+	Add            []string
+	Remove         []string
+	RemoveOldOwner string
+	// AddExt and RemoveExt are external contacts' unionIds.
+	AddExt    []string
+	RemoveExt []string
+	// Flags are all six flags, set when any differs.
+	Flags *flags
+	// Invalid is a difference no update can resolve.
+	Invalid *vendors.Error
+}
+
+// empty reports whether the group matches the spec.
+func (d delta) empty() bool {
+	return d.Name == "" && d.Icon == "" && d.Owner == "" && len(d.Add)+len(d.Remove)+len(d.AddExt)+len(d.RemoveExt) == 0 &&
+		d.RemoveOldOwner == "" && d.Flags == nil && d.Invalid == nil
+}
+
+// String describes d for logs.
+func (d delta) String() string {
+	var parts []string
+	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
+	if d.Invalid != nil {
+		add("cannot apply: %s", d.Invalid.Message)
+	}
+	if d.Name != "" {
+		add("name -> %q", d.Name)
+	}
+	if d.Icon != "" {
+		add("icon -> %q", d.Icon)
+	}
+	if d.Owner != "" {
+		add("owner -> %s", d.Owner)
+	}
+	if n := len(d.Remove) + len(d.Add); n > 0 || d.RemoveOldOwner != "" {
+		add("members +%v -%v", d.Add, append(slices.Clip(d.Remove), nonEmpty(d.RemoveOldOwner)...))
+	}
+	if len(d.AddExt)+len(d.RemoveExt) > 0 {
+		add("external members +%v -%v", d.AddExt, d.RemoveExt)
+	}
+	if d.Flags != nil {
+		add("managementOptions -> %+v", *d.Flags)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// compare reports whether got matches want and, if not, what differs.
+func compare(want vendors.GroupSpec, got chat) (upToDate bool, diff string) {
+	d := changes(want, got)
+	return d.empty(), d.String()
+}
+
+// changes computes the difference between want and got. Unset parts of want
+// (empty name or icon, nil options) keep what got has.
+func changes(want vendors.GroupSpec, got chat) delta {
+	var d delta
+	if want.Name != "" && want.Name != got.Name {
+		d.Name = want.Name
+	}
+	if want.Icon != "" && got.IconKnown && want.Icon != got.Icon {
+		d.Icon = want.Icon
+	}
+	if got.TagKnown && got.Tag != conversationTag(want) {
+		d.Invalid = &vendors.Error{Class: vendors.ErrInvalid, Op: "compare", Field: "dingtalk.conversationType",
+			Message: fmt.Sprintf("the group's conversationTag is %d but the spec asks for %s; DingTalk cannot change it after creation", got.Tag, want.DingTalk.ConversationType)}
+	}
+	f, err := wantFlags(want.Options, got.Flags)
+	switch {
+	case err != nil:
+		d.Invalid = err
+	case f != got.Flags:
+		d.Flags = &f
+	}
+	d.Add, d.Remove = vendors.MemberChanges(want, got.Members, got.Owner)
+	if want.Owner != "" && want.Owner != got.Owner {
+		d.Owner, d.OwnerType = want.Owner, ownerType(want)
+		if removable(want, got.Owner) {
+			d.RemoveOldOwner = got.Owner
+		}
+	}
+	if got.ExternalKnown {
+		d.AddExt = vendors.Difference(want.DingTalk.ExternalMembers, got.External)
+		d.RemoveExt = vendors.Difference(got.External, want.DingTalk.ExternalMembers)
+		if want.MemberPolicy == vendors.Additive {
+			d.RemoveExt = vendors.Intersect(d.RemoveExt, want.AddedMembers)
+		}
+	}
+	return d
+}
+
+// removable reports whether the policy lets a previous owner who is not in the
+// spec go: always with Authoritative, with Additive only when the operator
+// added them as a member.
+func removable(want vendors.GroupSpec, oldOwner string) bool {
+	if slices.Contains(want.Members, oldOwner) {
+		return false
+	}
+	return want.MemberPolicy != vendors.Additive || slices.Contains(want.AddedMembers, oldOwner)
+}
+
+// wantFlags returns the flags want asks for, keeping base's value for every
+// option want leaves unset.
+func wantFlags(o vendors.Options, base flags) (flags, *vendors.Error) {
+	f := base
+	set := func(dst *int, b *bool) {
+		if b != nil {
+			*dst = bit(*b)
+		}
+	}
+	set(&f.MentionAll, o.MentionAllOwnerOnly)
+	set(&f.ShowHistory, o.ShowHistoryToNewMembers)
+	set(&f.Searchable, o.Searchable)
+	set(&f.Banned, o.MuteAll)
+	set(&f.Management, o.ManagedByOwnerOnly)
+	switch o.JoinPolicy {
+	case "":
+	case "Open":
+		f.Validation = 0
+	case "ApprovalRequired":
+		f.Validation = 1
+	default:
+		return base, &vendors.Error{Class: vendors.ErrInvalid, Op: "compare", Field: "managementOptions.joinPolicy",
+			Message: fmt.Sprintf("DingTalk supports joinPolicy Open and ApprovalRequired, not %s", o.JoinPolicy)}
+	}
+	return f, nil
+}
+
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// conversationTag is the tag want asks for: 0 for a Standard group, 2 (the
+// vendor's default) for an Internal one.
+func conversationTag(want vendors.GroupSpec) int64 {
+	if want.DingTalk.ConversationType == "Standard" {
+		return 0
+	}
+	return 2
+}
+
+// ownerType is the vendor's ownerType for want's owner.
+func ownerType(want vendors.GroupSpec) string {
+	if want.DingTalk.OwnerType == "External" {
+		return "ext"
+	}
+	return "emp"
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}

@@ -1,0 +1,390 @@
+package dingtalk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+const (
+	pathCreate  = "/v1.0/im/group/create"
+	pathUpdate  = "/v1.0/im/group/update"
+	pathSearch  = "/v1.0/im/innerGroups/search"
+	pathChatGet = "/chat/get"
+)
+
+// maxIDsPerCall caps each ID list of one create or update call: the legacy
+// documented limit, which the v1.0 pages neither restate nor lift.
+const maxIDsPerCall = 40
+
+// searchResults is how many of the owner's groups a lookup by name reads.
+const searchResults = 100
+
+// wireOptions is managementOptions. Every flag is always sent: the vendor reads
+// a missing showHistoryType as "new members cannot see history", so a partial
+// object could reset options the spec leaves alone.
+type wireOptions struct {
+	MentionAllAuthority int `json:"mentionAllAuthority"`
+	ShowHistoryType     int `json:"showHistoryType"`
+	ValidationType      int `json:"validationType"`
+	Searchable          int `json:"searchable"`
+	ChatBannedType      int `json:"chatBannedType"`
+	ManagementType      int `json:"managementType"`
+}
+
+func (f flags) wire() *wireOptions {
+	return &wireOptions{MentionAllAuthority: f.MentionAll, ShowHistoryType: f.ShowHistory, ValidationType: f.Validation,
+		Searchable: f.Searchable, ChatBannedType: f.Banned, ManagementType: f.Management}
+}
+
+type createRequest struct {
+	Name              string       `json:"name"`
+	Owner             string       `json:"owner"`
+	OwnerType         string       `json:"ownerType"`
+	UserIDList        []string     `json:"useridlist"`
+	ConversationTag   int64        `json:"conversationTag"`
+	ExtIDList         []string     `json:"extidlist,omitempty"`
+	Icon              string       `json:"icon,omitempty"`
+	ManagementOptions *wireOptions `json:"managementOptions"`
+}
+
+type createResponse struct {
+	ConversationTag    int64  `json:"conversationTag"`
+	OpenConversationID string `json:"openConversationId"`
+	ChatID             string `json:"chatid"`
+}
+
+type updateRequest struct {
+	ChatID            string       `json:"chatid"`
+	Name              string       `json:"name,omitempty"`
+	Owner             string       `json:"owner,omitempty"`
+	OwnerType         string       `json:"ownerType,omitempty"`
+	AddUserIDList     []string     `json:"add_useridlist,omitempty"`
+	DelUserIDList     []string     `json:"del_useridlist,omitempty"`
+	AddExtIDList      []string     `json:"add_extidlist,omitempty"`
+	DelExtIDList      []string     `json:"del_extidlist,omitempty"`
+	Icon              string       `json:"icon,omitempty"`
+	ManagementOptions *wireOptions `json:"managementOptions,omitempty"`
+}
+
+func (r updateRequest) hasSettings() bool {
+	return r.Name != "" || r.Icon != "" || r.ManagementOptions != nil
+}
+
+type updateResponse struct {
+	Success bool `json:"success"`
+}
+
+type chatGetResponse struct {
+	ChatInfo *struct {
+		Name                string    `json:"name"`
+		Owner               string    `json:"owner"`
+		UserIDList          []string  `json:"useridlist"`
+		ExtIDList           *[]string `json:"extidlist"`
+		Icon                *string   `json:"icon"`
+		ConversationTag     *int64    `json:"conversationTag"`
+		ChatBannedType      int       `json:"chatBannedType"`
+		Searchable          int       `json:"searchable"`
+		ValidationType      int       `json:"validationType"`
+		MentionAllAuthority int       `json:"mentionAllAuthority"`
+		ManagementType      int       `json:"managementType"`
+		ShowHistoryType     int       `json:"showHistoryType"`
+	} `json:"chat_info"`
+}
+
+type searchRequest struct {
+	UserID     string `json:"userId"`
+	SearchKey  string `json:"searchKey"`
+	MaxResults int    `json:"maxResults"`
+}
+
+type searchResponse struct {
+	GroupInfos []struct {
+		OpenConversationID string `json:"openConversationId"`
+		Title              string `json:"title"`
+	} `json:"groupInfos"`
+}
+
+// CheckCredentials implements vendors.GroupClient: it gets an access token. A
+// token still cached proves the credentials it was issued for; a changed Secret
+// is a new credential and is checked with a new token call.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	_, err := c.tokens.get(ctx, c.limiter)
+	return err
+}
+
+// Observe implements vendors.GroupClient with the legacy chat/get, the only
+// documented read of a regular group's owner and members.
+func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec) (vendors.Observation, error) {
+	got, err := c.read(ctx, id)
+	if errors.Is(err, vendors.ErrNotFound) {
+		return vendors.Observation{}, nil
+	}
+	if err != nil {
+		return vendors.Observation{}, err
+	}
+	upToDate, diff := compare(want, got)
+	return vendors.Observation{Exists: true, UpToDate: upToDate, Diff: diff, Group: got.observed()}, nil
+}
+
+// read gets a group with chat/get and remembers it for Update.
+func (c *Client) read(ctx context.Context, id string) (chat, error) {
+	var resp chatGetResponse
+	if err := c.getLegacy(ctx, apiGet, pathChatGet, url.Values{"chatid": {id}}, &resp); err != nil {
+		if errors.Is(err, vendors.ErrNotFound) {
+			c.forget(id)
+		}
+		return chat{}, err
+	}
+	info := resp.ChatInfo
+	if info == nil {
+		return chat{}, vendors.NewError(vendors.ErrUnavailable, apiGet, "", "the answer holds no chat_info")
+	}
+	g := chat{ID: id, Name: info.Name, Owner: info.Owner, Members: info.UserIDList, Flags: flags{
+		MentionAll: info.MentionAllAuthority, ShowHistory: info.ShowHistoryType, Validation: info.ValidationType,
+		Searchable: info.Searchable, Banned: info.ChatBannedType, Management: info.ManagementType,
+	}}
+	if info.ExtIDList != nil {
+		g.External, g.ExternalKnown = *info.ExtIDList, true
+	}
+	if info.Icon != nil {
+		g.Icon, g.IconKnown = *info.Icon, true
+	}
+	if info.ConversationTag != nil {
+		g.Tag, g.TagKnown = *info.ConversationTag, true
+	}
+	if prev, ok := c.recall(id); ok { // chat/get does not return it
+		g.OpenConversationID = prev.OpenConversationID
+	}
+	c.remember(g)
+	return g, nil
+}
+
+// Find implements vendors.GroupClient: it searches the owner's groups for the
+// name and keeps exact matches. DingTalk reports found groups only by
+// openConversationId, and documents a conversion from chatid to
+// openConversationId but none back, so a found group cannot be managed: Find
+// returns no IDs when nothing matches and an Invalid error naming the matches
+// otherwise, which stalls the object with instructions instead of creating a
+// second group.
+func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, error) {
+	var resp searchResponse
+	req := searchRequest{UserID: want.Owner, SearchKey: want.Name, MaxResults: searchResults}
+	if err := c.post(ctx, apiSearch, pathSearch, req, &resp); err != nil {
+		return nil, err
+	}
+	var found []string
+	for _, g := range resp.GroupInfos {
+		if g.Title == want.Name {
+			found = append(found, g.OpenConversationID)
+		}
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	return nil, &vendors.Error{Class: vendors.ErrInvalid, Op: apiSearch, Field: "adoptGroupID", Message: fmt.Sprintf(
+		"%d group(s) named %q owned by %s exist (openConversationId %s), probably made by the interrupted create; "+
+			"DingTalk reports them only by openConversationId and cannot turn that into the chatid needed to manage a group, "+
+			"so none is adopted automatically: set spec.adoptGroupID to the group's chatid, or dismiss the group in DingTalk "+
+			"and remove the annotation im.chatgroup.io/create-pending to create it again",
+		len(found), want.Name, want.Owner, strings.Join(found, ", "))}
+}
+
+// Create implements vendors.GroupClient. The owner is always in useridlist. A
+// member list longer than one call allows is created with the first batch and
+// completed with group/update calls.
+func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
+	f, ferr := wantFlags(want.Options, flags{})
+	if ferr != nil {
+		return vendors.ObservedGroup{}, ferr
+	}
+	users := vendors.Batches(append([]string{want.Owner}, vendors.Difference(want.Members, []string{want.Owner})...), maxIDsPerCall)
+	ext := vendors.Batches(vendors.Difference(want.DingTalk.ExternalMembers, nil), maxIDsPerCall)
+	req := createRequest{
+		Name: want.Name, Owner: want.Owner, OwnerType: ownerType(want), UserIDList: users[0],
+		ConversationTag: conversationTag(want), ExtIDList: batch(ext, 0), Icon: want.Icon, ManagementOptions: f.wire(),
+	}
+	var resp createResponse
+	if err := c.post(ctx, apiCreate, pathCreate, req, &resp); err != nil {
+		return vendors.ObservedGroup{}, withField(err, want)
+	}
+	if resp.ChatID == "" {
+		// Not definite: the group may exist, so the caller must not create again.
+		return vendors.ObservedGroup{}, vendors.NewError(vendors.ErrUnavailable, apiCreate, "", "the answer holds no chatid")
+	}
+	g := chat{ID: resp.ChatID, OpenConversationID: resp.OpenConversationID, Name: want.Name, Owner: want.Owner,
+		Members: users[0], External: batch(ext, 0), ExternalKnown: true, Icon: want.Icon, IconKnown: true,
+		Tag: resp.ConversationTag, TagKnown: true, Flags: f}
+	for _, call := range zip(updateRequest{ChatID: g.ID}, users[1:], nil, tail(ext), nil) {
+		// NOTE: a failure here is not returned: the group exists and its ID must
+		// reach the caller, or it would be looked for as a lost create. The next
+		// sync sees the missing members and adds them.
+		if err := c.post(ctx, apiUpdate, pathUpdate, call, &updateResponse{}); err != nil {
+			break
+		}
+		g = g.apply(call)
+	}
+	c.remember(g)
+	return g.observed(), nil
+}
+
+// Update implements vendors.GroupClient. Everything that differs goes into one
+// group/update, split only to keep each ID list within 40. An owner change is
+// ordered: the new owner joins, ownership moves, and only then may the previous
+// owner be removed, so the group is never without its owner.
+func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want vendors.GroupSpec) (vendors.UpdateResult, error) {
+	cur, err := c.current(ctx, got)
+	if err != nil {
+		return vendors.UpdateResult{}, err
+	}
+	d := changes(want, cur)
+	if d.Invalid != nil {
+		return vendors.UpdateResult{}, d.Invalid
+	}
+	res := vendors.UpdateResult{Group: cur.observed()}
+	for _, call := range plan(cur.ID, d) {
+		var resp updateResponse
+		err := c.post(ctx, apiUpdate, pathUpdate, call, &resp)
+		if err == nil && !resp.Success {
+			err = vendors.NewError(vendors.ErrUnavailable, apiUpdate, "", "the vendor did not confirm the update")
+		}
+		if err != nil {
+			c.forget(cur.ID) // the group may be half-changed: read it again next time
+			return res, withField(err, want)
+		}
+		cur = cur.apply(call)
+		res = record(res, call, cur)
+	}
+	c.remember(cur)
+	return res, nil
+}
+
+// current returns the group as Observe just read it, or reads it again when that
+// read is stale or does not match got.
+func (c *Client) current(ctx context.Context, got vendors.ObservedGroup) (chat, error) {
+	if g, ok := c.recall(got.ID); ok && g.Name == got.Name && g.Owner == got.Owner &&
+		slices.Equal(slices.Sorted(slices.Values(g.Members)), slices.Sorted(slices.Values(got.Members))) {
+		return g, nil
+	}
+	return c.read(ctx, got.ID)
+}
+
+// Delete implements vendors.GroupClient. DingTalk documents no way to dismiss a
+// regular group (admission rejects deletionPolicy Delete for DingTalk).
+func (c *Client) Delete(context.Context, string) error {
+	return &vendors.Error{Class: vendors.ErrInvalid, Op: "delete group", Field: "deletionPolicy",
+		Message: "DingTalk has no API to dismiss a regular group; set spec.deletionPolicy to Orphan and dismiss the group in the DingTalk app"}
+}
+
+// plan turns d into ordered group/update calls for the group chatID.
+//
+// Without an owner change everything goes into one call per batch: call i
+// carries batch i of every list, the first also the name, icon and flags. With
+// one, the calls come in three steps, because the vendor documents no order
+// inside a call: additions (the new owner in the first batch), then the
+// transfer (folded into the first call when the new owner is already a
+// member), then removals including the previous owner.
+func plan(chatID string, d delta) []updateRequest {
+	settings := updateRequest{ChatID: chatID, Name: d.Name, Icon: d.Icon}
+	if d.Flags != nil {
+		settings.ManagementOptions = d.Flags.wire()
+	}
+	addExt, delExt := vendors.Batches(d.AddExt, maxIDsPerCall), vendors.Batches(d.RemoveExt, maxIDsPerCall)
+	if d.Owner == "" {
+		return zip(settings, vendors.Batches(d.Add, maxIDsPerCall), vendors.Batches(d.Remove, maxIDsPerCall), addExt, delExt)
+	}
+	joining := slices.Contains(d.Add, d.Owner)
+	adds := vendors.Batches(ownerFirst(d.Add, d.Owner), maxIDsPerCall)
+	calls := zip(settings, adds, nil, addExt, nil)
+	if joining || len(calls) == 0 {
+		calls = append(calls, updateRequest{ChatID: chatID})
+	}
+	transfer := &calls[len(calls)-1]
+	if !joining {
+		transfer = &calls[0]
+	}
+	transfer.Owner, transfer.OwnerType = d.Owner, d.OwnerType
+	removals := append(slices.Clip(d.Remove), nonEmpty(d.RemoveOldOwner)...)
+	return append(calls, zip(updateRequest{ChatID: chatID}, nil, vendors.Batches(removals, maxIDsPerCall), nil, delExt)...)
+}
+
+// ownerFirst moves owner to the front of ids, so it lands in the first batch.
+func ownerFirst(ids []string, owner string) []string {
+	if !slices.Contains(ids, owner) {
+		return ids
+	}
+	return append([]string{owner}, vendors.Difference(ids, []string{owner})...)
+}
+
+// zip lays ID batches side by side: call i carries batch i of each list; the
+// first call also carries first's settings. It returns no calls when there is
+// nothing to send.
+func zip(first updateRequest, add, del, addExt, delExt [][]string) []updateRequest {
+	n := max(len(add), len(del), len(addExt), len(delExt))
+	if n == 0 && first.hasSettings() {
+		n = 1
+	}
+	calls := make([]updateRequest, n)
+	for i := range calls {
+		calls[i] = updateRequest{ChatID: first.ChatID}
+		if i == 0 {
+			calls[i] = first
+		}
+		calls[i].AddUserIDList, calls[i].DelUserIDList = batch(add, i), batch(del, i)
+		calls[i].AddExtIDList, calls[i].DelExtIDList = batch(addExt, i), batch(delExt, i)
+	}
+	return calls
+}
+
+func batch(batches [][]string, i int) []string {
+	if i < len(batches) {
+		return batches[i]
+	}
+	return nil
+}
+
+func tail(batches [][]string) [][]string {
+	if len(batches) == 0 {
+		return nil
+	}
+	return batches[1:]
+}
+
+// apply returns g after call took effect, as the vendor documents it.
+func (g chat) apply(call updateRequest) chat {
+	g.Members = append(slices.Clone(g.Members), vendors.Difference(call.AddUserIDList, g.Members)...)
+	g.External = append(slices.Clone(g.External), vendors.Difference(call.AddExtIDList, g.External)...)
+	if call.Owner != "" {
+		g.Owner = call.Owner
+	}
+	g.Members = vendors.Difference(g.Members, call.DelUserIDList)
+	g.External = vendors.Difference(g.External, call.DelExtIDList)
+	if call.Name != "" {
+		g.Name = call.Name
+	}
+	if call.Icon != "" {
+		g.Icon = call.Icon
+	}
+	if o := call.ManagementOptions; o != nil {
+		g.Flags = flags{MentionAll: o.MentionAllAuthority, ShowHistory: o.ShowHistoryType, Validation: o.ValidationType,
+			Searchable: o.Searchable, Banned: o.ChatBannedType, Management: o.ManagementType}
+	}
+	return g
+}
+
+// record adds what call changed to res; after is the group once it took effect.
+func record(res vendors.UpdateResult, call updateRequest, after chat) vendors.UpdateResult {
+	res.Added = append(res.Added, call.AddUserIDList...)
+	res.Added = append(res.Added, call.AddExtIDList...)
+	res.Removed = append(res.Removed, call.DelUserIDList...)
+	res.Removed = append(res.Removed, call.DelExtIDList...)
+	res.OwnerTransferred = res.OwnerTransferred || call.Owner != ""
+	res.SettingsChanged = res.SettingsChanged || call.hasSettings()
+	res.Group = after.observed()
+	return res
+}
