@@ -247,17 +247,23 @@ func TestToken_RefusedTokenIsRefreshedOnce(t *testing.T) {
 		wantCall int
 	}{
 		{name: "v1.0 401 then success", path: pathUpdate, wantCall: 2,
-			refuse: func(tok string) (int, string, bool) { return 401, `{"code":"InvalidAuthentication","message":"expired"}`, tok == "tok-1" },
+			refuse: func(tok string) (int, string, bool) {
+				return 401, `{"code":"InvalidAuthentication","message":"expired"}`, tok == "tok-1"
+			},
 			call: func(c *Client) error {
 				_, err := c.Update(ctx, observedChat().observed(), spec(func(s *vendors.GroupSpec) { s.Name = "n" }))
 				return err
 			}},
 		{name: "legacy 40014 then success", path: pathChatGet, wantCall: 2,
-			refuse: func(tok string) (int, string, bool) { return 200, `{"errcode":40014,"errmsg":"不合法的access_token"}`, tok == "tok-1" },
-			call:   func(c *Client) error { _, err := c.Observe(ctx, "chat1", spec()); return err }},
+			refuse: func(tok string) (int, string, bool) {
+				return 200, `{"errcode":40014,"errmsg":"不合法的access_token"}`, tok == "tok-1"
+			},
+			call: func(c *Client) error { _, err := c.Observe(ctx, "chat1", spec()); return err }},
 		{name: "refused twice is Unauthorized", path: pathChatGet, wantCall: 2, wantErr: vendors.ErrUnauthorized,
-			refuse: func(string) (int, string, bool) { return 200, `{"errcode":40014,"errmsg":"不合法的access_token"}`, true },
-			call:   func(c *Client) error { _, err := c.Observe(ctx, "chat1", spec()); return err }},
+			refuse: func(string) (int, string, bool) {
+				return 200, `{"errcode":40014,"errmsg":"不合法的access_token"}`, true
+			},
+			call: func(c *Client) error { _, err := c.Observe(ctx, "chat1", spec()); return err }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
