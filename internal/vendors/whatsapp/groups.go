@@ -1,0 +1,354 @@
+package whatsapp
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+var _ vendors.GroupClient = (*Client)(nil)
+
+// Group states in ListChatGroup's GroupStatus.
+const (
+	statusActive   = "ACTIVE"
+	statusCreating = "CREATING"
+	statusUpdating = "UPDATING"
+	statusDeleting = "DELETING"
+)
+
+const (
+	// pageSize is the page size for list calls (the size CAMS's examples use).
+	pageSize = 20
+	// maxPages stops a listing that never ends (a vendor bug must not hang a pass).
+	maxPages = 500
+	// maxRemovals is how many participants one DeleteChatGroupParticipants call
+	// removes; a WhatsApp group has at most 8.
+	maxRemovals = 8
+	// createPollInterval is how soon the controller looks for a group being created.
+	createPollInterval = 2 * time.Second
+	// createGrace is how long Find keeps waiting for a group this client asked
+	// CAMS to create to show up in ListChatGroup.
+	createGrace = 2 * time.Minute
+)
+
+// chatGroup is one ListChatGroup entry.
+type chatGroup struct {
+	GroupID            string `json:"GroupId"`
+	Subject            string
+	Description        string
+	GroupStatus        string
+	InviteLink         string
+	ProfilePictureFile string
+}
+
+type listGroupsResponse struct {
+	Data struct {
+		Total int
+		List  []chatGroup
+	}
+}
+
+type participant struct {
+	ParticipantNumber string
+}
+
+type listParticipantsResponse struct {
+	Data struct {
+		Total int
+		List  []participant
+	}
+}
+
+type addGroupResponse struct {
+	UniqueCode string
+}
+
+type inviteLinkResponse struct {
+	InviteLink string
+}
+
+// CheckCredentials lists one group: the cheapest signed call.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	return c.do(ctx, "ListChatGroup", map[string]string{"Page": jsonParam(page{Index: 1, Size: 1})}, nil)
+}
+
+// Observe reads group id (ListChatGroup by the wanted subject, then all pages)
+// and its participants, and compares them with want. A group that is gone or
+// being deleted does not exist.
+func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec) (vendors.Observation, error) {
+	g, found, err := c.lookup(ctx, id, want.Name)
+	if err != nil || !found || g.GroupStatus == statusDeleting {
+		return vendors.Observation{}, err
+	}
+	members, err := c.participants(ctx, id)
+	if err != nil {
+		return vendors.Observation{}, err
+	}
+	ch := compare(want, snapshotOf(g, members), c.businessNumber)
+	return vendors.Observation{
+		Exists:   true,
+		UpToDate: ch.upToDate(),
+		Diff:     ch.String(),
+		Group:    observed(g, members, ch.Pending),
+	}, nil
+}
+
+// Find returns the IDs of the ACTIVE groups with want's subject. While one is
+// CREATING, or CAMS does not list a group this client created moments ago, it
+// returns an ErrInProgress error instead.
+func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, error) {
+	groups, err := c.withSubject(ctx, want.Name)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, g := range groups {
+		switch g.GroupStatus {
+		case statusCreating:
+			return nil, inProgress("ListChatGroup", "group %s with subject %q is still being created", g.GroupID, want.Name)
+		case statusActive, statusUpdating:
+			ids = append(ids, g.GroupID)
+		}
+	}
+	if len(ids) == 0 && c.recentlyCreated(want.Name) {
+		return nil, inProgress("ListChatGroup", "CAMS accepted the group %q but does not list it yet", want.Name)
+	}
+	if len(ids) > 0 {
+		c.forget(want.Name)
+	}
+	return ids, nil
+}
+
+// Create asks CAMS to create the group (AddChatGroup, which answers with a
+// UniqueCode only) and returns an ErrInProgress error: the controller then finds
+// the group by subject once it is ACTIVE. When a group with the subject already
+// exists or is being created, it creates nothing and returns the same error, so
+// the controller adopts that group instead of making a second one.
+func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
+	if want.Name == "" {
+		return vendors.ObservedGroup{}, &vendors.Error{Class: vendors.ErrInvalid, Op: "AddChatGroup", Field: "name", Message: "a WhatsApp group needs a subject"}
+	}
+	groups, err := c.withSubject(ctx, want.Name)
+	if err != nil {
+		return vendors.ObservedGroup{}, err
+	}
+	if i := slices.IndexFunc(groups, isLive); i >= 0 {
+		return vendors.ObservedGroup{}, inProgress("AddChatGroup", "group %s with subject %q exists (%s); adopting it instead of creating another",
+			groups[i].GroupID, want.Name, groups[i].GroupStatus)
+	}
+	params := map[string]string{"Subject": want.Name}
+	if want.Description != "" {
+		params["Description"] = want.Description
+	}
+	c.remember(want.Name) // before the call: a lost response may still have created it
+	var out addGroupResponse
+	if err := c.do(ctx, "AddChatGroup", params, &out); err != nil {
+		if vendors.Definite(err) {
+			c.forget(want.Name)
+		}
+		return vendors.ObservedGroup{}, err
+	}
+	return vendors.ObservedGroup{}, inProgress("AddChatGroup", "CAMS is creating group %q (unique code %s)", want.Name, out.UniqueCode)
+}
+
+// Update makes the calls that turn got (from Observe) into want: UpdateChatGroup
+// with the settings that differ, DeleteChatGroupParticipants for unlisted
+// participants, and opening or revoking the invite link. It re-reads the group's
+// settings, which ObservedGroup does not carry.
+func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want vendors.GroupSpec) (vendors.UpdateResult, error) {
+	g, found, err := c.lookup(ctx, got.ID, got.Name)
+	if err != nil {
+		return vendors.UpdateResult{}, err
+	}
+	if !found {
+		return vendors.UpdateResult{}, vendors.NewError(vendors.ErrNotFound, "ListChatGroup", "", "group "+got.ID+" no longer exists")
+	}
+	ch := compare(want, snapshotOf(g, got.Members), c.businessNumber)
+	res := vendors.UpdateResult{Group: observed(g, got.Members, ch.Pending)}
+	if ch.settingsChanged() {
+		if err := c.do(ctx, "UpdateChatGroup", settingsParams(got.ID, ch), nil); err != nil {
+			return res, err
+		}
+		res.SettingsChanged = true
+		res.Group.Name = want.Name
+	}
+	if err := c.removeParticipants(ctx, got.ID, ch.Remove); err != nil {
+		return res, err
+	}
+	if len(ch.Remove) > 0 {
+		res.Removed = spelledAs(normalizeAll(ch.Remove), append(slices.Clone(want.AddedMembers), ch.Remove...))
+		res.Group.Members = vendors.Difference(got.Members, ch.Remove)
+	}
+	res.Group.InviteLink, err = c.syncInviteLink(ctx, got.ID, ch, g.InviteLink)
+	return res, err
+}
+
+// Delete deletes the group; a group that is already gone counts as deleted.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	err := c.do(ctx, "DeleteChatGroup", map[string]string{"GroupId": id}, nil)
+	if errors.Is(err, vendors.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// settingsParams are UpdateChatGroup's parameters: only what differs.
+func settingsParams(id string, ch changes) map[string]string {
+	params := map[string]string{"GroupId": id}
+	for k, v := range map[string]string{"Subject": ch.Subject, "Description": ch.Description, "ProfilePictureFile": ch.Picture} {
+		if v != "" {
+			params[k] = v
+		}
+	}
+	return params
+}
+
+// removeParticipants removes numbers (as CAMS spells them) from group id.
+func (c *Client) removeParticipants(ctx context.Context, id string, numbers []string) error {
+	for _, batch := range vendors.Batches(numbers, maxRemovals) {
+		list := make([]participant, len(batch))
+		for i, n := range batch {
+			list[i] = participant{ParticipantNumber: n}
+		}
+		if err := c.do(ctx, "DeleteChatGroupParticipants", map[string]string{"GroupId": id, "List": jsonParam(list)}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncInviteLink opens a link while members are pending and none is open, and
+// revokes the open one once nobody is pending. It returns the link now open.
+func (c *Client) syncInviteLink(ctx context.Context, id string, ch changes, current string) (string, error) {
+	switch {
+	case ch.OpenLink:
+		var out inviteLinkResponse
+		if err := c.do(ctx, "AddChatGroupInviteLink", map[string]string{"GroupId": id}, &out); err != nil {
+			return "", err
+		}
+		return out.InviteLink, nil
+	case ch.RevokeLink:
+		if err := c.do(ctx, "DeleteChatGroupInviteLink", map[string]string{"GroupId": id}, nil); err != nil {
+			return current, err
+		}
+		return "", nil
+	}
+	return current, nil
+}
+
+// lookup finds group id: first among the groups with subject (usually one
+// call), then, when the subject has changed on the vendor, among all groups.
+func (c *Client) lookup(ctx context.Context, id, subject string) (chatGroup, bool, error) {
+	find := func(filter string) (chatGroup, bool, error) {
+		var got chatGroup
+		found := false
+		err := c.scanGroups(ctx, filter, func(g chatGroup) bool {
+			got, found = g, g.GroupID == id
+			return found
+		})
+		return got, found, err
+	}
+	if subject != "" {
+		if g, ok, err := find(subject); err != nil || ok {
+			return g, ok, err
+		}
+	}
+	return find("")
+}
+
+// withSubject lists the groups whose subject is exactly subject.
+func (c *Client) withSubject(ctx context.Context, subject string) ([]chatGroup, error) {
+	var out []chatGroup
+	err := c.scanGroups(ctx, subject, func(g chatGroup) bool {
+		out = append(out, g)
+		return false
+	})
+	return out, err
+}
+
+// scanGroups pages through ListChatGroup (filtered by subject when not empty)
+// and calls visit for each group until it returns true. The documentation does
+// not say whether the Subject filter matches exactly, so other subjects are
+// skipped here.
+func (c *Client) scanGroups(ctx context.Context, subject string, visit func(chatGroup) bool) error {
+	seen := 0
+	for index := 1; index <= maxPages; index++ {
+		params := map[string]string{"Page": jsonParam(page{Index: index, Size: pageSize})}
+		if subject != "" {
+			params["Subject"] = subject
+		}
+		var out listGroupsResponse
+		if err := c.do(ctx, "ListChatGroup", params, &out); err != nil {
+			return err
+		}
+		for _, g := range out.Data.List {
+			if (subject == "" || g.Subject == subject) && visit(g) {
+				return nil
+			}
+		}
+		seen += len(out.Data.List)
+		if len(out.Data.List) < pageSize || seen >= out.Data.Total {
+			return nil
+		}
+	}
+	return nil
+}
+
+// participants lists group id's participants (ListChatGroupParticipants, all
+// pages), as CAMS spells them.
+func (c *Client) participants(ctx context.Context, id string) ([]string, error) {
+	numbers := []string{}
+	for index := 1; index <= maxPages; index++ {
+		var out listParticipantsResponse
+		params := map[string]string{"GroupId": id, "Page": jsonParam(page{Index: index, Size: pageSize})}
+		if err := c.do(ctx, "ListChatGroupParticipants", params, &out); err != nil {
+			return nil, err
+		}
+		for _, p := range out.Data.List {
+			numbers = append(numbers, p.ParticipantNumber)
+		}
+		if len(out.Data.List) < pageSize || len(numbers) >= out.Data.Total {
+			break
+		}
+	}
+	return numbers, nil
+}
+
+// isLive reports whether g is, or is about to be, a usable group.
+func isLive(g chatGroup) bool {
+	return g.GroupStatus == statusActive || g.GroupStatus == statusCreating || g.GroupStatus == statusUpdating
+}
+
+func snapshotOf(g chatGroup, participants []string) snapshot {
+	return snapshot{Subject: g.Subject, Description: g.Description, Picture: g.ProfilePictureFile, InviteLink: g.InviteLink, Participants: participants}
+}
+
+func observed(g chatGroup, members, pending []string) vendors.ObservedGroup {
+	return vendors.ObservedGroup{ID: g.GroupID, Name: g.Subject, Members: members, PendingMembers: pending, InviteLink: g.InviteLink}
+}
+
+// remember notes that this client asked CAMS to create subject.
+func (c *Client) remember(subject string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.creating[subject] = c.now()
+}
+
+// forget drops subject once its group is listed or its create was refused.
+func (c *Client) forget(subject string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.creating, subject)
+}
+
+// recentlyCreated reports whether this client asked CAMS to create subject
+// within createGrace.
+func (c *Client) recentlyCreated(subject string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.creating[subject]
+	return ok && c.now().Sub(at) < createGrace
+}
