@@ -74,7 +74,7 @@ func TestCreate(t *testing.T) {
 			},
 			wantActions: []string{"ListChatGroup", "AddChatGroup"}, wantClass: vendors.ErrInvalid},
 		{name: "a failing lookup creates nothing",
-			respond: func(string, url.Values) (int, string) { return 503, `{"Code":"ServiceUnavailable"}` },
+			respond:     func(string, url.Values) (int, string) { return 503, `{"Code":"ServiceUnavailable"}` },
 			wantActions: []string{"ListChatGroup"}, wantClass: vendors.ErrUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
