@@ -21,6 +21,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -109,7 +110,9 @@ func mustSetupManager(o options) ctrl.Manager {
 // connectors are the vendor clients this build supports. Vendor packages add
 // themselves here, not through init-time registration.
 func connectors() map[v1alpha1.Vendor]vendors.Connector {
-	return map[v1alpha1.Vendor]vendors.Connector{}
+	return map[v1alpha1.Vendor]vendors.Connector{
+		v1alpha1.DingTalk: &dingtalk.Connector{},
+	}
 }
 
 // mustSetupControllers wires the ChatGroup, ChatProvider and ClusterChatProvider
