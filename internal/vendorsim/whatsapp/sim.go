@@ -1,0 +1,307 @@
+// Package whatsapp simulates the eight chat-group actions of Alibaba Cloud Chat
+// App Message Service (CAMS, API 2020-06-06) for WhatsApp groups. It is written
+// from the vendor's documentation and never imports the client under test:
+//
+//   - every call must carry a valid ACS3-HMAC-SHA256 signature from the one
+//     accepted AccessKey pair, a fresh nonce and a date within 15 minutes;
+//   - CustSpaceId and BusinessNumber are required and must be the account's;
+//   - AddChatGroup answers with a UniqueCode only; the group is CREATING for
+//     CreateDelay, then ACTIVE (visible through ListChatGroup);
+//   - members join only through the group's current invite link (Join), at most
+//     8 per group; the link can be revoked;
+//   - each AccessKey may make RateLimit calls per second per action; more are
+//     answered with Throttling.User;
+//   - success is Code "OK"; UpdateChatGroup answers Success:false next to it, as
+//     the documentation's sample does.
+//
+// Where the documentation is silent the simulator picks a plausible answer and
+// says so: ListChatGroup's Subject filter matches substrings (clients must not
+// rely on it being exact), participants are listed without a leading "+" (as the
+// documentation spells numbers), and a missing group is HTTP 404 GroupNotExist.
+//
+// Fault knobs, counters and the call log come from vendorsim.Sim; operations are
+// the action names.
+package whatsapp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
+)
+
+const (
+	// Version is the API version the actions belong to.
+	Version = "2020-06-06"
+	// MaxParticipants is WhatsApp's group size limit.
+	MaxParticipants = 8
+	// DefaultRateLimit is the calls per second per AccessKey and action.
+	DefaultRateLimit = 10
+)
+
+// Group states.
+const (
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+)
+
+// Errors of Join.
+var (
+	// ErrLinkInvalid: no group has this invite link (never opened, revoked or replaced).
+	ErrLinkInvalid = errors.New("the invite link is not valid")
+	// ErrGroupFull: the group already has MaxParticipants participants.
+	ErrGroupFull = errors.New("the group is full")
+)
+
+// Options configure a Sim.
+type Options struct {
+	// AccessKeyID and AccessKeySecret are the accepted AccessKey pair.
+	AccessKeyID     string
+	AccessKeySecret string
+	// CustSpaceID and BusinessNumber are the account's channel and WhatsApp number.
+	CustSpaceID    string
+	BusinessNumber string
+	// CreateDelay is how long a new group stays CREATING.
+	CreateDelay time.Duration
+	// RateLimit is the calls per second per AccessKey and action; 0 means
+	// DefaultRateLimit, negative means unlimited.
+	RateLimit int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Group is a simulated group as a test sees it.
+type Group struct {
+	ID                 string
+	Subject            string
+	Description        string
+	ProfilePictureFile string
+	Status             string
+	InviteLink         string
+	// Participants are phone numbers without "+".
+	Participants []string
+}
+
+type group struct {
+	Group
+	createdAt time.Time
+}
+
+// Sim is a CAMS simulator; serve it with httptest.NewServer. Its methods are
+// safe for concurrent use.
+type Sim struct {
+	*vendorsim.Sim
+	opts Options
+	now  func() time.Time
+
+	mu          sync.Mutex
+	createDelay time.Duration
+	groups      []*group // in creation order
+	nextID      int
+	nonces      map[string]time.Time
+	signatures  []string
+}
+
+// New returns a Sim.
+func New(o Options) *Sim {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = DefaultRateLimit
+	}
+	return &Sim{Sim: vendorsim.New(o.Now), opts: o, now: o.Now, createDelay: o.CreateDelay, nonces: map[string]time.Time{}}
+}
+
+// SetCreateDelay changes how long groups stay CREATING, counted from their
+// creation; it applies to groups still CREATING too (0 makes them ACTIVE).
+func (s *Sim) SetCreateDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.createDelay = d
+}
+
+// Put stores an ACTIVE group made outside the operator and returns its ID.
+func (s *Sim) Put(subject string, participants ...string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.add(subject, "")
+	g.createdAt = time.Time{} // long ago: ACTIVE
+	for _, p := range participants {
+		g.Participants = append(g.Participants, strings.TrimPrefix(p, "+"))
+	}
+	return g.ID
+}
+
+// Join adds number to the group whose current invite link is link, as the
+// person would by opening it.
+func (s *Sim) Join(link, number string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	number = strings.TrimPrefix(number, "+")
+	for _, g := range s.groups {
+		if link == "" || g.InviteLink != link || s.status(g) != StatusActive {
+			continue
+		}
+		if slices.Contains(g.Participants, number) {
+			return nil
+		}
+		if len(g.Participants) >= MaxParticipants {
+			return ErrGroupFull
+		}
+		g.Participants = append(g.Participants, number)
+		return nil
+	}
+	return ErrLinkInvalid
+}
+
+// Group returns the group with id.
+func (s *Sim) Group(id string) (Group, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.find(id); g != nil {
+		return s.snapshot(g), true
+	}
+	return Group{}, false
+}
+
+// GroupsWithSubject returns the groups whose subject is exactly subject.
+func (s *Sim) GroupsWithSubject(subject string) []Group {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Group
+	for _, g := range s.groups {
+		if g.Subject == subject {
+			out = append(out, s.snapshot(g))
+		}
+	}
+	return out
+}
+
+// Signatures returns every request signature received, valid or not, so tests
+// can check none leaks into status, events or errors.
+func (s *Sim) Signatures() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.signatures)
+}
+
+// ServeHTTP serves the RPC-style API: POST (or GET) / with the action in
+// x-acs-action (or the Action parameter).
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	action := r.Header.Get("x-acs-action")
+	if action == "" {
+		action = r.URL.Query().Get("Action")
+	}
+	op := action
+	if _, ok := actions[action]; !ok {
+		op = "unknown"
+	}
+	s.Wrap(op, transient, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, action) })(w, r)
+}
+
+// serve authenticates, throttles and runs one call.
+func (s *Sim) serve(w http.ResponseWriter, r *http.Request, action string) {
+	out, e := s.call(r, action)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	out["Code"], out["RequestId"], out["Message"], out["AccessDeniedDetail"] = "OK", requestID(), "None", "None"
+	if _, ok := out["Success"]; !ok {
+		out["Success"] = true
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// call checks the request in the order the gateway would (signature, API,
+// flow control, account) and runs the action.
+func (s *Sim) call(r *http.Request, action string) (map[string]any, *apiError) {
+	sig, e := s.verify(r)
+	s.recordSignature(sig)
+	if e != nil {
+		return nil, e
+	}
+	run, ok := actions[action]
+	switch q := r.URL.Query(); {
+	case !ok:
+		return nil, &apiError{http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."}
+	case r.Header.Get("x-acs-version") != Version || (q.Has("Version") && q.Get("Version") != Version):
+		return nil, &apiError{http.StatusNotFound, "InvalidVersion", "Specified parameter Version is not valid."}
+	case q.Has("Action") && q.Get("Action") != action:
+		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.Action", "the Action parameter differs from x-acs-action"}
+	case !s.Allow(s.opts.AccessKeyID+"/"+action, s.opts.RateLimit):
+		return nil, &apiError{http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control."}
+	default:
+		if e := s.checkAccount(q); e != nil {
+			return nil, e
+		}
+		return run(s, q)
+	}
+}
+
+// checkAccount requires the common parameters every chat-group action has.
+func (s *Sim) checkAccount(q url.Values) *apiError {
+	for _, p := range []struct{ name, want string }{{"CustSpaceId", s.opts.CustSpaceID}, {"BusinessNumber", s.opts.BusinessNumber}} {
+		switch got := q.Get(p.name); {
+		case got == "":
+			return &apiError{http.StatusBadRequest, "MissingParameter", p.name + " is mandatory for this action."}
+		case got != p.want:
+			return &apiError{http.StatusBadRequest, "InvalidParameter." + p.name, "The " + p.name + " " + got + " does not belong to this account."}
+		}
+	}
+	if c := q.Get("ChannelType"); c != "" && c != "WHATSAPP" {
+		return &apiError{http.StatusBadRequest, "InvalidParameter.ChannelType", "Only the WHATSAPP channel is supported."}
+	}
+	return nil
+}
+
+func (s *Sim) recordSignature(sig string) {
+	if sig == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.signatures = append(s.signatures, sig)
+}
+
+// transient is the vendor's answer to an injected fault.
+func transient(w http.ResponseWriter, _ *http.Request) {
+	(&apiError{http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."}).write(w)
+}
+
+// apiError is an error answer.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) write(w http.ResponseWriter) {
+	if e.code == "Throttling.User" {
+		w.Header().Set(vendorsim.OutcomeHeader, "throttled")
+	}
+	writeJSON(w, e.status, map[string]any{"RequestId": requestID(), "Code": e.code, "Message": e.message, "HostId": "cams.ap-southeast-1.aliyuncs.com"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func requestID() string { return strings.ToUpper(randomHex(16)) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
