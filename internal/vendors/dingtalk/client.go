@@ -58,9 +58,34 @@ type Connector struct {
 
 	mu      sync.Mutex
 	sources map[string]*tokenSource
+	known   knownGroups
 }
 
 var _ vendors.Connector = &Connector{}
+
+// knownGroups maps the openConversationIds of the groups this process created
+// to their chatids: a search reports groups only by openConversationId, and
+// DingTalk documents no way back. Safe for concurrent use.
+type knownGroups struct {
+	mu    sync.Mutex
+	byCID map[string]string
+}
+
+func (k *knownGroups) add(cid, chatID string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.byCID == nil {
+		k.byCID = map[string]string{}
+	}
+	k.byCID[cid] = chatID
+}
+
+func (k *knownGroups) chatID(cid string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id, ok := k.byCID[cid]
+	return id, ok
+}
 
 // Connect implements vendors.Connector. It makes no vendor call.
 func (c *Connector) Connect(_ context.Context, creds vendors.Credentials) (vendors.GroupClient, error) {
@@ -89,7 +114,7 @@ func (c *Connector) NewClient(creds vendors.Credentials) (*Client, error) {
 	}
 	return &Client{
 		endpoint: endpoint, legacyEndpoint: legacy, http: hc, limiter: creds.Limiter, now: now,
-		tokens: c.source(endpoint, key, secret, hc, now), seen: map[string]seenChat{},
+		tokens: c.source(endpoint, key, secret, hc, now), known: &c.known, seen: map[string]seenChat{},
 	}, nil
 }
 
@@ -126,6 +151,7 @@ type Client struct {
 	http           *http.Client
 	limiter        *vendors.Limiter
 	tokens         *tokenSource
+	known          *knownGroups
 	now            func() time.Time
 
 	mu   sync.Mutex

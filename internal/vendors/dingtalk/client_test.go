@@ -538,6 +538,31 @@ func TestFind(t *testing.T) {
 	}
 }
 
+func TestFind_GroupsThisProcessCreated(t *testing.T) {
+	g := NewWithT(t)
+	search := `{"groupInfos":[{"openConversationId":"cidAB+c/d==","title":"oncall"}]}`
+	f := groupVendor(t)
+	answer := f.answer
+	f.answer = func(r request) (int, string) {
+		if r.Path == pathSearch {
+			return 200, search
+		}
+		return answer(r)
+	}
+	conn := &Connector{}
+	_, err := f.client(conn).Create(ctx, spec())
+	g.Expect(err).NotTo(HaveOccurred())
+	ids, err := f.client(conn).Find(ctx, spec())
+	g.Expect(err).NotTo(HaveOccurred(), "a group created earlier, e.g. by a pass whose ID write was lost, is found by its chatid")
+	g.Expect(ids).To(Equal([]string{"chat1"}))
+
+	search = `{"groupInfos":[{"openConversationId":"cidAB+c/d==","title":"oncall"},{"openConversationId":"cidOther","title":"oncall"}]}`
+	ids, err = f.client(conn).Find(ctx, spec())
+	g.Expect(errors.Is(err, vendors.ErrInvalid)).To(BeTrue(), "an unknown match is never silently ignored")
+	g.Expect(err.Error()).To(ContainSubstring("cidOther"))
+	g.Expect(ids).To(BeEmpty())
+}
+
 func TestDelete(t *testing.T) {
 	g := NewWithT(t)
 	err := (&Client{}).Delete(ctx, "chat1")

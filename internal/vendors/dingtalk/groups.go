@@ -167,32 +167,37 @@ func (c *Client) read(ctx context.Context, id string) (chat, error) {
 
 // Find implements vendors.GroupClient: it searches the owner's groups for the
 // name and keeps exact matches. DingTalk reports found groups only by
-// openConversationId, and documents a conversion from chatid to
-// openConversationId but none back, so a found group cannot be managed: Find
-// returns no IDs when nothing matches and an Invalid error naming the matches
-// otherwise, which stalls the object with instructions instead of creating a
-// second group.
+// openConversationId and documents a conversion from chatid to
+// openConversationId but none back, so only groups this process created (and
+// so knows the chatid of) can be returned. Any other match is reported as an
+// Invalid error with instructions, which stalls the object rather than letting
+// a second group be created.
 func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, error) {
 	var resp searchResponse
 	req := searchRequest{UserID: want.Owner, SearchKey: want.Name, MaxResults: searchResults}
 	if err := c.post(ctx, apiSearch, pathSearch, req, &resp); err != nil {
 		return nil, err
 	}
-	var found []string
+	var ids, unknown []string
 	for _, g := range resp.GroupInfos {
-		if g.Title == want.Name {
-			found = append(found, g.OpenConversationID)
+		if g.Title != want.Name {
+			continue
+		}
+		if id, ok := c.known.chatID(g.OpenConversationID); ok {
+			ids = append(ids, id)
+		} else {
+			unknown = append(unknown, g.OpenConversationID)
 		}
 	}
-	if len(found) == 0 {
-		return nil, nil
+	if len(unknown) == 0 {
+		return ids, nil
 	}
 	return nil, &vendors.Error{Class: vendors.ErrInvalid, Op: apiSearch, Field: "adoptGroupID", Message: fmt.Sprintf(
 		"%d group(s) named %q owned by %s exist (openConversationId %s), probably made by the interrupted create; "+
 			"DingTalk reports them only by openConversationId and cannot turn that into the chatid needed to manage a group, "+
 			"so none is adopted automatically: set spec.adoptGroupID to the group's chatid, or dismiss the group in DingTalk "+
 			"and remove the annotation im.chatgroup.io/create-pending to create it again",
-		len(found), want.Name, want.Owner, strings.Join(found, ", "))}
+		len(ids)+len(unknown), want.Name, want.Owner, strings.Join(unknown, ", "))}
 }
 
 // Create implements vendors.GroupClient. The owner is always in useridlist. A
@@ -217,6 +222,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 		// Not definite: the group may exist, so the caller must not create again.
 		return vendors.ObservedGroup{}, vendors.NewError(vendors.ErrUnavailable, apiCreate, "", "the answer holds no chatid")
 	}
+	c.known.add(resp.OpenConversationID, resp.ChatID)
 	g := chat{ID: resp.ChatID, OpenConversationID: resp.OpenConversationID, Name: want.Name, Owner: want.Owner,
 		Members: users[0], External: batch(ext, 0), ExternalKnown: true, Icon: want.Icon, IconKnown: true,
 		Tag: resp.ConversationTag, TagKnown: true, Flags: f}
