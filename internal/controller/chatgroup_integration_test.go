@@ -238,8 +238,9 @@ func TestChatGroup_InvalidSpecStalls(t *testing.T) {
 				}
 			})
 			if tc.fault {
+				name := cg.Spec.Name // the fault runs on reconciler goroutines; cg is written by Create
 				vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
-					if op == fake.OpCreate && want.Name == cg.Spec.Name {
+					if op == fake.OpCreate && want.Name == name {
 						return fake.Fault{Err: &vendors.Error{Class: vendors.ErrInvalid, Op: "create group", Code: "parameter.invalid", Message: "user u5 does not exist", Field: "members"}}
 					}
 					return fake.Fault{}
@@ -432,8 +433,9 @@ func TestChatGroup_CreatePending(t *testing.T) {
 		ns := env.Namespace(t)
 		newProvider(t, ns, v1alpha1.DingTalk)
 		cg := newGroup(ns, "lost-"+ns, v1alpha1.DingTalk)
+		name := cg.Spec.Name // the fault runs on reconciler goroutines; cg is written by Create
 		vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
-			if op == fake.OpCreate && want.Name == cg.Spec.Name {
+			if op == fake.OpCreate && want.Name == name {
 				return fake.Fault{Err: fake.ErrInjected, AfterApply: true}
 			}
 			return fake.Fault{}
@@ -470,8 +472,9 @@ func TestChatGroup_RateLimitedCreateIsRetriedAfterTheDelay(t *testing.T) {
 	cg := newGroup(ns, "throttled", v1alpha1.TencentIM)
 	var mu sync.Mutex
 	var createdAt []time.Time
+	name := cg.Spec.Name // the fault runs on reconciler goroutines; cg is written by Create
 	vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
-		if op != fake.OpCreate || want.Name != cg.Spec.Name {
+		if op != fake.OpCreate || want.Name != name {
 			return fake.Fault{}
 		}
 		mu.Lock()
@@ -546,8 +549,9 @@ func TestChatGroup_AsynchronousCreate(t *testing.T) {
 	cg := newGroup(ns, "async-"+ns, v1alpha1.WhatsApp)
 	var mu sync.Mutex
 	finds := 0
+	name := cg.Spec.Name // the fault runs on reconciler goroutines; cg is written by Create
 	vendor.AddFault(func(op, _ string, want vendors.GroupSpec) fake.Fault {
-		if want.Name != cg.Spec.Name {
+		if want.Name != name {
 			return fake.Fault{}
 		}
 		inProgress := &vendors.Error{Class: vendors.ErrInProgress, Op: op, RetryAfter: time.Second}
