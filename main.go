@@ -22,6 +22,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -112,6 +113,7 @@ func mustSetupManager(o options) ctrl.Manager {
 func connectors() map[v1alpha1.Vendor]vendors.Connector {
 	return map[v1alpha1.Vendor]vendors.Connector{
 		v1alpha1.DingTalk: &dingtalk.Connector{},
+		v1alpha1.WhatsApp: whatsapp.Connector{},
 	}
 }
 
