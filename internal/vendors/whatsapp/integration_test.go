@@ -31,6 +31,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 	camssim "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/whatsapp"
 )
 
@@ -266,6 +267,21 @@ func TestWhatsApp_OperatorRestartWhileCreatingMakesOneGroup(t *testing.T) {
 	g.Expect(got.Status.GroupID).To(Equal(f.only(cg).ID))
 	g.Expect(f.writes()).To(Equal(map[string]int{"AddChatGroup": 1}), "exactly one AddChatGroup across the restart")
 	f.logCounts("restart while creating")
+}
+
+func TestWhatsApp_LostCreateResponseMakesOneGroup(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
+	f.sim.SetOpFaults("AddChatGroup", vendorsim.Faults{DropRate: 1}) // applied, then the connection closes
+	cg := f.group("lost-response")
+	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+
+	got := env.WaitReady(t, cg)
+	g.Expect(got.Status.GroupID).To(Equal(f.only(cg).ID))
+	g.Expect(f.sim.Count("AddChatGroup", "dropped")).To(Equal(1))
+	g.Expect(f.writes()).To(Equal(map[string]int{"AddChatGroup": 1}), "the group from the lost response is adopted, not created again")
+	f.logCounts("lost AddChatGroup response")
 }
 
 func TestWhatsApp_MembersJoinThroughTheInviteLink(t *testing.T) {
