@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -225,16 +224,9 @@ type page struct {
 }
 
 // jsonParam serializes an array or struct parameter the way the RPC style
-// wants it: as a JSON string.
+// wants it: as a JSON string. Only plain structs and slices of them are passed,
+// which always encode.
 func jsonParam(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("whatsapp: cannot encode %T: %v", v, err)) // only fixed, encodable types are passed
-	}
+	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// inProgress is the error Create and Find return while a group is being created.
-func inProgress(op, format string, args ...any) error {
-	return &vendors.Error{Class: vendors.ErrInProgress, Op: op, Message: fmt.Sprintf(format, args...), RetryAfter: createPollInterval}
 }

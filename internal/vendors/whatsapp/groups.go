@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -328,6 +329,11 @@ func snapshotOf(g chatGroup, participants []string) snapshot {
 
 func observed(g chatGroup, members, pending []string) vendors.ObservedGroup {
 	return vendors.ObservedGroup{ID: g.GroupID, Name: g.Subject, Members: members, PendingMembers: pending, InviteLink: g.InviteLink}
+}
+
+// inProgress is the error Create and Find return while a group is being created.
+func inProgress(op, format string, args ...any) error {
+	return &vendors.Error{Class: vendors.ErrInProgress, Op: op, Message: fmt.Sprintf(format, args...), RetryAfter: createPollInterval}
 }
 
 // remember notes that this client asked CAMS to create subject.
