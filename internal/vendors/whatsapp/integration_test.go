@@ -284,6 +284,22 @@ func TestWhatsApp_LostCreateResponseMakesOneGroup(t *testing.T) {
 	f.logCounts("lost AddChatGroup response")
 }
 
+func TestWhatsApp_ExistingGroupWithTheSubjectIsAdopted(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
+	cg := f.group("existing")
+	id := f.sim.Put(cg.Spec.Name)
+	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+
+	got := env.WaitReady(t, cg)
+	g.Expect(got.Status.GroupID).To(Equal(id))
+	g.Expect(f.only(cg).Description).To(Equal("Site visits"), "brought to the spec after adoption")
+	g.Expect(f.writes()).To(Equal(map[string]int{"UpdateChatGroup": 1}), "no AddChatGroup")
+	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, got) }).Should(ContainElement(v1alpha1.AdoptedReason))
+	f.logCounts("adopt existing subject")
+}
+
 func TestWhatsApp_MembersJoinThroughTheInviteLink(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
