@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,14 +127,18 @@ func waitProviderReady(t *testing.T, p *v1alpha1.ChatProvider) {
 	}).WithTimeout(10 * time.Second).Should(Equal(metav1.ConditionTrue))
 }
 
-// newGroup returns a ChatGroup owned by owner1 with members u1-u5.
+// groupSeq numbers group names: the simulator outlives a test (and -count runs).
+var groupSeq atomic.Int32
+
+// newGroup returns a ChatGroup owned by owner1 with members u1-u5, whose
+// DingTalk name is name plus a sequence number (at most 20 characters).
 func newGroup(ns, name string, mods ...func(*v1alpha1.ChatGroup)) *v1alpha1.ChatGroup {
 	cg := &v1alpha1.ChatGroup{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: v1alpha1.ChatGroupSpec{
 			Vendor:      v1alpha1.DingTalk,
 			ProviderRef: v1alpha1.ProviderReference{Name: "dingtalk"},
-			Name:        name,
+			Name:        fmt.Sprintf("%s-%d", name, groupSeq.Add(1)),
 			Owner:       "owner1",
 			Members:     []string{"u1", "u2", "u3", "u4", "u5"},
 		},
@@ -224,8 +229,8 @@ func TestDingTalk_CreateBecomesReady(t *testing.T) {
 		c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MentionAll: v1alpha1.OwnerOnly, ShowHistoryToNewMembers: ptr(true)}
 	})
 
-	g.Expect(creates("create-ready")).To(HaveLen(1), "exactly one create call")
-	groups := sim.GroupsNamed("create-ready")
+	g.Expect(creates(got.Spec.Name)).To(HaveLen(1), "exactly one create call")
+	groups := sim.GroupsNamed(got.Spec.Name)
 	g.Expect(groups).To(HaveLen(1))
 	grp := groups[0]
 	g.Expect(id).To(Equal(grp.ChatID))
@@ -253,7 +258,7 @@ func TestDingTalk_RenameAddThreeRemoveTwoIsOneUpdate(t *testing.T) {
 	g := NewWithT(t)
 	cg, id := readyGroup(t, "rename")
 	patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) {
-		s.Name = "rename-2"
+		s.Name += "-b"
 		s.Members = []string{"u1", "u2", "u3", "n1", "n2", "n3"}
 	})
 
@@ -262,11 +267,11 @@ func TestDingTalk_RenameAddThreeRemoveTwoIsOneUpdate(t *testing.T) {
 	updates := writes(id, simdingtalk.OpUpdate)
 	g.Expect(updates).To(HaveLen(1), "exactly one update call")
 	g.Expect(updates[0].Code).To(BeEmpty())
-	g.Expect(updates[0].Name).To(Equal("rename-2"))
+	g.Expect(updates[0].Name).To(Equal(got.Spec.Name))
 	g.Expect(updates[0].Add).To(ConsistOf("n1", "n2", "n3"))
 	g.Expect(updates[0].Del).To(ConsistOf("u4", "u5"))
 	grp, _ := sim.Group(id)
-	g.Expect(grp.Name).To(Equal("rename-2"))
+	g.Expect(grp.Name).To(Equal(got.Spec.Name))
 	g.Expect(grp.Members).To(ConsistOf("owner1", "u1", "u2", "u3", "n1", "n2", "n3"))
 	g.Expect(got.Status.MemberCount).To(Equal(int32(7)))
 	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, got) }).Should(ContainElement(v1alpha1.MembersChangedReason))
@@ -338,7 +343,7 @@ func TestDingTalk_MembersChangedInDingTalk(t *testing.T) {
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			g := NewWithT(t)
-			cg, id := readyGroup(t, "drift-"+strings.ToLower(string(tc.policy)), func(c *v1alpha1.ChatGroup) {
+			cg, id := readyGroup(t, "drift-"+strings.ToLower(string(tc.policy))[:3], func(c *v1alpha1.ChatGroup) {
 				c.Spec.MemberPolicy = tc.policy
 			})
 			// Someone removes u2 and adds x1 in the DingTalk app.
@@ -387,17 +392,18 @@ func TestDingTalk_LostCreateResponseNeverMakesASecondGroup(t *testing.T) {
 	ns := env.Namespace(t)
 	newProvider(t, ns, appSecret)
 	cg := newGroup(ns, "lost-create")
+	dropped := sim.Count(simdingtalk.OpCreate, "dropped")
 	sim.SetOpFaults(simdingtalk.OpCreate, vendorsim.Faults{DropRate: 1})
 	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
-	g.Eventually(func() int { return sim.Count(simdingtalk.OpCreate, "dropped") }).WithTimeout(10 * time.Second).Should(Equal(1))
+	g.Eventually(func() int { return sim.Count(simdingtalk.OpCreate, "dropped") }).WithTimeout(10 * time.Second).Should(Equal(dropped + 1))
 	sim.SetOpFaults(simdingtalk.OpCreate, vendorsim.Faults{})
 
 	// The create-pending guard finds the group by name, but DingTalk reports it
 	// only by openConversationId: the object stalls and says how to adopt it.
 	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.InvalidSpecReason)
-	groups := sim.GroupsNamed("lost-create")
+	groups := sim.GroupsNamed(cg.Spec.Name)
 	g.Expect(groups).To(HaveLen(1))
-	g.Expect(creates("lost-create")).To(HaveLen(1), "never a second create")
+	g.Expect(creates(cg.Spec.Name)).To(HaveLen(1), "never a second create")
 	g.Expect(got.Annotations).To(HaveKey(v1alpha1.CreatePendingAnnotation))
 	g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.GroupIDAnnotation))
 	stalled := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)
@@ -412,8 +418,8 @@ func TestDingTalk_LostCreateResponseNeverMakesASecondGroup(t *testing.T) {
 	after := env.WaitReady(t, got)
 	g.Expect(after.Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, groups[0].ChatID))
 	g.Expect(after.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
-	g.Expect(sim.GroupsNamed("lost-create")).To(HaveLen(1))
-	g.Expect(creates("lost-create")).To(HaveLen(1))
+	g.Expect(sim.GroupsNamed(cg.Spec.Name)).To(HaveLen(1))
+	g.Expect(creates(cg.Spec.Name)).To(HaveLen(1))
 	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, after) }).Should(ContainElement(v1alpha1.AdoptedReason))
 }
 
@@ -423,7 +429,7 @@ func TestDingTalk_VendorFailuresThenConvergence(t *testing.T) {
 		cg, id := readyGroup(t, "flaky")
 		injected := sim.Count(simdingtalk.OpUpdate, "injected")
 		sim.SetOpFaults(simdingtalk.OpUpdate, vendorsim.Faults{ErrorRate: 1})
-		patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) { s.Name = "flaky-2" })
+		patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) { s.Name += "-b" })
 
 		got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.VendorUnavailableReason)
 		g.Expect(readyCondition(got).Message).To(ContainSubstring("system.error"))
@@ -434,7 +440,7 @@ func TestDingTalk_VendorFailuresThenConvergence(t *testing.T) {
 		g.Expect(sim.Count(simdingtalk.OpUpdate, "injected")).To(BeNumerically(">", injected))
 		g.Expect(writes(id, simdingtalk.OpUpdate)).To(HaveLen(1), "one update reached the group: no change lost or repeated")
 		grp, _ := sim.Group(id)
-		g.Expect(grp.Name).To(Equal("flaky-2"))
+		g.Expect(grp.Name).To(Equal(cg.Spec.Name))
 	})
 
 	t.Run("throttled for a while", func(t *testing.T) {
@@ -508,7 +514,7 @@ func TestDingTalk_BadCredentialsThenFixedSecret(t *testing.T) {
 		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 		return c.Reason
 	}).WithTimeout(10 * time.Second).Should(Equal(v1alpha1.AuthenticationFailedReason))
-	g.Expect(creates("bad-creds")).To(BeEmpty())
+	g.Expect(creates(cg.Spec.Name)).To(BeEmpty())
 
 	// Fix the Secret. Secrets are not watched, so the provider is nudged with a
 	// spec edit (its documented default rate limit, made explicit); its recovery
@@ -520,7 +526,7 @@ func TestDingTalk_BadCredentialsThenFixedSecret(t *testing.T) {
 	g.Expect(env.Client.Patch(ctx, p, patch)).To(Succeed())
 
 	after := env.WaitReady(t, got)
-	g.Expect(creates("bad-creds")).To(HaveLen(1))
+	g.Expect(creates(cg.Spec.Name)).To(HaveLen(1))
 	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, after) }).Should(ContainElement(v1alpha1.RecoveredReason))
 	g.Eventually(func(g Gomega) metav1.ConditionStatus {
 		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(p), p)).To(Succeed())
@@ -545,8 +551,8 @@ func TestDingTalk_UnknownMemberStallsWithoutRetrying(t *testing.T) {
 	g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
 	g.Expect(testenv.KStatus(t, got)).To(Equal(status.FailedStatus))
 	g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation), "a refused create made nothing")
-	g.Consistently(func() int { return len(creates("ghost")) }).WithTimeout(2 * time.Second).Should(Equal(1), "no retry loop")
-	g.Expect(sim.GroupsNamed("ghost")).To(BeEmpty())
+	g.Consistently(func() int { return len(creates(cg.Spec.Name)) }).WithTimeout(2*time.Second).Should(Equal(1), "no retry loop")
+	g.Expect(sim.GroupsNamed(cg.Spec.Name)).To(BeEmpty())
 }
 
 func TestDingTalk_ExpiredTokenIsRefreshed(t *testing.T) {
@@ -556,7 +562,7 @@ func TestDingTalk_ExpiredTokenIsRefreshed(t *testing.T) {
 	refused := sim.Count(simdingtalk.OpGet, "unauthorized")
 	sim.ExpireTokens()
 
-	patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) { s.Name = "token-expiry-2" })
+	patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) { s.Name += "-b" })
 	env.WaitReady(t, cg)
 	g.Expect(sim.Count(simdingtalk.OpGet, "unauthorized")).To(Equal(refused+1), "the old token is refused once")
 	g.Expect(sim.Count(simdingtalk.OpToken, "ok")).To(Equal(tokenCalls+1), "one refresh for every group of the app")
