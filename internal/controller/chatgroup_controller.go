@@ -277,6 +277,16 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 	if !obs.Exists {
 		return obs, false, fmt.Errorf("group %s found by lookup but not readable yet", ids[0])
 	}
+	// The group came from this object's own create: its members were added by the
+	// operator, and after an asynchronous create this is where creation completes.
+	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
+	if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ReadyCondition); c != nil && c.Reason == v1alpha1.CreatingReason {
+		if err := r.bind(ctx, obj, ids[0], ""); err != nil {
+			return obs, false, err
+		}
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s", obj.Spec.Vendor, ids[0])
+		return obs, true, nil
+	}
 	return obs, true, r.bind(ctx, obj, ids[0], "Adopted group %s, created by an earlier interrupted create")
 }
 

@@ -575,4 +575,6 @@ func TestChatGroup_AsynchronousCreate(t *testing.T) {
 	g.Expect(vendor.IDs(cg.Spec.Name)).To(Equal([]string{got.Status.GroupID}))
 	g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(1), "never a second create while the first is in progress")
 	g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(3))
+	g.Expect(got.Status.AddedMembers).To(ConsistOf(cg.Spec.Members))
+	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, got) }).Should(ContainElement(v1alpha1.CreatedReason))
 }
