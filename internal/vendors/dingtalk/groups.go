@@ -197,7 +197,7 @@ func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, er
 			"DingTalk reports them only by openConversationId and cannot turn that into the chatid needed to manage a group, "+
 			"so none is adopted automatically: set spec.adoptGroupID to the group's chatid, or dismiss the group in DingTalk "+
 			"and remove the annotation im.chatgroup.io/create-pending to create it again",
-		len(ids)+len(unknown), want.Name, want.Owner, strings.Join(unknown, ", "))}
+		len(unknown), want.Name, want.Owner, strings.Join(unknown, ", "))}
 }
 
 // Create implements vendors.GroupClient. The owner is always in useridlist. A
