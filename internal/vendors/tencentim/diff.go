@@ -1,0 +1,157 @@
+package tencentim
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// group is a Tencent IM group as read from the vendor: everything compare needs.
+type group struct {
+	ID           string
+	Type         string
+	Name         string
+	Introduction string
+	Notification string
+	FaceURL      string
+	Owner        string
+	MaxMembers   int
+	ApplyJoin    string
+	InviteJoin   string
+	MuteAll      bool
+	AppData      map[string]string
+	// Members are all members, owner included; nil for an AVChatRoom, which keeps
+	// no member list.
+	Members []string
+}
+
+// observed is the neutral view of g.
+func (g group) observed() vendors.ObservedGroup {
+	return vendors.ObservedGroup{ID: g.ID, Name: g.Name, Owner: g.Owner, Members: slices.Clone(g.Members)}
+}
+
+// applyJoinOptions and inviteJoinOptions map the API's join policies to the
+// vendor's ApplyJoinOption and InviteJoinOption values.
+var (
+	applyJoinOptions  = map[string]string{"Open": "FreeAccess", "ApprovalRequired": "NeedPermission", "Closed": "DisableApply"}
+	inviteJoinOptions = map[string]string{"Open": "FreeAccess", "ApprovalRequired": "NeedPermission", "Closed": "DisableInvite"}
+)
+
+// compare reports whether got matches want, and what differs (for logs).
+func compare(want vendors.GroupSpec, got group) (upToDate bool, diff string) {
+	var parts []string
+	if t := want.TencentIM.GroupType; t != "" && t != got.Type {
+		parts = append(parts, fmt.Sprintf("Type %s, want %s (immutable)", got.Type, t))
+	}
+	parts = append(parts, baseInfoChanges(want, got).fields()...)
+	if ownerChange(want, got) {
+		parts = append(parts, fmt.Sprintf("owner %q, want %q", got.Owner, want.Owner))
+	}
+	if add, remove := memberChanges(want, got, got.Owner); len(add)+len(remove) > 0 {
+		parts = append(parts, fmt.Sprintf("members +%d -%d", len(add), len(remove)))
+	}
+	return len(parts) == 0, strings.Join(parts, "; ")
+}
+
+// ownerChange reports whether ownership must move to want.Owner. An empty
+// want.Owner leaves the owner alone.
+func ownerChange(want vendors.GroupSpec, got group) bool {
+	return want.Owner != "" && want.Owner != got.Owner && got.Type != avChatRoom
+}
+
+// memberChanges are the members to add and remove, with owner as the current
+// owner (who is never removed). An AVChatRoom has no member list to manage.
+func memberChanges(want vendors.GroupSpec, got group, owner string) (add, remove []string) {
+	if got.Type == avChatRoom {
+		return nil, nil
+	}
+	return vendors.MemberChanges(want, got.Members, owner)
+}
+
+// baseInfoChanges is the modify_group_base_info request (without GroupId) that
+// turns got's profile into want's: only fields that are set in want and differ.
+func baseInfoChanges(want vendors.GroupSpec, got group) modifyGroupRequest {
+	var m modifyGroupRequest
+	m.Name = changed(want.Name, got.Name)
+	m.Introduction = changed(want.Description, got.Introduction)
+	m.Notification = changed(want.Announcement, got.Notification)
+	m.FaceURL = changed(want.Icon, got.FaceURL)
+	m.ApplyJoinOption = changed(applyJoinOptions[want.Options.JoinPolicy], got.ApplyJoin)
+	m.InviteJoinOption = changed(inviteJoinOptions[want.TencentIM.InviteJoinPolicy], got.InviteJoin)
+	if n := want.TencentIM.MaxMembers; n != nil && int(*n) != got.MaxMembers && got.Type != avChatRoom {
+		m.MaxMemberNum = new(int(*n))
+	}
+	if mute := want.Options.MuteAll; mute != nil && *mute != got.MuteAll {
+		m.MuteAllMember = new(onOff(*mute))
+	}
+	m.AppDefinedData = appDataChanges(want.TencentIM.AppDefinedData, got.AppData)
+	return m
+}
+
+// changed returns &want when want is set and differs from got, else nil.
+func changed(want, got string) *string {
+	if want == "" || want == got {
+		return nil
+	}
+	return &want
+}
+
+// appDataChanges are the AppDefinedData items that turn got into want: keys whose
+// value differs, and keys want no longer has with an empty Value, which the vendor
+// reads as "delete". A nil want leaves the vendor's data alone.
+func appDataChanges(want, got map[string]string) []appDefinedDatum {
+	if want == nil {
+		return nil
+	}
+	var out []appDefinedDatum
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if v, ok := got[k]; !ok || v != want[k] {
+			out = append(out, appDefinedDatum{Key: k, Value: want[k]})
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if _, ok := want[k]; !ok {
+			out = append(out, appDefinedDatum{Key: k, Value: ""})
+		}
+	}
+	return out
+}
+
+func onOff(b bool) string {
+	if b {
+		return "On"
+	}
+	return "Off"
+}
+
+// empty reports whether m changes nothing.
+func (m modifyGroupRequest) empty() bool { return len(m.fields()) == 0 }
+
+// fields names what m changes, for diffs and events.
+func (m modifyGroupRequest) fields() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"Name", m.Name != nil},
+		{"Introduction", m.Introduction != nil},
+		{"Notification", m.Notification != nil},
+		{"FaceUrl", m.FaceURL != nil},
+		{"MaxMemberNum", m.MaxMemberNum != nil},
+		{"ApplyJoinOption", m.ApplyJoinOption != nil},
+		{"InviteJoinOption", m.InviteJoinOption != nil},
+		{"MuteAllMember", m.MuteAllMember != nil},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	for _, d := range m.AppDefinedData {
+		out = append(out, "AppDefinedData["+d.Key+"]")
+	}
+	return out
+}
