@@ -192,10 +192,9 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 // what it has no field for. When the GroupId is taken (10021/10025) an earlier
 // create made the group: it is adopted and brought to want instead.
 //
-// Once the group exists, a failure to finish it is reported as ErrUnavailable,
-// not as the definite error it may be: the controller then looks the group up
-// (Find) and binds it before reporting the failure, so the group is never left
-// unbound.
+// When the group exists but finishing it fails, the group (with its ID) is
+// returned with the error, so the controller records the ID and Update does the
+// rest.
 func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
 	if err := validate(want); err != nil {
 		return vendors.ObservedGroup{}, err
@@ -222,10 +221,6 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 		got = created(id, want, first)
 	}
 	res, err := c.apply(ctx, got, want)
-	if err != nil && vendors.Definite(err) {
-		err = &vendors.Error{Class: vendors.ErrUnavailable, Op: "create group",
-			Message: fmt.Sprintf("group %s exists but could not be brought to the spec yet: %s", got.ID, err)}
-	}
 	return res.Group, err
 }
 
