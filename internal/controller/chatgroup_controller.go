@@ -41,6 +41,9 @@ const defaultVendorTimeout = time.Minute
 // ChatGroupReconciler makes vendor groups match ChatGroups.
 type ChatGroupReconciler struct {
 	client.Client
+	// APIReader reads past the cache: annotations before a create, and the
+	// invite-link Secret (no list/watch on Secrets).
+	APIReader client.Reader
 	// Connections resolves providers to vendor clients.
 	Connections *Connections
 	// Recorder emits events on transitions.
@@ -61,6 +64,14 @@ func (r *ChatGroupReconciler) vendorContext(ctx context.Context) (context.Contex
 		d = defaultVendorTimeout
 	}
 	return context.WithTimeout(ctx, d)
+}
+
+// apiReader returns APIReader, or the client when it is unset (unit tests).
+func (r *ChatGroupReconciler) apiReader() client.Reader {
+	if r.APIReader != nil {
+		return r.APIReader
+	}
+	return r.Client
 }
 
 // intervals returns the requeue delays, with RetryInterval applied.
@@ -227,6 +238,13 @@ func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.
 // create made (create-pending). It binds the latter two. found is false when a
 // group has to be created.
 func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
+	if obj.Annotations[v1alpha1.GroupIDAnnotation] == "" {
+		// About to look a group up or create one: the cache may not have seen the
+		// ID a previous pass recorded yet, so read the annotations afresh.
+		if err := r.refreshMetadata(ctx, obj); err != nil {
+			return vendors.Observation{}, false, err
+		}
+	}
 	id := obj.Annotations[v1alpha1.GroupIDAnnotation]
 	adopt := obj.Spec.AdoptGroupID
 	switch {
@@ -257,11 +275,26 @@ func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.Cha
 	return vendors.Observation{}, false, nil
 }
 
+// refreshMetadata replaces obj's metadata with the API server's current copy,
+// read past the cache.
+func (r *ChatGroupReconciler) refreshMetadata(ctx context.Context, obj *v1alpha1.ChatGroup) error {
+	fresh := &v1alpha1.ChatGroup{}
+	if err := r.apiReader().Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+		return fmt.Errorf("read ChatGroup: %w", err)
+	}
+	obj.ObjectMeta = fresh.ObjectMeta
+	return nil
+}
+
 // recoverCreate handles a create-pending annotation with no group ID: an earlier
 // create may have made the group without the ID being recorded. It adopts exactly
 // one match and otherwise stalls with CreateIncomplete; it never creates.
 func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
 	ids, err := gc.Find(ctx, want)
+	if errors.Is(err, vendors.ErrInvalid) { // the vendor cannot identify the group by itself
+		return vendors.Observation{}, false, stalled(v1alpha1.CreateIncompleteReason,
+			"An earlier create of %q may not have completed: %s", want.Name, vendors.Sanitize(err.Error()))
+	}
 	if err != nil {
 		return vendors.Observation{}, false, fmt.Errorf("look up group from an interrupted create: %w", err)
 	}
@@ -301,6 +334,14 @@ func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.Cha
 	}
 	ctrl.LoggerFrom(ctx).Info("Creating vendor group", "vendor", obj.Spec.Vendor, "name", want.Name)
 	g, err := gc.Create(ctx, want)
+	if err != nil && g.ID != "" {
+		// The group exists but a follow-up step failed: keep its ID, retry the rest.
+		if berr := r.bind(ctx, obj, g.ID, ""); berr != nil {
+			return vendors.ObservedGroup{}, errors.Join(err, berr)
+		}
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s", obj.Spec.Vendor, g.ID)
+		return vendors.ObservedGroup{}, fmt.Errorf("complete group %s: %w", g.ID, err)
+	}
 	if err != nil {
 		if vendors.Definite(err) { // the vendor refused: nothing was created
 			if perr := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
@@ -376,7 +417,7 @@ func (r *ChatGroupReconciler) ensureInviteSecret(ctx context.Context, obj *v1alp
 		return "", err
 	}
 	got := &corev1.Secret{}
-	err := r.Connections.APIReader.Get(ctx, client.ObjectKeyFromObject(want), got)
+	err := r.apiReader().Get(ctx, client.ObjectKeyFromObject(want), got)
 	switch {
 	case apierrors.IsNotFound(err):
 		err = r.Create(ctx, want)
@@ -576,10 +617,21 @@ func (r *ChatGroupReconciler) groupsFor(kind v1alpha1.ProviderKind) handler.MapF
 		}
 		reqs := make([]reconcile.Request, 0, len(list.Items))
 		for _, g := range list.Items {
+			if stalledByOwnSpec(&g) {
+				continue
+			}
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
 		}
 		return reqs
 	}
+}
+
+// stalledByOwnSpec reports whether g is stalled for a reason a provider change
+// cannot fix, so a provider event need not repeat a refused request.
+func stalledByOwnSpec(g *v1alpha1.ChatGroup) bool {
+	c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.StalledCondition)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == g.Generation &&
+		c.Reason != v1alpha1.VendorMismatchReason
 }
 
 // reconcileRequested passes updates that change the reconcile-requested-at annotation.

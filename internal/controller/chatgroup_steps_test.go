@@ -474,3 +474,58 @@ func TestChatGroupReconciler_reconcileDelete(t *testing.T) {
 		g.Expect(drainEvents(rec)).To(BeEmpty())
 	})
 }
+
+func TestChatGroupReconciler_createGroup_partialCreateKeepsTheID(t *testing.T) {
+	g := NewWithT(t)
+	r, obj, _ := stepReconciler(t, stepGroup())
+	gc := &fake.GroupClient{
+		CreateFn: func(context.Context, vendors.GroupSpec) (vendors.ObservedGroup, error) {
+			return vendors.ObservedGroup{ID: "grp-partial"}, vendors.NewError(vendors.ErrUnavailable, "add members", "", "timeout")
+		},
+	}
+	_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj))
+	g.Expect(err).To(MatchError(vendors.ErrUnavailable), "the failed follow-up is retried")
+	s := stored(t, r, obj)
+	g.Expect(s.Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, "grp-partial"), "the group exists: its ID is recorded")
+	g.Expect(s.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
+}
+
+func TestChatGroupReconciler_locateGroup_readsPastAStaleCache(t *testing.T) {
+	g := NewWithT(t)
+	// The cache (Client) has not seen the group ID a previous pass recorded; the
+	// API server (APIReader) has.
+	r, obj, _ := stepReconciler(t, stepGroup())
+	r.APIReader = clientfake.NewClientBuilder().WithScheme(testScheme).
+		WithObjects(stepGroup(withAnnotation(v1alpha1.GroupIDAnnotation, "grp-recorded"))).Build()
+	gc := &fake.GroupClient{ObserveFn: observeExisting("grp-recorded")}
+
+	obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(found).To(BeTrue())
+	g.Expect(obs.Group.ID).To(Equal("grp-recorded"))
+	g.Expect(gc.Count(fake.OpCreate, nil)+gc.Count(fake.OpFind, nil)).To(Equal(0), "no second create, no lookup")
+}
+
+func TestStalledByOwnSpec(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cond *metav1.Condition
+		want bool
+	}{
+		{name: "not stalled", want: false},
+		{name: "stalled by the vendor refusing the spec",
+			cond: &metav1.Condition{Type: v1alpha1.StalledCondition, Status: metav1.ConditionTrue, Reason: v1alpha1.InvalidSpecReason, ObservedGeneration: 1}, want: true},
+		{name: "stalled on a vendor mismatch a provider change can fix",
+			cond: &metav1.Condition{Type: v1alpha1.StalledCondition, Status: metav1.ConditionTrue, Reason: v1alpha1.VendorMismatchReason, ObservedGeneration: 1}, want: false},
+		{name: "stalled for an older generation",
+			cond: &metav1.Condition{Type: v1alpha1.StalledCondition, Status: metav1.ConditionTrue, Reason: v1alpha1.InvalidSpecReason, ObservedGeneration: 0}, want: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cg := stepGroup()
+			if tc.cond != nil {
+				cg.Status.Conditions = []metav1.Condition{*tc.cond}
+			}
+			NewWithT(t).Expect(stalledByOwnSpec(cg)).To(Equal(tc.want))
+		})
+	}
+}

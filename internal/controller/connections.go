@@ -18,11 +18,13 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// defaultLimits are the vendors' documented per-API rate limits.
+// defaultLimits are the vendors' documented per-API rate limits. Vendors count
+// calls per second, so the bucket holds a single token: a full bucket on top of
+// a second's refill would allow twice the limit within one second.
 var defaultLimits = map[v1alpha1.Vendor]vendors.Limits{
-	v1alpha1.DingTalk:  {QPS: 20, Burst: 20},
-	v1alpha1.TencentIM: {QPS: 200, Burst: 200},
-	v1alpha1.WhatsApp:  {QPS: 10, Burst: 10},
+	v1alpha1.DingTalk:  {QPS: 20, Burst: 1},
+	v1alpha1.TencentIM: {QPS: 200, Burst: 1},
+	v1alpha1.WhatsApp:  {QPS: 10, Burst: 1},
 }
 
 // Connections turns providers into vendor clients. It reads credentials Secrets

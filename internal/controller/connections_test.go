@@ -194,9 +194,9 @@ func TestConnections_Client(t *testing.T) {
 		vendor v1alpha1.Vendor
 		want   vendors.Limits
 	}{
-		{v1alpha1.DingTalk, vendors.Limits{QPS: 20, Burst: 20}},
-		{v1alpha1.TencentIM, vendors.Limits{QPS: 200, Burst: 200}},
-		{v1alpha1.WhatsApp, vendors.Limits{QPS: 10, Burst: 10}},
+		{v1alpha1.DingTalk, vendors.Limits{QPS: 20, Burst: 1}},
+		{v1alpha1.TencentIM, vendors.Limits{QPS: 200, Burst: 1}},
+		{v1alpha1.WhatsApp, vendors.Limits{QPS: 10, Burst: 1}},
 	} {
 		t.Run("default limits for "+string(tc.vendor), func(t *testing.T) {
 			g := NewWithT(t)

@@ -31,6 +31,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	}
 	if err := (&ChatGroupReconciler{
 		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
 		Connections:             conns,
 		Recorder:                mgr.GetEventRecorder("chatgroup-controller"),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,

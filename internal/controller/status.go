@@ -48,13 +48,11 @@ func ready(message string) outcome {
 type intervals struct {
 	// Retry is how long to wait for a missing provider or Secret to appear.
 	Retry time.Duration
-	// Auth is how long to wait after the vendor rejected the credentials.
-	Auth time.Duration
 	// Quota is how long to wait after a long-term quota was exhausted.
 	Quota time.Duration
 }
 
-var defaultIntervals = intervals{Retry: 30 * time.Second, Auth: 5 * time.Minute, Quota: time.Hour}
+var defaultIntervals = intervals{Retry: 30 * time.Second, Quota: time.Hour}
 
 // reasonError is an error with a condition reason, raised by the reconcilers
 // themselves: stalled ones only a change by the user can fix (an invalid spec, a
@@ -81,7 +79,8 @@ func waiting(reason, format string, args ...any) error {
 //     spec changes);
 //   - vendor ErrQuotaExceeded: Stalled, checked again after iv.Quota;
 //   - waiting errors: Ready=False, requeue after iv.Retry;
-//   - vendor ErrUnauthorized: Ready=False/AuthenticationFailed, requeue after iv.Auth;
+//   - vendor ErrUnauthorized: Ready=False/AuthenticationFailed, requeue after
+//     iv.Retry to notice a fixed Secret (the client makes no vendor call meanwhile);
 //   - vendor ErrRateLimited: Ready=False/RateLimited, requeue after the vendor's delay;
 //   - vendor ErrInProgress: Ready=False/Creating, requeue after the vendor's delay;
 //   - anything else: Ready=False and the error is returned for backoff.
@@ -105,7 +104,7 @@ func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 	case errors.Is(err, vendors.ErrUnauthorized):
 		return outcome{stateWaiting, v1alpha1.AuthenticationFailedReason,
 				"The vendor rejected the provider's credentials: " + text + "; check the credentials Secret and the provider's settings"},
-			ctrl.Result{RequeueAfter: iv.Auth}, nil
+			ctrl.Result{RequeueAfter: iv.Retry}, nil // cheap: no vendor call until the Secret changes (vendors.UnauthorizedHoldOff)
 	case errors.Is(err, vendors.ErrInProgress):
 		after := max(vendors.RetryAfter(err), time.Second)
 		return outcome{stateWaiting, v1alpha1.CreatingReason, "The vendor is still creating the group; checking again in " + after.Round(time.Second).String()},

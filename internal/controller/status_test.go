@@ -132,7 +132,7 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	iv := intervals{Retry: 11 * time.Second, Auth: 22 * time.Minute, Quota: 33 * time.Hour}
+	iv := intervals{Retry: 11 * time.Second, Quota: 33 * time.Hour}
 	isTerminal := func(err error) bool { return errors.Is(err, reconcile.TerminalError(nil)) }
 
 	for _, tc := range []struct {
@@ -207,7 +207,7 @@ func TestClassify(t *testing.T) {
 			wantState:       stateWaiting,
 			wantReason:      v1alpha1.AuthenticationFailedReason,
 			wantMsgContains: []string{"bad secret"},
-			wantRequeue:     iv.Auth,
+			wantRequeue:     iv.Retry,
 		},
 		{
 			name:            "vendor rate limited with RetryAfter",

@@ -55,11 +55,18 @@ func record(vendor, op string, start time.Time, err error) {
 	callDuration.WithLabelValues(vendor, op, outcome).Observe(time.Since(start).Seconds())
 }
 
+// UnauthorizedHoldOff is how long a client whose credentials the vendor rejected
+// answers every call with that rejection instead of calling the vendor. A changed
+// Secret gets a new client, so a fix takes effect at once.
+const UnauthorizedHoldOff = 5 * time.Minute
+
 // Instrument wraps c so every operation that reaches c is counted and timed under
-// vendor, and an operation the vendor throttled is not called again before the
-// vendor's delay has passed: until then it fails fast with ErrRateLimited and the
-// remaining delay, without reaching c or the metrics. One wrapped client serves every group of a credential, so the hold-off
-// covers them all.
+// vendor, and the vendor is spared calls that cannot succeed: an operation the
+// vendor throttled is not called again before the vendor's delay (it fails fast
+// with ErrRateLimited and the remaining delay), and after the vendor rejected the
+// credentials no call is made for UnauthorizedHoldOff (it fails fast with the
+// rejection). One wrapped client serves every group of a credential, so the
+// hold-offs cover them all; held-off calls reach neither c nor the metrics.
 func Instrument(vendor string, c GroupClient) GroupClient {
 	return &instrumented{vendor: vendor, next: c, now: time.Now, notBefore: map[string]time.Time{}}
 }
@@ -69,28 +76,36 @@ type instrumented struct {
 	next   GroupClient
 	now    func() time.Time
 
-	mu        sync.Mutex
-	notBefore map[string]time.Time
+	mu             sync.Mutex
+	notBefore      map[string]time.Time
+	rejectedUntil  time.Time
+	rejectedReason error
 }
 
 var _ GroupClient = &instrumented{}
 
-// call runs fn as operation op: held off while op is throttled, recorded in the
-// metrics, and noting a new throttle delay.
+// call runs fn as operation op unless a hold-off applies, records it in the
+// metrics, and notes new hold-offs.
 func (i *instrumented) call(op string, fn func() error) error {
 	now := i.now()
 	i.mu.Lock()
-	until := i.notBefore[op]
+	until, rejectedUntil, rejected := i.notBefore[op], i.rejectedUntil, i.rejectedReason
 	i.mu.Unlock()
+	if now.Before(rejectedUntil) {
+		return rejected
+	}
 	if wait := until.Sub(now); wait > 0 {
 		return &Error{Class: ErrRateLimited, Op: op, Message: "holding off after the vendor throttled this call", RetryAfter: wait}
 	}
 	err := fn()
 	record(i.vendor, op, now, err)
-	if d := RetryAfter(err); d > 0 && errors.Is(err, ErrRateLimited) {
-		i.mu.Lock()
-		i.notBefore[op] = i.now().Add(d)
-		i.mu.Unlock()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		i.rejectedUntil, i.rejectedReason = i.now().Add(UnauthorizedHoldOff), err
+	case errors.Is(err, ErrRateLimited) && RetryAfter(err) > 0:
+		i.notBefore[op] = i.now().Add(RetryAfter(err))
 	}
 	return err
 }

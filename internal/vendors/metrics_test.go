@@ -98,11 +98,15 @@ func TestInstrument(t *testing.T) {
 						g.Expect(err).To(BeIdenticalTo(e.err), "the inner error is returned unchanged")
 					}
 				}
-				g.Expect(inner.Count(op.fakeOp, nil)).To(Equal(2))
+				reached := 2
+				if e.outcome == "unauthorized" {
+					reached = 1 // the second call is held off after the rejection
+				}
+				g.Expect(inner.Count(op.fakeOp, nil)).To(Equal(reached))
 				for _, o := range outcomes {
 					want := 0.0
 					if o == e.outcome {
-						want = 2
+						want = float64(reached)
 					}
 					g.Expect(calls(vendor, op.label, o)).To(Equal(want), "outcome %s", o)
 				}
@@ -254,4 +258,40 @@ func TestInstrumentHoldsOffAfterThrottle(t *testing.T) {
 			})
 		}
 	})
+}
+
+func TestInstrumentHoldsOffAfterRejectedCredentials(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	clk := vendors.NewFakeClock()
+	rejected := vendors.NewError(vendors.ErrUnauthorized, "get access token", "40014", "invalid credentials")
+	accept := false
+	inner := &fake.GroupClient{
+		ObserveFn: func(context.Context, string, vendors.GroupSpec) (vendors.Observation, error) {
+			if accept {
+				return vendors.Observation{Exists: true}, nil
+			}
+			return vendors.Observation{}, rejected
+		},
+		CheckCredentialsFn: func(context.Context) error { return nil },
+	}
+	c := vendors.Instrument("test-unauthorized", inner)
+	vendors.SetInstrumentClock(c, clk.Now)
+
+	_, err := c.Observe(ctx, "g1", vendors.GroupSpec{})
+	g.Expect(err).To(BeIdenticalTo(rejected))
+	for _, call := range []func() error{
+		func() error { _, err := c.Observe(ctx, "g2", vendors.GroupSpec{}); return err },
+		func() error { return c.CheckCredentials(ctx) },
+	} {
+		g.Expect(call()).To(BeIdenticalTo(rejected), "every operation is held off, not just the one rejected")
+	}
+	g.Expect(inner.Count(fake.OpObserve, nil)).To(Equal(1))
+	g.Expect(inner.Count(fake.OpCheckCredentials, nil)).To(Equal(0))
+
+	accept = true
+	clk.Advance(vendors.UnauthorizedHoldOff)
+	_, err = c.Observe(ctx, "g1", vendors.GroupSpec{})
+	g.Expect(err).NotTo(HaveOccurred(), "the vendor is asked again once the hold-off ends")
+	g.Expect(inner.Count(fake.OpObserve, nil)).To(Equal(2))
 }

@@ -35,7 +35,9 @@ type GroupClient interface {
 
 	// Create makes the group and returns what the vendor reported, at least its ID.
 	// A vendor that creates groups asynchronously returns an ErrInProgress error
-	// instead; the controller then keeps calling Find until the group appears.
+	// instead; the controller then keeps calling Find until the group appears. When
+	// the group was made but a follow-up call failed, Create returns the group (with
+	// its ID) and the error: the ID is recorded and Update does the rest.
 	Create(ctx context.Context, want GroupSpec) (ObservedGroup, error)
 
 	// Update makes the minimal calls that turn got (from Observe) into want.

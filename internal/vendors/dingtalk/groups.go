@@ -227,11 +227,11 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 		Members: users[0], External: batch(ext, 0), ExternalKnown: true, Icon: want.Icon, IconKnown: true,
 		Tag: resp.ConversationTag, TagKnown: true, Flags: f}
 	for _, call := range zip(updateRequest{ChatID: g.ID}, users[1:], nil, tail(ext), nil) {
-		// NOTE: a failure here is not returned: the group exists and its ID must
-		// reach the caller, or it would be looked for as a lost create. The next
-		// sync sees the missing members and adds them.
+		// A failure here comes back with the group: it exists and its ID must be
+		// recorded; the controller retries the missing members through Update.
 		if err := c.post(ctx, apiUpdate, pathUpdate, call, &updateResponse{}); err != nil {
-			break
+			c.remember(g)
+			return g.observed(), withField(err, want)
 		}
 		g = g.apply(call)
 	}
