@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -577,4 +579,32 @@ func TestChatGroup_AsynchronousCreate(t *testing.T) {
 	g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(3))
 	g.Expect(got.Status.AddedMembers).To(ConsistOf(cg.Spec.Members))
 	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, got) }).Should(ContainElement(v1alpha1.CreatedReason))
+}
+
+// TestChatGroup_PrinterColumns reads a Ready group the way `kubectl get cg` does
+// (the server-side Table) and checks the columns users see.
+func TestChatGroup_PrinterColumns(t *testing.T) {
+	g := NewWithT(t)
+	cg := readyGroup(t, v1alpha1.DingTalk, "columns")
+
+	cs, err := kubernetes.NewForConfig(env.Config)
+	g.Expect(err).NotTo(HaveOccurred())
+	raw, err := cs.RESTClient().Get().AbsPath("/apis/im.chatgroup.io/v1alpha1/namespaces", cg.Namespace, "chatgroups", cg.Name).
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	table := &metav1.Table{}
+	g.Expect(json.Unmarshal(raw, table)).To(Succeed())
+
+	var names []string
+	for _, c := range table.ColumnDefinitions {
+		names = append(names, c.Name)
+	}
+	g.Expect(names).To(Equal([]string{"Name", "Vendor", "Group ID", "Members", "Ready", "Status", "Age"}))
+	g.Expect(table.Rows).To(HaveLen(1))
+	cells := table.Rows[0].Cells
+	g.Expect(cells[1]).To(Equal("DingTalk"))
+	g.Expect(cells[2]).To(Equal(cg.Status.GroupID))
+	g.Expect(cells[3]).To(BeEquivalentTo(6))
+	g.Expect(cells[4]).To(Equal("True"))
+	g.Expect(cells[5]).To(ContainSubstring("matches the spec"))
 }
