@@ -22,6 +22,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/tencentim"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	// +kubebuilder:scaffold:imports
 )
@@ -112,8 +113,9 @@ func mustSetupManager(o options) ctrl.Manager {
 // themselves here, not through init-time registration.
 func connectors() map[v1alpha1.Vendor]vendors.Connector {
 	return map[v1alpha1.Vendor]vendors.Connector{
-		v1alpha1.DingTalk: &dingtalk.Connector{},
-		v1alpha1.WhatsApp: whatsapp.Connector{},
+		v1alpha1.DingTalk:  &dingtalk.Connector{},
+		v1alpha1.TencentIM: &tencentim.Connector{},
+		v1alpha1.WhatsApp:  whatsapp.Connector{},
 	}
 }
 
