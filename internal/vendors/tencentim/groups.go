@@ -315,6 +315,9 @@ func (c *Client) addMembers(ctx context.Context, id string, accounts []string) (
 				joined = append(joined, m.Account)
 			case addFailed:
 				refused = append(refused, m.Account)
+			case addInvited:
+				// Not a member until the invitee accepts; the next sync sees
+				// whether they did.
 			}
 		}
 	}

@@ -497,6 +497,7 @@ func TestDelete(t *testing.T) {
 
 		f.sim.SetOpFaults("destroy_group", vendorsim.Faults{})
 		waitGone(t, got)
+		t.Logf("destroy_group calls: %d injected, %d ok", f.sim.GroupCount(id, "destroy_group", "injected"), f.sim.GroupCount(id, "destroy_group", "ok"))
 		g.Expect(f.sim.GroupCount(id, "destroy_group", "ok")).To(Equal(1))
 		g.Expect(f.sim.GroupCount(id, "destroy_group", "injected")).To(BeNumerically(">=", 1))
 	})
@@ -620,6 +621,7 @@ func TestThrottlingAndTransientErrors(t *testing.T) {
 				throttled = append(throttled, c.At)
 			}
 		}
+		t.Logf("calls about the group: %v; throttled answers at %v", f.counts(id), throttled)
 		g.Expect(len(throttled)).To(And(BeNumerically(">=", 1), BeNumerically("<=", 4)), "a throttled call is not retried at once")
 		for i := 1; i < len(throttled); i++ {
 			g.Expect(throttled[i].Sub(throttled[i-1])).To(BeNumerically(">=", 900*time.Millisecond), "no call before the vendor's delay")
@@ -634,6 +636,7 @@ func TestThrottlingAndTransientErrors(t *testing.T) {
 		got := f.ready(f.group("throttled-create"))
 		id := got.Status.GroupID
 
+		t.Logf("calls about the group: %v", f.counts(id))
 		g.Expect(f.sim.GroupCount(id, "create_group", "throttled")).To(BeNumerically(">=", 1))
 		g.Expect(f.sim.GroupCount(id, "create_group", "ok")).To(Equal(1))
 		g.Expect(f.sim.Groups(appID)).To(HaveLen(1))
@@ -650,6 +653,8 @@ func TestThrottlingAndTransientErrors(t *testing.T) {
 		time.AfterFunc(1500*time.Millisecond, func() { f.sim.SetFaults(vendorsim.Faults{}) })
 		f.change(cg, edit)
 		converged(g, f, id)
+		t.Logf("calls about the group: %v; injected 10002s: %d", f.counts(id), len(slices.DeleteFunc(f.sim.GroupCalls(id),
+			func(c timsim.Call) bool { return c.Outcome != "injected" })))
 		g.Expect(f.sim.GroupCount(id, "get_group_info", "injected")).To(BeNumerically(">=", 1))
 	})
 
@@ -680,6 +685,7 @@ func TestThrottlingAndTransientErrors(t *testing.T) {
 		}
 		g.Expect(perOp["create_group"]).To(HaveLen(8))
 		for op, at := range perOp {
+			t.Logf("%s: %d calls, at most %d in one second", op, len(at), maxInAnySecond(at))
 			g.Expect(maxInAnySecond(at)).To(BeNumerically("<=", vendorLimit), op)
 		}
 	})
