@@ -288,9 +288,15 @@ func (r *ChatGroupReconciler) refreshMetadata(ctx context.Context, obj *v1alpha1
 
 // recoverCreate handles a create-pending annotation with no group ID: an earlier
 // create may have made the group without the ID being recorded. It adopts exactly
-// one match and otherwise stalls with CreateIncomplete; it never creates.
+// one match and otherwise stalls with CreateIncomplete, unless the vendor says
+// for certain that no group exists: then found is false and a create may follow.
 func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
 	ids, err := gc.Find(ctx, want)
+	if errors.Is(err, vendors.ErrNotFound) { // certainly no group: creating again is safe
+		return vendors.Observation{}, false, r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+			delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
+		})
+	}
 	if errors.Is(err, vendors.ErrInvalid) { // the vendor cannot identify the group by itself
 		return vendors.Observation{}, false, stalled(v1alpha1.CreateIncompleteReason,
 			"An earlier create of %q may not have completed: %s", want.Name, vendors.Sanitize(err.Error()))

@@ -529,3 +529,19 @@ func TestStalledByOwnSpec(t *testing.T) {
 		})
 	}
 }
+
+func TestChatGroupReconciler_recoverCreate_certainlyNoGroupAllowsACreate(t *testing.T) {
+	g := NewWithT(t)
+	r, obj, _ := stepReconciler(t, stepGroup(withAnnotation(v1alpha1.CreatePendingAnnotation, "true")))
+	gc := &fake.GroupClient{
+		FindFn: func(context.Context, vendors.GroupSpec) ([]string, error) {
+			return nil, vendors.NewError(vendors.ErrNotFound, "get group", "", "no group cg-uid-steps")
+		},
+		CreateFn: func(context.Context, vendors.GroupSpec) (vendors.ObservedGroup, error) {
+			return vendors.ObservedGroup{ID: "cg-uid-steps"}, nil
+		},
+	}
+	g.Expect(r.reconcileGroup(t.Context(), obj, gc)).Error().NotTo(HaveOccurred())
+	g.Expect(gc.Count(fake.OpCreate, nil)).To(Equal(1))
+	g.Expect(stored(t, r, obj).Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, "cg-uid-steps"))
+}

@@ -75,7 +75,9 @@ func (c *Connections) Client(ctx context.Context, p v1alpha1.Provider) (vendors.
 		c.Limiters = vendors.NewLimiters(nil)
 	}
 	creds := credentials(settings, data)
-	creds.Limiter = c.Limiters.For(fp, lim)
+	// Keyed by limits too, so providers sharing credentials but not limits do
+	// not keep replacing each other's buckets.
+	creds.Limiter = c.Limiters.For(fmt.Sprintf("%s/%v", fp, lim), lim)
 	gc, err := connector.Connect(ctx, creds)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,9 @@ type GroupClient interface {
 	// Find looks for groups that an earlier, unconfirmed Create for want may have
 	// made (DingTalk: the owner's groups with exactly this name; TencentIM: the
 	// group with the derived ID; CAMS: groups with this subject). It returns their
-	// IDs, or an ErrInProgress error while a matching group is still being created.
+	// IDs, or an ErrInProgress error while a matching group is still being created,
+	// or an ErrNotFound error when it can tell for certain that no group exists and
+	// creating again is safe (caller-chosen IDs).
 	Find(ctx context.Context, want GroupSpec) ([]string, error)
 
 	// Create makes the group and returns what the vendor reported, at least its ID.

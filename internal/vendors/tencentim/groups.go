@@ -170,8 +170,13 @@ func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, er
 		return nil, nil
 	}
 	_, exists, err := c.readInfo(ctx, id, &responseFilter{GroupBaseInfo: []string{"Type"}})
-	if err != nil || !exists {
+	if err != nil {
 		return nil, err
+	}
+	if !exists {
+		// The GroupId is derived, so creating again is safe: a group made meanwhile
+		// answers 10021 and is adopted.
+		return nil, vendors.NewError(vendors.ErrNotFound, "get_group_info", "", "no group "+id+"; a new create is safe")
 	}
 	return []string{id}, nil
 }

@@ -475,7 +475,11 @@ func TestClient_Find(t *testing.T) {
 			g := NewWithT(t)
 			c, s := newStubClient(t, map[string][]any{"get_group_info": {tc.reply}}, nil, nil)
 			ids, err := c.Find(context.Background(), spec())
-			g.Expect(err).NotTo(HaveOccurred())
+			if tc.wantIDs == nil {
+				g.Expect(err).To(MatchError(vendors.ErrNotFound), "certainly no group: a new create is safe")
+			} else {
+				g.Expect(err).NotTo(HaveOccurred())
+			}
 			g.Expect(ids).To(Equal(tc.wantIDs))
 			g.Expect(s.bodies("get_group_info")).To(Equal([]map[string]any{{
 				"GroupIdList": []any{"cg-uid-1"}, "ResponseFilter": map[string]any{"GroupBaseInfoFilter": []any{"Type"}}}}))

@@ -314,6 +314,25 @@ func TestCreate(t *testing.T) {
 		g.Expect(f.vendorGroup(id).Accounts()).To(ConsistOf("owner1", "u1", "u2", "u3", "u4", "u5"))
 	})
 
+	t.Run("a create that failed transiently is made again, once", func(t *testing.T) {
+		t.Parallel()
+		g := NewWithT(t)
+		f := readyFixture(t)
+		f.sim.SetOpFaults("create_group", vendorsim.Faults{ErrorRate: 1}) // 10002 before anything is applied
+		cg := f.group("retried")
+		g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+		g.Eventually(func() int { return f.sim.Count("create_group", "injected") }).WithTimeout(10 * time.Second).Should(BeNumerically(">=", 1))
+		f.sim.SetOpFaults("create_group", vendorsim.Faults{})
+
+		// create-pending stays after the ambiguous failure; the lookup of the derived
+		// GroupId proves no group exists, so the create is repeated.
+		got := env.WaitReady(t, cg)
+		id := got.Status.GroupID
+		g.Expect(f.sim.Groups(appID)).To(HaveLen(1))
+		g.Expect(f.sim.GroupCount(id, "create_group", "ok")).To(Equal(1))
+		g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
+	})
+
 	t.Run("a taken GroupId (10021) is adopted and brought to the spec", func(t *testing.T) {
 		t.Parallel()
 		g := NewWithT(t)
