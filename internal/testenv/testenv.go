@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -43,13 +44,12 @@ type Env struct {
 	// Scheme has the client-go and project types.
 	Scheme *runtime.Scheme
 
-	env    *envtest.Environment
-	cancel context.CancelFunc
-	done   chan struct{}
+	env         *envtest.Environment
+	stopManager func()
 }
 
 // Start starts the API server and etcd, installs the CRDs, and runs a manager
-// with the reconcilers setup registers. Logs go to stderr when TEST_VERBOSE_LOGS
+// with the reconcilers setup registers (none when setup is nil). Logs go to stderr when TEST_VERBOSE_LOGS
 // is set.
 func Start(setup func(ctrl.Manager) error) (*Env, error) {
 	level := zapcore.DPanicLevel
@@ -66,7 +66,7 @@ func Start(setup func(ctrl.Manager) error) (*Env, error) {
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), v1alpha1.AddToScheme(scheme)); err != nil {
 		return nil, err
 	}
-	e := &Env{Scheme: scheme, done: make(chan struct{}), env: &envtest.Environment{
+	e := &Env{Scheme: scheme, env: &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: filepath.Join(root, "bin", "k8s"),
@@ -74,36 +74,49 @@ func Start(setup func(ctrl.Manager) error) (*Env, error) {
 	if e.Config, err = e.env.Start(); err != nil {
 		return nil, fmt.Errorf("start envtest (build the binaries with 'make envtest'): %w", err)
 	}
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
-	if err == nil {
-		err = setup(mgr)
-	}
-	if err == nil {
-		e.Client, err = client.New(e.Config, client.Options{Scheme: scheme})
+	e.stopManager = func() {}
+	if e.Client, err = client.New(e.Config, client.Options{Scheme: scheme}); err == nil && setup != nil {
+		e.stopManager, err = e.StartManager(setup)
 	}
 	if err != nil {
 		_ = e.env.Stop()
 		return nil, err
 	}
+	return e, nil
+}
+
+// StartManager runs a manager with the reconcilers setup registers against the
+// API server, and returns a function that stops it and waits for it to end. Start
+// already runs one; tests start more to play a restarted operator or overlapping
+// replicas (leader election is off).
+func (e *Env) StartManager(setup func(ctrl.Manager) error) (stop func(), err error) {
+	skip := true // controller names repeat across managers in one process
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 e.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: &skip},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := setup(mgr); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e.cancel = cancel
+	done := make(chan struct{})
 	go func() {
-		defer close(e.done)
+		defer close(done)
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)
 		}
 	}()
-	return e, nil
+	return func() { cancel(); <-done }, nil
 }
 
-// Stop stops the manager, then the control plane.
+// Stop stops the manager Start started, then the control plane.
 func (e *Env) Stop() {
-	e.cancel()
-	<-e.done
+	e.stopManager()
 	_ = e.env.Stop()
 }
 
