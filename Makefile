@@ -49,6 +49,15 @@ vet: ## Run go vet.
 .PHONY: test
 test: manifests generate fmt vet envtest ## Run unit and envtest integration tests (builds the envtest binaries first if missing).
 	$(TEST_ENV) go test $(GO_TEST_ARGS) ./... -coverprofile cover.out
+	$(MAKE) fuzz
+
+# How long each fuzz target runs in 'make fuzz' (their seed corpora run in every go test).
+FUZZTIME ?= 3s
+
+.PHONY: fuzz
+fuzz: ## Fuzz the member diff and batching for FUZZTIME each.
+	go test ./internal/vendors -run '^$$' -fuzz '^FuzzMemberChanges$$' -fuzztime $(FUZZTIME)
+	go test ./internal/vendors -run '^$$' -fuzz '^FuzzBatches$$' -fuzztime $(FUZZTIME)
 
 .PHONY: verify
 verify: manifests generate fmt ## Fail if generated files, formatting or go.mod are stale.
