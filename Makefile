@@ -59,6 +59,11 @@ fuzz: ## Fuzz the member diff and batching for FUZZTIME each.
 	go test ./internal/vendors -run '^$$' -fuzz '^FuzzMemberChanges$$' -fuzztime $(FUZZTIME)
 	go test ./internal/vendors -run '^$$' -fuzz '^FuzzBatches$$' -fuzztime $(FUZZTIME)
 
+.PHONY: playground
+playground: envtest kubectl manager ## Run the operator locally against the vendor simulators with config/samples (Ctrl-C stops it).
+	go build -o bin/playground ./hack/playground
+	$(TEST_ENV) bin/playground
+
 .PHONY: verify
 verify: manifests generate fmt ## Fail if generated files, formatting or go.mod are stale.
 	go mod tidy
@@ -72,6 +77,10 @@ verify: manifests generate fmt ## Fail if generated files, formatting or go.mod 
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary.
+	go build -o bin/manager main.go
+
+.PHONY: manager
+manager: ## Build bin/manager only, without regenerating code (fast when nothing changed).
 	go build -o bin/manager main.go
 
 .PHONY: run

@@ -1,0 +1,152 @@
+// Command playground runs the operator on this machine against simulated vendors,
+// so a newcomer can watch it manage groups with one command (make playground):
+// a local kube-apiserver and etcd with the CRDs, the DingTalk, Tencent IM and
+// WhatsApp (CAMS) simulators on loopback, config/samples pointed at them, and the
+// real bin/manager as a separate process. It prints what happens as it happens and
+// the kubectl commands to try. Ctrl-C stops everything and removes what it made.
+//
+// Run it from the repository root after building bin/manager and bin/k8s (the
+// Makefile target does both).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
+)
+
+// Paths, relative to the repository root.
+const (
+	managerBinary = "bin/manager"
+	kubectlBinary = "bin/k8s/kubectl"
+	kubeconfig    = "bin/playground.kubeconfig"
+	samplesDir    = "config/samples"
+)
+
+// createDelay is how long the simulated CAMS keeps a new WhatsApp group
+// CREATING, so that the asynchronous create can be seen.
+const createDelay = 3 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, stop)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "playground:", err)
+		os.Exit(1)
+	}
+}
+
+// run sets everything up, then watches until ctx ends or the manager exits;
+// its defers take everything down again in reverse order. stop restores the
+// default signal handling once shutdown begins, so a second Ctrl-C ends at once.
+func run(ctx context.Context, stop func()) error {
+	for _, f := range []string{"go.mod", managerBinary, kubectlBinary} {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("%s is missing: run 'make playground' from the repository root", f)
+		}
+	}
+	tmp, err := os.MkdirTemp("", "chatgroup-playground-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_ = os.RemoveAll(tmp)
+		say("Stopped. Removed %s and %s.", kubeconfig, tmp)
+	}()
+
+	say("Starting kube-apiserver and etcd (bin/k8s) and installing the CRDs...")
+	env, err := testenv.Start(nil)
+	if err != nil {
+		return err
+	}
+	defer env.Stop()
+
+	sims := playground.StartSimulators(playground.SimOptions{CreateDelay: createDelay})
+	defer sims.Close()
+	say("Simulators on loopback: DingTalk %s, Tencent IM %s, WhatsApp (CAMS) %s",
+		sims.URLs[playground.DingTalk], sims.URLs[playground.TencentIM], sims.URLs[playground.WhatsApp])
+
+	if err := playground.WriteKubeconfig(env.Config, "playground", kubeconfig); err != nil {
+		return err
+	}
+	defer os.Remove(kubeconfig)
+
+	logPath := filepath.Join(tmp, "manager.log")
+	mgr, err := playground.StartManager(playground.ManagerOptions{
+		Binary: managerBinary, Kubeconfig: kubeconfig, LogPath: logPath,
+		Args: []string{"--retry-interval=5s"},
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stop()
+		say("Stopping the manager, the simulators and the control plane...")
+		mgr.Stop(10 * time.Second)
+	}()
+	say("Started %s --kubeconfig %s (the real operator binary; its log: %s)", managerBinary, kubeconfig, logPath)
+
+	applied := time.Now()
+	objs, err := applySamples(ctx, env.Client, sims)
+	if err != nil {
+		return err
+	}
+	return newWatcher(env.Client, sims, sampleGroups(objs), logPath, applied).run(ctx, mgr)
+}
+
+// applySamples points the samples at the simulators, says how, and creates them.
+func applySamples(ctx context.Context, c client.Client, sims *playground.Simulators) ([]*unstructured.Unstructured, error) {
+	objs, err := playground.LoadSamples(samplesDir)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := sims.PointAtSimulators(objs)
+	if err != nil {
+		return nil, err
+	}
+	say("Applying %s/. The samples' providers point at the real vendors with REPLACE_ME credentials, so the playground changes them on the way in (the ChatGroups go in as they are):", samplesDir)
+	for _, n := range notes {
+		fmt.Println("    " + n)
+	}
+	for _, u := range objs {
+		err := c.Create(ctx, u)
+		if u.GetKind() == "Namespace" {
+			err = client.IgnoreAlreadyExists(err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+	}
+	return objs, nil
+}
+
+// sampleGroups returns the namespace/name of the samples' ChatGroups.
+func sampleGroups(objs []*unstructured.Unstructured) []string {
+	var keys []string
+	for _, u := range objs {
+		if u.GetKind() == "ChatGroup" {
+			keys = append(keys, u.GetNamespace()+"/"+u.GetName())
+		}
+	}
+	return keys
+}
+
+// say prints a line of the playground's own narration.
+func say(format string, args ...any) {
+	fmt.Printf("==> "+format+"\n", args...)
+}
+
+// errManagerExited is returned when the operator stops on its own.
+var errManagerExited = errors.New("the manager exited")
