@@ -47,9 +47,10 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run unit and envtest integration tests (builds the envtest binaries first if missing).
+test: manifests generate fmt vet envtest ## Run unit and envtest integration tests, then the end-to-end test (builds the envtest binaries first if missing).
 	$(TEST_ENV) go test $(GO_TEST_ARGS) ./... -coverprofile cover.out
 	$(MAKE) fuzz
+	$(MAKE) e2e
 
 # How long each fuzz target runs in 'make fuzz' (their seed corpora run in every go test).
 FUZZTIME ?= 3s
@@ -58,6 +59,10 @@ FUZZTIME ?= 3s
 fuzz: ## Fuzz the member diff and batching for FUZZTIME each.
 	go test ./internal/vendors -run '^$$' -fuzz '^FuzzMemberChanges$$' -fuzztime $(FUZZTIME)
 	go test ./internal/vendors -run '^$$' -fuzz '^FuzzBatches$$' -fuzztime $(FUZZTIME)
+
+.PHONY: e2e
+e2e: envtest kubectl manager ## Drive bin/manager with kubectl, as a user would, against a local control plane and the vendor simulators.
+	$(TEST_ENV) go test -tags e2e ./test/e2e -count=1 -timeout 5m -v
 
 .PHONY: playground
 playground: envtest kubectl manager ## Run the operator locally against the vendor simulators with config/samples (Ctrl-C stops it).

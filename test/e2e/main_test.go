@@ -1,0 +1,91 @@
+//go:build e2e
+
+// Package e2e tests the operator as a user meets it: the real manager binary
+// (bin/manager) runs as a separate process against a local kube-apiserver and
+// etcd and the three vendor simulators, and the test drives it only through
+// kubectl (bin/k8s/kubectl), reading the simulators' state to check what reached
+// the vendors. Run it with 'make e2e', which builds both binaries first; 'make
+// test' runs it after the unit and integration tests.
+//
+// With UPDATE_FIXTURES=1 the test also rewrites config/argocd/testdata, the real
+// objects the Argo CD health check is tested against in every 'make test'.
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
+)
+
+// createDelay is how long the simulated CAMS keeps a new WhatsApp group
+// CREATING: long enough to see the group Progressing, short enough for a
+// bounded test.
+const createDelay = 3 * time.Second
+
+var (
+	// root is the repository root.
+	root = filepath.Join("..", "..")
+	// managerBinary and kubectlBinary are built by 'make e2e'.
+	managerBinary = filepath.Join(root, "bin", "manager")
+	kubectlBinary = filepath.Join(root, "bin", "k8s", "kubectl")
+
+	sims       *playground.Simulators
+	tmp        string
+	kubeconfig string
+	mgrOpts    playground.ManagerOptions
+	// mgr is the running manager; killAndRestart replaces it.
+	mgr *playground.Manager
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	for _, f := range []string{managerBinary, kubectlBinary} {
+		if _, err := os.Stat(f); err != nil {
+			fmt.Fprintf(os.Stderr, "%s is missing: run 'make e2e', which builds it\n", f)
+			return 1
+		}
+	}
+	var err error
+	if tmp, err = os.MkdirTemp("", "chatgroup-e2e-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+
+	env, err := testenv.Start(nil) // the control plane only: the manager is bin/manager
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer env.Stop()
+	sims = playground.StartSimulators(playground.SimOptions{CreateDelay: createDelay})
+	defer sims.Close()
+
+	kubeconfig = filepath.Join(tmp, "kubeconfig")
+	if err := playground.WriteKubeconfig(env.Config, "e2e", kubeconfig); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	mgrOpts = playground.ManagerOptions{
+		Binary: managerBinary, Kubeconfig: kubeconfig, LogPath: filepath.Join(tmp, "manager.log"),
+		Args: []string{"--retry-interval=1s"},
+	}
+	if mgr, err = playground.StartManager(mgrOpts); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	mgr.Stop(10 * time.Second)
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "\nThe manager's log ends with:\n%s\n", playground.Tail(mgrOpts.LogPath, 60))
+	}
+	return code
+}
