@@ -397,8 +397,8 @@ spec: {vendor: TencentIM, providerRef: {name: whatsapp}, name: Wrong vendor, own
 func admission(t *testing.T) {
 	g := NewWithT(t)
 	for patch, message := range map[string]string{
-		`{"spec":{"deletionPolicy":"Delete"}}`: "spec.deletionPolicy Delete is not supported by DingTalk",
-		`{"spec":{"vendor":"TencentIM"}}`:      "spec.vendor is immutable",
+		`{"spec":{"deletionPolicy":"Delete"}}`:                 "spec.deletionPolicy Delete is not supported by DingTalk",
+		`{"spec":{"vendor":"TencentIM"}}`:                      "spec.vendor is immutable",
 		`{"spec":{"name":"A name far too long for DingTalk"}}`: "spec.name must be 1-20 characters for DingTalk",
 	} {
 		_, errOut, err := tryKubectl(t, "patch", "chatgroup", dingTalkGroup, "--type=merge", "-p", patch)
