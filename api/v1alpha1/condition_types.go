@@ -101,7 +101,9 @@ const (
 	// group IDs itself. Finding it without a group ID means an earlier create may have
 	// succeeded without the operator learning the ID; the operator then looks the group
 	// up instead of creating another. Removing it by hand tells the operator that no
-	// group exists and a create may be retried.
+	// group exists and a create may be retried. Its value names the operator
+	// instance that began the create and when ("<instance>/<RFC 3339 time>"), so
+	// another instance waits for that create rather than stall on an early lookup.
 	CreatePendingAnnotation = "im.chatgroup.io/create-pending"
 
 	// ReconcileRequestAnnotation requests an immediate drift check when its value

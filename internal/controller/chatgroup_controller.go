@@ -55,15 +55,24 @@ type ChatGroupReconciler struct {
 	// VendorTimeout bounds the vendor calls of one pass (default 1m), apart from
 	// the reconcile context, so a hung vendor cannot hold a worker.
 	VendorTimeout time.Duration
+	// Instance names this operator process in the create claims it writes
+	// (create-pending); SetupWithManager sets a random one when it is empty.
+	Instance string
+	// Clock dates create claims (time.Now when nil).
+	Clock func() time.Time
+}
+
+// vendorTimeout returns VendorTimeout or its default.
+func (r *ChatGroupReconciler) vendorTimeout() time.Duration {
+	if r.VendorTimeout <= 0 {
+		return defaultVendorTimeout
+	}
+	return r.VendorTimeout
 }
 
 // vendorContext returns ctx bounded by VendorTimeout.
 func (r *ChatGroupReconciler) vendorContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := r.VendorTimeout
-	if d <= 0 {
-		d = defaultVendorTimeout
-	}
-	return context.WithTimeout(ctx, d)
+	return context.WithTimeout(ctx, r.vendorTimeout())
 }
 
 // apiReader returns APIReader, or the client when it is unset (unit tests).
@@ -290,6 +299,8 @@ func (r *ChatGroupReconciler) refreshMetadata(ctx context.Context, obj *v1alpha1
 // create may have made the group without the ID being recorded. It adopts exactly
 // one match and otherwise stalls with CreateIncomplete, unless the vendor says
 // for certain that no group exists: then found is false and a create may follow.
+// Where the lookup finds no group it can adopt while another operator instance's
+// create may still be under way, it waits for that instance instead of stalling.
 func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
 	ids, err := gc.Find(ctx, want)
 	if errors.Is(err, vendors.ErrNotFound) { // certainly no group: creating again is safe
@@ -298,16 +309,20 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 		})
 	}
 	if errors.Is(err, vendors.ErrInvalid) { // the vendor cannot identify the group by itself
-		return vendors.Observation{}, false, stalled(v1alpha1.CreateIncompleteReason,
-			"An earlier create of %q may not have completed: %s", want.Name, vendors.Sanitize(err.Error()))
+		return vendors.Observation{}, false, r.stallUnlessClaimed(obj, stalled(v1alpha1.CreateIncompleteReason,
+			"An earlier create of %q may not have completed: %s", want.Name, vendors.Sanitize(err.Error())))
 	}
 	if err != nil {
 		return vendors.Observation{}, false, fmt.Errorf("look up group from an interrupted create: %w", err)
 	}
 	if len(ids) != 1 {
-		return vendors.Observation{}, false, stalled(v1alpha1.CreateIncompleteReason,
+		err := stalled(v1alpha1.CreateIncompleteReason,
 			"An earlier create of %q may not have completed and %d matching groups were found on %s (%v); set spec.adoptGroupID to the right group, or remove the annotation %s if none should be kept and a new group may be created",
 			want.Name, len(ids), obj.Spec.Vendor, ids, v1alpha1.CreatePendingAnnotation)
+		if len(ids) == 0 {
+			err = r.stallUnlessClaimed(obj, err)
+		}
+		return vendors.Observation{}, false, err
 	}
 	obs, err := gc.Observe(ctx, ids[0], want)
 	if err != nil {
@@ -329,12 +344,13 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 	return obs, true, r.bind(ctx, obj, ids[0], "Adopted group %s, created by an earlier interrupted create")
 }
 
-// createGroup creates the vendor group. The create-pending annotation is written
-// first and replaced by the group ID right after, so an ID lost to a crash or a
-// lost response is looked up instead of creating a second group.
+// createGroup creates the vendor group. The create-pending claim is written
+// first (with an optimistic lock: of two instances only one may create) and
+// replaced by the group ID right after, so an ID lost to a crash or a lost
+// response is looked up instead of creating a second group.
 func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
 	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
-		metav1SetAnnotation(o, v1alpha1.CreatePendingAnnotation, "true")
+		metav1SetAnnotation(o, v1alpha1.CreatePendingAnnotation, r.claim().String())
 	}); err != nil {
 		return vendors.ObservedGroup{}, err
 	}
@@ -529,7 +545,8 @@ func (r *ChatGroupReconciler) deleteGroup(ctx context.Context, obj *v1alpha1.Cha
 // patchMetadata applies mutate to obj's metadata with a merge patch, at once and
 // apart from the status patch, keeping obj's in-memory status. It makes no call
 // when mutate changes nothing. Annotations merge key by key; a finalizer change
-// replaces the whole list, so it is sent with an optimistic lock.
+// replaces the whole list, and a create claim must fail if anyone else changed
+// the object since it was read, so both are sent with an optimistic lock.
 func (r *ChatGroupReconciler) patchMetadata(ctx context.Context, obj *v1alpha1.ChatGroup, mutate func(*v1alpha1.ChatGroup)) error {
 	cp := obj.DeepCopy()
 	mutate(cp)
@@ -541,7 +558,9 @@ func (r *ChatGroupReconciler) patchMetadata(ctx context.Context, obj *v1alpha1.C
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	patch := client.MergeFrom(obj)
-	if !slices.Equal(cp.Finalizers, obj.Finalizers) {
+	claims := cp.Annotations[v1alpha1.CreatePendingAnnotation] != "" &&
+		cp.Annotations[v1alpha1.CreatePendingAnnotation] != obj.Annotations[v1alpha1.CreatePendingAnnotation]
+	if claims || !slices.Equal(cp.Finalizers, obj.Finalizers) {
 		patch = client.MergeFromWithOptions(obj, client.MergeFromWithOptimisticLock{})
 	}
 	if err := r.Patch(ctx, cp, patch); err != nil {
@@ -591,6 +610,9 @@ func jitter(d time.Duration) time.Duration {
 func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Connections == nil || r.Recorder == nil {
 		return errors.New("ChatGroupReconciler needs Connections and Recorder")
+	}
+	if r.Instance == "" {
+		r.Instance = newInstanceID()
 	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.ChatGroup{}, providerRefIndex,
 		func(o client.Object) []string {
