@@ -78,7 +78,7 @@ func run(ctx context.Context, stop func()) error {
 	say("Simulators on loopback: DingTalk %s, Tencent IM %s, WhatsApp (CAMS) %s",
 		sims.URLs[playground.DingTalk], sims.URLs[playground.TencentIM], sims.URLs[playground.WhatsApp])
 
-	if err := playground.WriteKubeconfig(env.Config, "playground", kubeconfig); err != nil {
+	if err := playground.WriteKubeconfig(env.Config, "playground", kubeconfig, ""); err != nil {
 		return err
 	}
 	defer os.Remove(kubeconfig)

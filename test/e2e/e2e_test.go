@@ -38,6 +38,7 @@ func TestUserJourney(t *testing.T) {
 		name string
 		run  func(t *testing.T)
 	}{
+		{"install the operator with kubectl apply -k and run it as its ServiceAccount", install},
 		{"apply the samples with kubectl", applySamples},
 		{"a WhatsApp group is Progressing while CAMS creates it", whatsAppCreating},
 		{"every sample becomes Ready", samplesReady},
@@ -62,6 +63,43 @@ func TestUserJourney(t *testing.T) {
 			t.FailNow()
 		}
 	}
+}
+
+// operatorAccount is the ServiceAccount config/default runs the operator as.
+const operatorAccount = "system:serviceaccount:chatgroup-system:chatgroup-operator-controller-manager"
+
+// install applies config/default as a cluster admin would and checks what it
+// grants; then runs bin/manager as the operator's ServiceAccount (the local
+// control plane runs no pods), so the operator has exactly config/rbac's
+// permissions for the rest of the test.
+func install(t *testing.T) {
+	g := NewWithT(t)
+	out := kubectl(t, "apply", "-k", filepath.Join(root, "config", "default"))
+	for _, line := range []string{
+		"namespace/chatgroup-system created",
+		"clusterrole.rbac.authorization.k8s.io/chatgroup-operator-manager-role created",
+		"deployment.apps/chatgroup-operator-controller-manager created",
+		"service/chatgroup-operator-controller-manager-metrics created",
+	} {
+		g.Expect(out).To(ContainSubstring(line))
+	}
+	for verb, want := range map[string]string{"get": "yes", "list": "no", "watch": "no"} {
+		got, _, _ := tryKubectl(t, "auth", "can-i", verb, "secrets", "-A", "--as="+operatorAccount)
+		g.Expect(strings.TrimSpace(got)).To(Equal(want), "%s secrets", verb)
+	}
+	probes := kubectl(t, "get", "-n", "chatgroup-system", "deployment/chatgroup-operator-controller-manager", "-o",
+		"jsonpath={.spec.template.spec.containers[0].livenessProbe.httpGet.path} {.spec.template.spec.containers[0].readinessProbe.httpGet.path}")
+	g.Expect(probes).To(Equal("/healthz /readyz"))
+
+	path := filepath.Join(tmp, "operator.kubeconfig")
+	g.Expect(playground.WriteKubeconfig(restConfig, "operator", path, operatorAccount)).To(Succeed())
+	mgrOpts = playground.ManagerOptions{
+		Binary: managerBinary, Kubeconfig: path, LogPath: filepath.Join(tmp, "manager.log"),
+		Args: []string{"--retry-interval=1s"},
+	}
+	var err error
+	mgr, err = playground.StartManager(mgrOpts)
+	g.Expect(err).NotTo(HaveOccurred())
 }
 
 // applySamples applies config/samples with kubectl, after pointing the

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 )
@@ -34,10 +36,14 @@ var (
 	managerBinary = filepath.Join(root, "bin", "manager")
 	kubectlBinary = filepath.Join(root, "bin", "k8s", "kubectl")
 
-	sims       *playground.Simulators
-	tmp        string
+	sims *playground.Simulators
+	tmp  string
+	// restConfig reaches the API server as an admin.
+	restConfig *rest.Config
+	// kubeconfig is the admin's, for kubectl.
 	kubeconfig string
-	mgrOpts    playground.ManagerOptions
+	// mgrOpts run the manager as the operator's ServiceAccount.
+	mgrOpts playground.ManagerOptions
 	// mgr is the running manager; killAndRestart replaces it.
 	mgr *playground.Manager
 )
@@ -69,22 +75,19 @@ func run(m *testing.M) int {
 	sims = playground.StartSimulators(playground.SimOptions{CreateDelay: createDelay})
 	defer sims.Close()
 
+	restConfig = env.Config
 	kubeconfig = filepath.Join(tmp, "kubeconfig")
-	if err := playground.WriteKubeconfig(env.Config, "e2e", kubeconfig); err != nil {
+	if err := playground.WriteKubeconfig(env.Config, "e2e", kubeconfig, ""); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	mgrOpts = playground.ManagerOptions{
-		Binary: managerBinary, Kubeconfig: kubeconfig, LogPath: filepath.Join(tmp, "manager.log"),
-		Args: []string{"--retry-interval=1s"},
-	}
-	if mgr, err = playground.StartManager(mgrOpts); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	defer func() { // the first step starts it
+		if mgr != nil {
+			mgr.Stop(10 * time.Second)
+		}
+	}()
 	code := m.Run()
-	mgr.Stop(10 * time.Second)
-	if code != 0 {
+	if code != 0 && mgrOpts.LogPath != "" {
 		fmt.Fprintf(os.Stderr, "\nThe manager's log ends with:\n%s\n", playground.Tail(mgrOpts.LogPath, 60))
 	}
 	return code
