@@ -88,6 +88,11 @@ build: manifests generate fmt vet ## Build the manager binary.
 manager: ## Build bin/manager only, without regenerating code (fast when nothing changed).
 	go build -o bin/manager main.go
 
+.PHONY: docker-build
+docker-build: ## Build the image $(IMG) from a static linux manager (set GOARCH for another architecture).
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -o bin/manager-linux main.go
+	docker build -t $(IMG) .
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in ~/.kube/config (or KUBECONFIG).
 	go run ./main.go

@@ -73,15 +73,16 @@ func chatGroup(t *testing.T, name string) *v1alpha1.ChatGroup {
 	return cg
 }
 
-// waitGeneration waits until the ChatGroup's status.observedGeneration is its
-// current generation, then for Ready, and returns the object. kubectl wait
-// --for=condition=Ready alone would accept the Ready of the previous spec.
+// waitGeneration waits for the ChatGroup to be Ready for its current spec and
+// returns it. kubectl wait compares the condition's observedGeneration with
+// metadata.generation, so the Ready of the previous spec does not count; the
+// returned object's status.observedGeneration is checked as well.
 func waitGeneration(t *testing.T, name string) *v1alpha1.ChatGroup {
 	t.Helper()
-	gen := strings.TrimSpace(kubectl(t, "get", "chatgroup/"+name, "-o", "jsonpath={.metadata.generation}"))
-	kubectl(t, "wait", "chatgroup/"+name, "--for=jsonpath={.status.observedGeneration}="+gen, "--timeout=30s")
 	kubectl(t, "wait", "chatgroup/"+name, "--for=condition=Ready", "--timeout=30s")
-	return chatGroup(t, name)
+	cg := chatGroup(t, name)
+	NewWithT(t).Expect(cg.Status.ObservedGeneration).To(Equal(cg.Generation))
+	return cg
 }
 
 // readyReason is a jsonpath wait condition on the Ready condition's reason.
