@@ -11,11 +11,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -96,7 +96,7 @@ func run(ctx context.Context, stop func()) error {
 		say("Stopping the manager, the simulators and the control plane...")
 		mgr.Stop(10 * time.Second)
 	}()
-	say("Started %s --kubeconfig %s (the real operator binary; its log: %s)", managerBinary, kubeconfig, logPath)
+	say("Started the operator: %s %s\n    its log: %s; its metrics: %s", managerBinary, strings.Join(mgr.Args, " "), logPath, mgr.MetricsURL)
 
 	applied := time.Now()
 	objs, err := applySamples(ctx, env.Client, sims)
@@ -147,6 +147,3 @@ func sampleGroups(objs []*unstructured.Unstructured) []string {
 func say(format string, args ...any) {
 	fmt.Printf("==> "+format+"\n", args...)
 }
-
-// errManagerExited is returned when the operator stops on its own.
-var errManagerExited = errors.New("the manager exited")

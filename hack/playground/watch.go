@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +16,9 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
 )
+
+// errManagerExited is returned when the operator stops on its own.
+var errManagerExited = errors.New("the manager exited")
 
 // readyWithin is how long the sample groups may take to become Ready before the
 // playground says something is wrong.
@@ -69,14 +74,7 @@ func (w *watcher) poll(ctx context.Context) {
 	if err != nil {
 		return // the API server is going away with us
 	}
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range states {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(states)) {
 		if w.seen[k] != states[k] {
 			w.seen[k] = states[k]
 			w.line(time.Now(), fmt.Sprintf("%s  %s", k, states[k]))

@@ -28,11 +28,12 @@ type ManagerOptions struct {
 
 // Manager is a running manager process.
 type Manager struct {
+	// Args are the flags it runs with.
+	Args []string
 	// MetricsURL serves the Prometheus metrics.
 	MetricsURL string
 
 	cmd  *exec.Cmd
-	log  *os.File
 	done chan struct{}
 	err  error
 }
@@ -63,7 +64,7 @@ func StartManager(o ManagerOptions) (*Manager, error) {
 		_ = log.Close()
 		return nil, fmt.Errorf("start %s: %w", o.Binary, err)
 	}
-	m := &Manager{MetricsURL: "http://" + metrics + "/metrics", cmd: cmd, log: log, done: make(chan struct{})}
+	m := &Manager{Args: args, MetricsURL: "http://" + metrics + "/metrics", cmd: cmd, done: make(chan struct{})}
 	go func() {
 		m.err = cmd.Wait()
 		_ = log.Close()
