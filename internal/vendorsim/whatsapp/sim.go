@@ -10,7 +10,7 @@
 //   - members join only through the group's current invite link (Join), at most
 //     8 per group; the link can be revoked;
 //   - each AccessKey may make RateLimit calls per second per action; more are
-//     answered with Throttling.User;
+//     answered with Throttling.User, as is every call during a Throttle window;
 //   - success is Code "OK"; UpdateChatGroup answers Success:false next to it, as
 //     the documentation's sample does.
 //
@@ -102,8 +102,9 @@ type Sim struct {
 	opts Options
 	now  func() time.Time
 
-	mu          sync.Mutex
-	createDelay time.Duration
+	mu            sync.Mutex
+	createDelay   time.Duration
+	throttleUntil time.Time
 	groups      []*group // in creation order
 	nextID      int
 	nonces      map[string]time.Time
@@ -127,6 +128,21 @@ func (s *Sim) SetCreateDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.createDelay = d
+}
+
+// Throttle answers every call with Throttling.User for d, as when other
+// applications of the account use up its allowance.
+func (s *Sim) Throttle(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttleUntil = s.now().Add(d)
+}
+
+// throttled reports whether a Throttle window is open.
+func (s *Sim) throttled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now().Before(s.throttleUntil)
 }
 
 // Put stores an ACTIVE group made outside the operator and returns its ID.
@@ -238,7 +254,7 @@ func (s *Sim) call(r *http.Request, action string) (map[string]any, *apiError) {
 		return nil, &apiError{http.StatusNotFound, "InvalidVersion", "Specified parameter Version is not valid."}
 	case q.Has("Action") && q.Get("Action") != action:
 		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.Action", "the Action parameter differs from x-acs-action"}
-	case !s.Allow(s.opts.AccessKeyID+"/"+action, s.opts.RateLimit):
+	case s.throttled() || !s.Allow(s.opts.AccessKeyID+"/"+action, s.opts.RateLimit):
 		return nil, &apiError{http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control."}
 	default:
 		if e := s.checkAccount(q); e != nil {

@@ -429,6 +429,22 @@ func TestThrottling(t *testing.T) {
 	g.Expect(h.sim.Count("ListChatGroup", "ok")).To(Equal(DefaultRateLimit + 1))
 }
 
+func TestThrottle_ForAWhile(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	h.sim.Throttle(2 * time.Second)
+	for _, action := range []string{"ListChatGroup", "AddChatGroup"} {
+		status, body := h.call(action, map[string]string{"Page": firstPage, "Subject": "x"})
+		g.Expect(status).To(Equal(400))
+		g.Expect(body["Code"]).To(Equal("Throttling.User"), action)
+		g.Expect(h.sim.Count(action, "throttled")).To(Equal(1))
+	}
+	g.Expect(h.sim.GroupsWithSubject("x")).To(BeEmpty(), "a throttled call applies nothing")
+
+	h.clock.Add(2 * time.Second)
+	h.ok("ListChatGroup", map[string]string{"Page": firstPage})
+}
+
 func TestFaults(t *testing.T) {
 	g := NewWithT(t)
 	h := newHarness(t)
