@@ -64,6 +64,11 @@ fuzz: ## Fuzz the member diff and batching for FUZZTIME each.
 e2e: envtest kubectl manager ## Drive bin/manager with kubectl, as a user would, against a local control plane and the vendor simulators.
 	$(TEST_ENV) go test -tags e2e ./test/e2e -count=1 -timeout 5m -v
 
+.PHONY: bench
+bench: envtest build ## Benchmark each vendor (BENCH_N, BENCH_M; see hack/bench) and write docs/benchmarks.md; not part of make test.
+	go build -o bin/benchmark ./hack/bench
+	$(TEST_ENV) bin/benchmark
+
 .PHONY: playground
 playground: envtest kubectl manager ## Run the operator locally against the vendor simulators with config/samples (Ctrl-C stops it).
 	go build -o bin/playground ./hack/playground

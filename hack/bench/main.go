@@ -1,0 +1,208 @@
+// Command bench is `make bench`: it runs the manager binary (bin/manager) against
+// a local control plane and the vendor simulators with their documented rate
+// limits, prints the figures, and writes them to docs/benchmarks.md (a section
+// per N and M) and docs/benchmarks/n<N>-m<M>.json.
+//
+// Environment: BENCH_N (1000), BENCH_M (100), BENCH_VENDORS (DingTalk,TencentIM,WhatsApp),
+// BENCH_SAMPLE (groups changed and resynced for the per-group counts, 100),
+// BENCH_EDITS (50), BENCH_WORKERS (4), BENCH_TIMEOUT (per phase, 2h).
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/bench"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := bench.Config{
+		N: envInt("BENCH_N", 1000), M: envInt("BENCH_M", 100), Sample: envInt("BENCH_SAMPLE", 100),
+		Edits: envInt("BENCH_EDITS", 50), Workers: envInt("BENCH_WORKERS", 4),
+		Manager: "bin/manager", WorkDir: "bin/bench", Timeout: envDuration("BENCH_TIMEOUT", 2*time.Hour),
+		Logf: func(format string, args ...any) {
+			fmt.Printf("%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+		},
+	}
+	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+		return err
+	}
+	env, err := startControlPlane(cfg.WorkDir)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+
+	report := bench.Report{Machine: machine(), N: cfg.N, M: cfg.M, Workers: cfg.Workers}
+	for _, v := range strings.Split(envString("BENCH_VENDORS", "DingTalk,TencentIM,WhatsApp"), ",") {
+		res, err := bench.Run(ctx, cfg, env.Env, v1alpha1.Vendor(strings.TrimSpace(v)))
+		if err != nil {
+			return fmt.Errorf("%s: %w", v, err)
+		}
+		report.Results = append(report.Results, res)
+	}
+	cfg.Logf("measuring the member diff (go test -bench)")
+	if report.Diff, err = diffCost(); err != nil {
+		return err
+	}
+	md := report.Markdown()
+	fmt.Println()
+	fmt.Println(md)
+	return write(report, md)
+}
+
+// controlPlane is envtest plus a kubeconfig file for the manager.
+type controlPlane struct {
+	bench.Env
+	stop func()
+}
+
+func startControlPlane(dir string) (*controlPlane, error) {
+	e, err := testenv.Start(nil)
+	if err != nil {
+		return nil, err
+	}
+	path, err := filepath.Abs(filepath.Join(dir, "kubeconfig"))
+	if err == nil {
+		err = writeKubeconfig(e, path)
+	}
+	if err != nil {
+		e.Stop()
+		return nil, err
+	}
+	return &controlPlane{Env: bench.Env{Config: e.Config, Kubeconfig: path, Scheme: e.Scheme}, stop: e.Stop}, nil
+}
+
+func writeKubeconfig(e *testenv.Env, path string) error {
+	c := e.Config
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["bench"] = &clientcmdapi.Cluster{Server: c.Host, CertificateAuthorityData: c.CAData}
+	kc.AuthInfos["bench"] = &clientcmdapi.AuthInfo{ClientCertificateData: c.CertData, ClientKeyData: c.KeyData}
+	kc.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
+	kc.CurrentContext = "bench"
+	return clientcmd.WriteToFile(*kc, path)
+}
+
+// benchLine matches a go test -bench result with -benchmem.
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op\s+(\d+) B/op\s+(\d+) allocs/op`)
+
+// diffCost runs the member diff benchmarks.
+func diffCost() ([]bench.Diff, error) {
+	out, err := exec.Command("go", "test", "./internal/vendors", "-run", "^$", "-bench", "^BenchmarkMemberChanges", "-benchmem", "-count", "1").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench: %w\n%s", err, out)
+	}
+	var diffs []bench.Diff
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		ns, _ := strconv.ParseFloat(m[3], 64)
+		bytes, _ := strconv.Atoi(m[4])
+		allocs, _ := strconv.Atoi(m[5])
+		diffs = append(diffs, bench.Diff{Name: m[1], NsPerOp: ns, BytesPerOp: bytes, AllocsPerOp: allocs})
+	}
+	if len(diffs) == 0 {
+		return nil, errors.New("no benchmark results in go test output")
+	}
+	return diffs, nil
+}
+
+// write saves the JSON and replaces (or appends) this N and M's section of
+// docs/benchmarks.md.
+func write(r bench.Report, md string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll("docs/benchmarks", 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(fmt.Sprintf("docs/benchmarks/n%d-m%d.json", r.N, r.M), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	const path = "docs/benchmarks.md"
+	doc, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	begin := fmt.Sprintf("<!-- bench N=%d M=%d -->", r.N, r.M)
+	end := fmt.Sprintf("<!-- /bench N=%d M=%d -->", r.N, r.M)
+	section := begin + "\n" + md + end
+	text := string(doc)
+	if i, j := strings.Index(text, begin), strings.Index(text, end); i >= 0 && j > i {
+		text = text[:i] + section + text[j+len(end):]
+	} else {
+		text = strings.TrimRight(text, "\n") + "\n\n" + section + "\n"
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// machine describes this computer.
+func machine() bench.Machine {
+	m := bench.Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), Date: time.Now().UTC().Format("2006-01-02")}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int
+		if _, err := fmt.Sscanf(string(data), "MemTotal: %d kB", &kb); err == nil {
+			m.MemoryGiB = (kb + 1<<19) >> 20
+		}
+	}
+	return m
+}
+
+func envString(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,109 @@
+package bench
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
+)
+
+// floor is the least time limit calls per second per API allow for the calls
+// that succeeded, and the API that sets it: the vendor counts each API
+// separately, so the busiest one bounds the run.
+func floor(calls []vendorsim.Call, limit int) (time.Duration, string) {
+	ok := map[string]int{}
+	for _, c := range calls {
+		if c.Outcome == "ok" {
+			ok[c.Op]++
+		}
+	}
+	var worst string
+	for _, op := range slices.Sorted(maps.Keys(ok)) {
+		if worst == "" || ok[op] > ok[worst] {
+			worst = op
+		}
+	}
+	if worst == "" {
+		return 0, ""
+	}
+	return time.Duration(float64(ok[worst]) / float64(limit) * float64(time.Second)), worst
+}
+
+// countOutcome counts the calls with outcome.
+func countOutcome(calls []vendorsim.Call, outcome string) int {
+	n := 0
+	for _, c := range calls {
+		if c.Outcome == outcome {
+			n++
+		}
+	}
+	return n
+}
+
+// percentile returns the p-th percentile of ds (nearest rank).
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sorted := slices.Sorted(slices.Values(ds))
+	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 · n)
+	return sorted[max(rank, 1)-1]
+}
+
+// Machine describes where the benchmark ran.
+type Machine struct {
+	CPUs      int    `json:"cpus"`
+	CPUModel  string `json:"cpuModel"`
+	MemoryGiB int    `json:"memoryGiB"`
+	Go        string `json:"go"`
+	Date      string `json:"date"`
+}
+
+// Diff is the member diff's cost from go test -bench.
+type Diff struct {
+	Name        string  `json:"name"`
+	NsPerOp     float64 `json:"nsPerOp"`
+	AllocsPerOp int     `json:"allocsPerOp"`
+	BytesPerOp  int     `json:"bytesPerOp"`
+}
+
+// Report is one make bench run.
+type Report struct {
+	Machine Machine  `json:"machine"`
+	N       int      `json:"n"`
+	M       int      `json:"m"`
+	Workers int      `json:"workers"`
+	Results []Result `json:"results"`
+	Diff    []Diff   `json:"diff"`
+}
+
+// Markdown renders the report as tables.
+func (r Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "N=%d ChatGroups of M=%d members, %d workers (--max-concurrent-reconciles); %d CPUs (%s), %d GiB, %s, %s.\n\n",
+		r.N, r.M, r.Workers, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.MemoryGiB, r.Machine.Go, r.Machine.Date)
+	b.WriteString("| Vendor | M | All Ready | Floor (busiest API) | Ratio | Create w/r per group | Change w/r | No-op resync w/r | Throttled | Peak RSS | RSS | Heap in use | Edit→Ready p50 / p95 | Full resync |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Results {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s (%s) | %.2f | %s | %s | %s | %d | %s | %s | %s | %s / %s | %s |\n",
+			x.Vendor, x.M, secs(x.Wall), secs(x.Floor), x.FloorAPI, x.Ratio,
+			calls(x.Create), calls(x.Change), calls(x.Noop), x.Throttled,
+			mib(x.PeakRSS), mib(x.RSS), mib(x.HeapInuse), secs(x.EditP50), secs(x.EditP95), secs(x.Resync))
+	}
+	if len(r.Diff) > 0 {
+		b.WriteString("\n| Member diff | ns/op | allocs/op | B/op |\n|---|---|---|---|\n")
+		for _, d := range r.Diff {
+			fmt.Fprintf(&b, "| %s | %.0f (%.2f ms) | %d | %d |\n", d.Name, d.NsPerOp, d.NsPerOp/1e6, d.AllocsPerOp, d.BytesPerOp)
+		}
+	}
+	return b.String()
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func calls(c Calls) string { return fmt.Sprintf("%.2f / %.2f", c.Writes, c.Reads) }

@@ -1,0 +1,53 @@
+package bench
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
+)
+
+func TestFloor(t *testing.T) {
+	calls := func(op, outcome string, n int) []vendorsim.Call {
+		out := make([]vendorsim.Call, n)
+		for i := range out {
+			out[i] = vendorsim.Call{Op: op, Outcome: outcome}
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		calls   []vendorsim.Call
+		want    time.Duration
+		wantAPI string
+	}{
+		{name: "no calls", want: 0},
+		{name: "the busiest API sets it", calls: append(calls("group/create", "ok", 100), calls("group/update", "ok", 200)...),
+			want: 10 * time.Second, wantAPI: "group/update"},
+		{name: "only successful calls count", calls: append(calls("chat/get", "ok", 40), calls("chat/get", "throttled", 400)...),
+			want: 2 * time.Second, wantAPI: "chat/get"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got, api := floor(tt.calls, 20)
+			g.Expect(got).To(Equal(tt.want))
+			g.Expect(api).To(Equal(tt.wantAPI))
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	g := NewWithT(t)
+	ds := make([]time.Duration, 0, 100)
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	g.Expect(percentile(ds, 50)).To(Equal(50 * time.Millisecond))
+	g.Expect(percentile(ds, 95)).To(Equal(95 * time.Millisecond))
+	g.Expect(percentile(ds[:1], 95)).To(Equal(100 * time.Millisecond))
+	g.Expect(percentile(nil, 95)).To(BeZero())
+	g.Expect(percentile([]time.Duration{3, 1, 2}, 50)).To(Equal(time.Duration(2)), "nearest rank, input order does not matter")
+}
