@@ -118,7 +118,7 @@ func Run(ctx context.Context, cfg Config, env Env, name v1alpha1.Vendor) (Result
 		return Result{}, err
 	}
 	r := &run{cfg: cfg, env: env, v: v, m: v.members(cfg.M), c: c,
-		ns: fmt.Sprintf("bench-%s-%d", strings.ToLower(string(name)), time.Now().Unix()),
+		ns:  fmt.Sprintf("bench-%s-%d", strings.ToLower(string(name)), time.Now().Unix()),
 		log: filepath.Join(cfg.WorkDir, fmt.Sprintf("manager-%s-n%d.log", strings.ToLower(string(name)), cfg.N))}
 	res := Result{Vendor: name, N: cfg.N, M: r.m}
 	defer func() {

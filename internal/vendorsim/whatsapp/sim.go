@@ -105,10 +105,10 @@ type Sim struct {
 	mu            sync.Mutex
 	createDelay   time.Duration
 	throttleUntil time.Time
-	groups      []*group // in creation order
-	nextID      int
-	nonces      map[string]time.Time
-	signatures  []string
+	groups        []*group // in creation order
+	nextID        int
+	nonces        map[string]time.Time
+	signatures    []string
 }
 
 // New returns a Sim.
