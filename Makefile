@@ -120,7 +120,7 @@ $(CONTROLLER_GEN): | $(LOCALBIN)
 
 .PHONY: envtest
 envtest: $(ENVTEST_BINARIES) ## Build kube-apiserver and etcd for envtest into bin/k8s (once; several minutes).
-$(ENVTEST_BINARIES):
+$(ENVTEST_BINARIES) &:
 	hack/build-k8s.sh etcd kube-apiserver
 
 .PHONY: kubectl
