@@ -494,7 +494,10 @@ func TestChatGroup_RateLimitedCreateIsRetriedAfterTheDelay(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	g.Expect(createdAt).To(HaveLen(2))
-	g.Expect(createdAt[1].Sub(createdAt[0])).To(BeNumerically(">=", 2*time.Second), "no call before the vendor's delay")
+	// The pass requeues itself after the delay (TestClassify), but another event
+	// (here the provider turning Ready) may start one sooner: that no call then
+	// reaches the vendor before the delay is the vendor client's Limiter's job
+	// (vendors.TestLimiter_Note; test/faults TestThrottled with the real clients).
 }
 
 func TestChatGroup_InviteOnlyMembers(t *testing.T) {

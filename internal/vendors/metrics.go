@@ -61,14 +61,17 @@ func record(vendor, op string, start time.Time, err error) {
 const UnauthorizedHoldOff = 5 * time.Minute
 
 // Instrument wraps c so every operation that reaches c is counted and timed under
-// vendor, and the vendor is spared calls that cannot succeed: an operation the
-// vendor throttled is not called again before the vendor's delay (it fails fast
-// with ErrRateLimited and the remaining delay), and after the vendor rejected the
-// credentials no call is made for UnauthorizedHoldOff (it fails fast with the
-// rejection). One wrapped client serves every group of a credential, so the
-// hold-offs cover them all; held-off calls reach neither c nor the metrics.
+// vendor, and the vendor is spared calls that cannot succeed: after the vendor
+// rejected the credentials no call is made for UnauthorizedHoldOff (it fails
+// fast with the rejection). One wrapped client serves every group of a
+// credential, so the hold-off covers them all; held-off calls reach neither c
+// nor the metrics. Throttling is held off per vendor API by the credential's
+// Limiter (Limiter.Note), not here: failing every operation for the vendor's
+// delay sent every waiting group back to the queue with the same retry time,
+// and at the next second they all came back at once, were throttled again and
+// failed again (at N=1000 WhatsApp groups, a periodic resync never finished).
 func Instrument(vendor string, c GroupClient) GroupClient {
-	return &instrumented{vendor: vendor, next: c, now: time.Now, notBefore: map[string]time.Time{}}
+	return &instrumented{vendor: vendor, next: c, now: time.Now}
 }
 
 type instrumented struct {
@@ -77,35 +80,29 @@ type instrumented struct {
 	now    func() time.Time
 
 	mu             sync.Mutex
-	notBefore      map[string]time.Time
 	rejectedUntil  time.Time
 	rejectedReason error
 }
 
 var _ GroupClient = &instrumented{}
 
-// call runs fn as operation op unless a hold-off applies, records it in the
-// metrics, and notes new hold-offs.
+// call runs fn as operation op unless the credentials hold-off applies, records
+// it in the metrics, and starts the hold-off when the vendor rejected the
+// credentials.
 func (i *instrumented) call(op string, fn func() error) error {
 	now := i.now()
 	i.mu.Lock()
-	until, rejectedUntil, rejected := i.notBefore[op], i.rejectedUntil, i.rejectedReason
+	rejectedUntil, rejected := i.rejectedUntil, i.rejectedReason
 	i.mu.Unlock()
 	if now.Before(rejectedUntil) {
 		return rejected
 	}
-	if wait := until.Sub(now); wait > 0 {
-		return &Error{Class: ErrRateLimited, Op: op, Message: "holding off after the vendor throttled this call", RetryAfter: wait}
-	}
 	err := fn()
 	record(i.vendor, op, now, err)
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	switch {
-	case errors.Is(err, ErrUnauthorized):
+	if errors.Is(err, ErrUnauthorized) {
+		i.mu.Lock()
+		defer i.mu.Unlock()
 		i.rejectedUntil, i.rejectedReason = i.now().Add(UnauthorizedHoldOff), err
-	case errors.Is(err, ErrRateLimited) && RetryAfter(err) > 0:
-		i.notBefore[op] = i.now().Add(RetryAfter(err))
 	}
 	return err
 }

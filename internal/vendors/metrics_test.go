@@ -177,87 +177,31 @@ func TestOutcome(t *testing.T) {
 	}
 }
 
-func TestInstrumentHoldsOffAfterThrottle(t *testing.T) {
+func TestInstrumentPassesThrottlesOn(t *testing.T) {
+	// A throttle is held off per vendor API by the credential's Limiter
+	// (TestLimiter_Note); Instrument must not fail whole operations for it, or
+	// every group waiting on the operation comes back at the same moment.
+	g := NewWithT(t)
 	ctx := context.Background()
-	throttled := &vendors.Error{Class: vendors.ErrRateLimited, Op: "create group", RetryAfter: time.Hour}
+	throttled := &vendors.Error{Class: vendors.ErrRateLimited, Op: "chat/get", RetryAfter: time.Hour}
+	calls := 0
+	inner := &fake.GroupClient{
+		ObserveFn: func(context.Context, string, vendors.GroupSpec) (vendors.Observation, error) {
+			calls++
+			if calls == 1 {
+				return vendors.Observation{}, throttled
+			}
+			return vendors.Observation{Exists: true}, nil
+		},
+	}
+	c := vendors.Instrument("test-throttle-passthrough", inner)
 
-	t.Run("throttled operation fails fast, others still run", func(t *testing.T) {
-		g := NewWithT(t)
-		inner := &fake.GroupClient{
-			CreateFn: func(context.Context, vendors.GroupSpec) (vendors.ObservedGroup, error) {
-				return vendors.ObservedGroup{}, throttled
-			},
-			ObserveFn: func(context.Context, string, vendors.GroupSpec) (vendors.Observation, error) {
-				return vendors.Observation{Exists: true}, nil
-			},
-		}
-		c := vendors.Instrument("test-holdoff", inner)
-
-		_, err := c.Create(ctx, vendors.GroupSpec{})
-		g.Expect(err).To(BeIdenticalTo(throttled))
-		g.Expect(inner.Count(fake.OpCreate, nil)).To(Equal(1))
-
-		_, err = c.Create(ctx, vendors.GroupSpec{})
-		g.Expect(errors.Is(err, vendors.ErrRateLimited)).To(BeTrue(), "got %v", err)
-		g.Expect(vendors.RetryAfter(err)).To(BeNumerically(">", 0))
-		g.Expect(vendors.RetryAfter(err)).To(BeNumerically("<=", time.Hour))
-		g.Expect(inner.Count(fake.OpCreate, nil)).To(Equal(1), "the inner client must not be called during the hold-off")
-
-		obs, err := c.Observe(ctx, "g1", vendors.GroupSpec{})
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(obs.Exists).To(BeTrue())
-		g.Expect(inner.Count(fake.OpObserve, nil)).To(Equal(1))
-	})
-
-	t.Run("hold-off counts down and ends", func(t *testing.T) {
-		g := NewWithT(t)
-		clk := vendors.NewFakeClock()
-		var fail bool
-		inner := &fake.GroupClient{
-			DeleteFn: func(context.Context, string) error {
-				if fail {
-					return nil
-				}
-				fail = true
-				return &vendors.Error{Class: vendors.ErrRateLimited, RetryAfter: time.Minute}
-			},
-		}
-		c := vendors.Instrument("test-holdoff-expiry", inner)
-		vendors.SetInstrumentClock(c, clk.Now)
-
-		g.Expect(errors.Is(c.Delete(ctx, "g1"), vendors.ErrRateLimited)).To(BeTrue())
-		clk.Advance(40 * time.Second)
-		err := c.Delete(ctx, "g1")
-		g.Expect(errors.Is(err, vendors.ErrRateLimited)).To(BeTrue())
-		g.Expect(vendors.RetryAfter(err)).To(Equal(20*time.Second), "the remaining delay, not the original")
-		g.Expect(inner.Count(fake.OpDelete, nil)).To(Equal(1))
-
-		clk.Advance(20 * time.Second)
-		g.Expect(c.Delete(ctx, "g1")).To(Succeed())
-		g.Expect(inner.Count(fake.OpDelete, nil)).To(Equal(2))
-	})
-
-	t.Run("no hold-off without a rate-limited delay", func(t *testing.T) {
-		tests := []struct {
-			name string
-			err  error
-		}{
-			{name: "rate limited without RetryAfter", err: &vendors.Error{Class: vendors.ErrRateLimited}},
-			// RetryAfter on another class is not a throttle.
-			{name: "unavailable with RetryAfter", err: &vendors.Error{Class: vendors.ErrUnavailable, RetryAfter: time.Hour}},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				g := NewWithT(t)
-				inner := failing(tt.err)
-				c := vendors.Instrument("test-no-holdoff", inner)
-				for range 3 {
-					g.Expect(c.CheckCredentials(ctx)).To(BeIdenticalTo(tt.err))
-				}
-				g.Expect(inner.Count(fake.OpCheckCredentials, nil)).To(Equal(3))
-			})
-		}
-	})
+	_, err := c.Observe(ctx, "g1", vendors.GroupSpec{})
+	g.Expect(err).To(BeIdenticalTo(throttled))
+	obs, err := c.Observe(ctx, "g2", vendors.GroupSpec{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(obs.Exists).To(BeTrue())
+	g.Expect(inner.Count(fake.OpObserve, nil)).To(Equal(2), "the second operation reached the client, whose limiter decides")
 }
 
 func TestInstrumentHoldsOffAfterRejectedCredentials(t *testing.T) {

@@ -2,6 +2,7 @@ package vendors
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -22,13 +23,21 @@ type Limits struct {
 }
 
 // Limiter paces calls per vendor API for one set of credentials: one token bucket
-// per API name, all with the same Limits. It is safe for concurrent use.
+// per API name, all with the same Limits, and a hold per API after the vendor
+// throttled it (see Note). It is safe for concurrent use.
 type Limiter struct {
 	limits Limits
 	now    func() time.Time
 
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
+	held    map[string]hold
+}
+
+// hold is how long an API is held after a throttle, and the vendor's code.
+type hold struct {
+	until time.Time
+	code  string
 }
 
 // NewLimiter returns a Limiter. A nil now means time.Now.
@@ -36,7 +45,45 @@ func NewLimiter(l Limits, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{limits: normalize(l), now: now, buckets: map[string]*rate.Limiter{}}
+	return &Limiter{limits: normalize(l), now: now, buckets: map[string]*rate.Limiter{}, held: map[string]hold{}}
+}
+
+// Note takes the answer of a call to api into account and returns err as it is:
+// when the vendor throttled the call and said how long to wait (ErrRateLimited
+// with a RetryAfter), no call to api starts before that time, whichever group
+// it is for. Waiting callers are held in line rather than failed, so a pass that
+// is half done finishes instead of being repeated from the start, which under
+// sustained throttling would spend the vendor's allowance on repeats. A nil
+// Limiter ignores it.
+func (l *Limiter) Note(api string, err error) error {
+	if l == nil || !errors.Is(err, ErrRateLimited) || RetryAfter(err) <= 0 {
+		return err
+	}
+	h := hold{until: l.now().Add(RetryAfter(err))}
+	var e *Error
+	if errors.As(err, &e) {
+		h.code = e.Code
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h.until.After(l.held[api].until) {
+		l.held[api] = h
+	}
+	return err
+}
+
+// heldUntil returns when calls to api may start again after a throttle.
+func (l *Limiter) heldUntil(api string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held[api].until
+}
+
+// holdCode returns the vendor's code of the throttle holding api.
+func (l *Limiter) holdCode(api string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held[api].code
 }
 
 // Limits returns the bucket size.
@@ -53,16 +100,40 @@ func (l *Limiter) bucket(api string) *rate.Limiter {
 	return b
 }
 
-// Wait takes a token for api, sleeping up to MaxLimiterWait for it. If the wait
-// would be longer it takes nothing and returns an ErrRateLimited error whose
-// RetryAfter is the expected wait. A nil Limiter never waits.
+// Wait takes a token for api, sleeping up to MaxLimiterWait for it, and waits
+// out a hold after a throttle (Note), also one that begins while it waits. If
+// the wait would be longer it takes nothing and returns an ErrRateLimited error
+// whose RetryAfter is the expected wait. A nil Limiter never waits.
 func (l *Limiter) Wait(ctx context.Context, api string) error {
 	if l == nil {
 		return nil
 	}
-	r, delay, err := l.reserve(api)
+	begin := time.Now()
+	for {
+		if err := l.waitOnce(ctx, api, MaxLimiterWait-time.Since(begin)); err != nil {
+			return err
+		}
+		// A throttle answer that came while this call waited holds it too, within
+		// the same MaxLimiterWait: holds that keep being renewed must not keep a
+		// worker waiting.
+		if !l.heldUntil(api).After(l.now()) {
+			return nil
+		}
+	}
+}
+
+// waitOnce takes a token for api that is due within maxWait and sleeps until
+// it is.
+func (l *Limiter) waitOnce(ctx context.Context, api string, maxWait time.Duration) error {
+	r, delay, err := l.reserveWithin(api, maxWait)
 	if err != nil || delay == 0 {
 		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+		// The pass would time out waiting and report the vendor as unavailable;
+		// it is only waiting its turn, so say that, and leave the token.
+		r.CancelAt(l.now())
+		return &Error{Class: ErrRateLimited, Op: api, Message: "the client-side rate limiter's wait would outlast this pass", RetryAfter: delay}
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
@@ -76,17 +147,33 @@ func (l *Limiter) Wait(ctx context.Context, api string) error {
 }
 
 // reserve takes a token if one is available within MaxLimiterWait and returns how
-// long to wait for it.
+// long to wait for it. While api is held after a throttle, the token is taken
+// for when the hold ends.
 func (l *Limiter) reserve(api string) (*rate.Reservation, time.Duration, error) {
+	return l.reserveWithin(api, MaxLimiterWait)
+}
+
+// reserveWithin is reserve with maxWait instead of MaxLimiterWait.
+func (l *Limiter) reserveWithin(api string, maxWait time.Duration) (*rate.Reservation, time.Duration, error) {
 	now := l.now()
-	r := l.bucket(api).ReserveN(now, 1)
+	at := now
+	if until := l.heldUntil(api); until.After(now) {
+		at = until
+	}
+	r := l.bucket(api).ReserveN(at, 1)
 	if !r.OK() {
 		return nil, 0, &Error{Class: ErrRateLimited, Op: api, Message: "client-side rate limit", RetryAfter: time.Second}
 	}
 	delay := r.DelayFrom(now)
-	if delay > MaxLimiterWait {
-		r.CancelAt(now)
-		return nil, 0, &Error{Class: ErrRateLimited, Op: api, Message: "client-side rate limit reached; calls are paced to the vendor's documented limit", RetryAfter: delay}
+	if delay > max(maxWait, 0) {
+		r.CancelAt(at)
+		if at != now {
+			// Say why, as the vendor's answer that caused the hold did.
+			return nil, 0, &Error{Class: ErrRateLimited, Op: api, Code: l.holdCode(api),
+				Message: "holding off after the vendor throttled this API", RetryAfter: delay}
+		}
+		return nil, 0, &Error{Class: ErrRateLimited, Op: api, RetryAfter: delay,
+			Message: "client-side rate limit reached; calls are paced to the vendor's documented limit"}
 	}
 	return r, delay, nil
 }

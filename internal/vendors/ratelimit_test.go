@@ -128,6 +128,21 @@ func TestLimiter(t *testing.T) {
 		g.Expect(d).To(Equal(time.Second), "the abandoned wait gave its token back")
 	})
 
+	t.Run("a wait that would outlast the context's deadline is not begun", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 1, Burst: 1}, newFakeClock().Now)
+		g.Expect(l.Wait(ctx, "create")).To(Succeed())
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err := l.Wait(short, "create") // its token is a second away
+		g.Expect(time.Since(start)).To(BeNumerically("<", 100*time.Millisecond), "must not sleep")
+		g.Expect(errors.Is(err, ErrRateLimited)).To(BeTrue(), "got %v", err)
+		g.Expect(RetryAfter(err)).To(Equal(time.Second))
+		_, d, _ := l.reserve("create")
+		g.Expect(d).To(Equal(time.Second), "the token was left for others")
+	})
+
 	t.Run("nil clock means real time", func(t *testing.T) {
 		g := NewWithT(t)
 		l := NewLimiter(Limits{QPS: 10, Burst: 1}, nil)
@@ -158,6 +173,123 @@ func TestLimiter(t *testing.T) {
 		}
 		wg.Wait()
 		g.Expect(immediate).To(Equal(map[string]int{"api-0": 10, "api-1": 10}))
+	})
+}
+
+func TestLimiter_Note(t *testing.T) {
+	ctx := context.Background()
+	throttled := func(d time.Duration) error {
+		return &Error{Class: ErrRateLimited, Op: "chat/get", Code: "90018", Message: "throttled", RetryAfter: d}
+	}
+
+	t.Run("a throttled API is held until the vendor's delay ends; others are not", func(t *testing.T) {
+		g := NewWithT(t)
+		clock := newFakeClock()
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, clock.Now)
+		err := throttled(time.Second)
+		g.Expect(l.Note("chat/get", err)).To(BeIdenticalTo(err), "the error is passed on")
+
+		_, d, rerr := l.reserve("chat/get")
+		g.Expect(rerr).NotTo(HaveOccurred(), "a hold within MaxLimiterWait waits in line")
+		g.Expect(d).To(Equal(time.Second))
+		_, d, _ = l.reserve("chat/get")
+		g.Expect(d).To(Equal(time.Second+50*time.Millisecond), "callers behind it keep the pace")
+		_, d, _ = l.reserve("group/update")
+		g.Expect(d).To(BeZero())
+
+		clock.Advance(2 * time.Second)
+		_, d, _ = l.reserve("chat/get")
+		g.Expect(d).To(BeZero(), "the hold is over")
+	})
+
+	t.Run("a call already waiting when the throttle answer comes waits for the hold too", func(t *testing.T) {
+		g := NewWithT(t)
+		// Real time: the second call waits 100ms for its token, and 20ms into that
+		// wait another call's throttle answer holds the API for 300ms.
+		l := NewLimiter(Limits{QPS: 10, Burst: 1}, nil)
+		g.Expect(l.Wait(ctx, "chat/get")).To(Succeed())
+		noted := make(chan time.Time, 1)
+		time.AfterFunc(20*time.Millisecond, func() {
+			noted <- time.Now()
+			l.Note("chat/get", throttled(300*time.Millisecond))
+		})
+		g.Expect(l.Wait(ctx, "chat/get")).To(Succeed())
+		g.Expect(time.Since(<-noted)).To(BeNumerically(">=", 300*time.Millisecond))
+	})
+
+	t.Run("holds renewed while a call waits hold it no longer than MaxLimiterWait", func(t *testing.T) {
+		g := NewWithT(t)
+		// Real time. Other groups' calls keep being throttled: each answer holds
+		// the API for another 400ms, every 300ms.
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, nil)
+		l.Note("chat/get", throttled(400*time.Millisecond))
+		renew := time.NewTicker(300 * time.Millisecond)
+		defer renew.Stop()
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-renew.C:
+					l.Note("chat/get", throttled(400*time.Millisecond))
+				}
+			}
+		}()
+		start := time.Now()
+		err := l.Wait(ctx, "chat/get")
+		g.Expect(errors.Is(err, ErrRateLimited)).To(BeTrue(), "got %v", err)
+		g.Expect(time.Since(start)).To(BeNumerically("<=", MaxLimiterWait+100*time.Millisecond))
+	})
+
+	t.Run("a hold longer than MaxLimiterWait fails fast and takes no token", func(t *testing.T) {
+		g := NewWithT(t)
+		clock := newFakeClock()
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, clock.Now)
+		l.Note("chat/get", throttled(time.Minute))
+
+		start := time.Now()
+		err := l.Wait(ctx, "chat/get")
+		g.Expect(time.Since(start)).To(BeNumerically("<", 50*time.Millisecond), "must not sleep")
+		g.Expect(errors.Is(err, ErrRateLimited)).To(BeTrue(), "got %v", err)
+		g.Expect(RetryAfter(err)).To(Equal(time.Minute))
+		g.Expect(err.Error()).To(ContainSubstring("holding off after the vendor throttled this API"))
+		g.Expect(err.Error()).To(ContainSubstring("(90018)"), "the vendor's code says why")
+
+		clock.Advance(time.Minute)
+		_, d, _ := l.reserve("chat/get")
+		g.Expect(d).To(BeZero(), "the refused wait took no token")
+	})
+
+	t.Run("a shorter delay does not cut a longer hold", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock().Now)
+		l.Note("chat/get", throttled(1500*time.Millisecond))
+		l.Note("chat/get", throttled(time.Second))
+		_, d, _ := l.reserve("chat/get")
+		g.Expect(d).To(Equal(1500 * time.Millisecond))
+	})
+
+	t.Run("other answers hold nothing", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock().Now)
+		g.Expect(l.Note("chat/get", nil)).To(Succeed())
+		for _, err := range []error{
+			NewError(ErrUnavailable, "chat/get", "", "busy"),
+			&Error{Class: ErrRateLimited, Op: "chat/get", Message: "no delay given"},
+		} {
+			g.Expect(l.Note("chat/get", err)).To(BeIdenticalTo(err))
+		}
+		_, d, _ := l.reserve("chat/get")
+		g.Expect(d).To(BeZero())
+	})
+
+	t.Run("nil limiter passes the error on", func(t *testing.T) {
+		g := NewWithT(t)
+		var l *Limiter
+		err := throttled(time.Second)
+		g.Expect(l.Note("chat/get", err)).To(BeIdenticalTo(err))
 	})
 }
 

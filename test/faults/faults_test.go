@@ -15,8 +15,9 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
-// settleTimeout bounds how long a scenario waits for its groups to converge.
-const settleTimeout = 90 * time.Second
+// settleTimeout bounds how long a scenario waits for its groups to converge
+// (two WhatsApp managers, each pacing to the vendor's limit, take over a minute).
+const settleTimeout = 3 * time.Minute
 
 // forEachVendor runs fn for each vendor in parallel subtests.
 func forEachVendor(t *testing.T, fn func(t *testing.T, k kit)) {
@@ -232,11 +233,16 @@ func TestThrottled(t *testing.T) {
 		}
 		t.Logf("%d calls, %d throttled", len(calls), throttled)
 		g.Expect(throttled).To(BeNumerically(">", 0), "the vendor throttled")
+		// A group whose call was throttled says so; one whose calls merely waited
+		// in the client's line for the hold to end never failed. Nothing else
+		// went wrong.
+		var reasons []string
 		for _, cg := range groups {
-			// Throttled by the vendor, or held off by the client after another
-			// group's call was: either way Ready said why.
-			g.Expect(s.eventReasons(cg)).To(ContainElement(v1alpha1.RateLimitedReason), "%s said why it waited", cg.Name)
+			reasons = append(reasons, s.eventReasons(cg)...)
 		}
+		g.Expect(reasons).To(ContainElement(v1alpha1.RateLimitedReason))
+		g.Expect(reasons).To(HaveEach(BeElementOf(v1alpha1.CreatedReason, v1alpha1.MembersChangedReason, v1alpha1.UpdatedReason,
+			v1alpha1.RateLimitedReason, v1alpha1.RecoveredReason)))
 		s.expectNoLeaks()
 	})
 }

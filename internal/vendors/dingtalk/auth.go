@@ -115,7 +115,7 @@ func (s *tokenSource) fetch(ctx context.Context, lim *vendors.Limiter) (string, 
 	req.Header.Set("Content-Type", "application/json")
 	status, raw, err := roundTrip(s.http, apiToken, req)
 	if err == nil {
-		err = v1Error(apiToken, status, raw)
+		err = lim.Note(apiToken, v1Error(apiToken, status, raw))
 	}
 	var e *vendors.Error
 	if errors.As(err, &e) && e.Class == vendors.ErrInvalid {

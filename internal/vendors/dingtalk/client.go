@@ -211,7 +211,7 @@ func (c *Client) post(ctx context.Context, api, path string, in, out any) error 
 		req.Header.Set("x-acs-dingtalk-access-token", tok)
 		status, raw, err := roundTrip(c.http, api, req)
 		if err == nil {
-			err = v1Error(api, status, raw)
+			err = c.limiter.Note(api, v1Error(api, status, raw))
 		}
 		if err != nil {
 			return err
@@ -241,14 +241,14 @@ func (c *Client) getLegacy(ctx context.Context, api, path string, query url.Valu
 			return err
 		}
 		if status != http.StatusOK {
-			return httpError(api, status)
+			return c.limiter.Note(api, httpError(api, status))
 		}
 		var env legacyBody
 		if err := decodeBody(api, raw, &env); err != nil {
 			return err
 		}
 		if err := legacyError(api, env); err != nil {
-			return err
+			return c.limiter.Note(api, err)
 		}
 		return decodeBody(api, raw, out)
 	})

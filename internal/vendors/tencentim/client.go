@@ -138,7 +138,7 @@ func (c *Client) do(ctx context.Context, command string, in, out any) error {
 		return err
 	}
 	if env.failed() {
-		return classify(command, env.ErrorCode, env.ErrorInfo)
+		return c.limiter.Note(command, classify(command, env.ErrorCode, env.ErrorInfo))
 	}
 	if out == nil {
 		return nil
@@ -170,7 +170,7 @@ func (c *Client) post(ctx context.Context, command, sig string, body []byte) (en
 		return envelope{}, nil, vendors.Transport(command, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return envelope{}, nil, statusError(command, resp.StatusCode)
+		return envelope{}, nil, c.limiter.Note(command, statusError(command, resp.StatusCode))
 	}
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil || env.ActionStatus == "" {

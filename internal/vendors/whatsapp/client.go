@@ -144,7 +144,7 @@ func (c *Client) do(ctx context.Context, action string, params map[string]string
 	if err != nil {
 		return vendors.Transport(action, err)
 	}
-	return decode(action, resp, body, out, c.scrubber(sig))
+	return c.limiter.Note(action, decode(action, resp, body, out, c.scrubber(sig)))
 }
 
 // scrubber returns a function that removes this request's signature, the
