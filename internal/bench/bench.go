@@ -229,7 +229,7 @@ func (r *run) measureNoop(ctx context.Context, res *Result) error {
 	}
 	if !waitUntil(ctx, r.cfg.Timeout, func() bool {
 		for _, cg := range sample {
-			if r.track.handledRequest(cg.Name) != at {
+			if !r.track.handledReady(cg.Name, at) {
 				return false
 			}
 		}

@@ -20,11 +20,12 @@ type tracker struct {
 	mu      sync.Mutex
 	readyAt map[string]map[int64]time.Time // name -> generation -> first seen Ready
 	handled map[string]string              // name -> status.lastHandledReconcileAt
+	ready   map[string]bool                // name -> Ready now, for the current generation
 }
 
 // track starts following namespace ns until ctx ends.
 func track(ctx context.Context, c client.WithWatch, ns string) (*tracker, error) {
-	t := &tracker{readyAt: map[string]map[int64]time.Time{}, handled: map[string]string{}}
+	t := &tracker{readyAt: map[string]map[int64]time.Time{}, handled: map[string]string{}, ready: map[string]bool{}}
 	list := &v1alpha1.ChatGroupList{}
 	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
 		return nil, err
@@ -67,7 +68,8 @@ func (t *tracker) note(cg *v1alpha1.ChatGroup) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.handled[cg.Name] = cg.Status.LastHandledReconcileAt
-	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != cg.Generation {
+	t.ready[cg.Name] = c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == cg.Generation
+	if !t.ready[cg.Name] {
 		return
 	}
 	gens := t.readyAt[cg.Name]
@@ -88,11 +90,13 @@ func (t *tracker) readyTime(name string, gen int64) (time.Time, bool) {
 	return at, ok
 }
 
-// handledRequest returns name's status.lastHandledReconcileAt.
-func (t *tracker) handledRequest(name string) string {
+// handledReady reports whether name's last pass handled reconcile request at
+// and ended Ready: a pass records the request whatever its outcome, so a
+// throttled one is followed by retries.
+func (t *tracker) handledReady(name, at string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.handled[name]
+	return t.handled[name] == at && t.ready[name]
 }
 
 // waitUntil polls done until it is true or timeout passes.
