@@ -59,8 +59,9 @@ type ProviderSettings struct {
 	WhatsApp *WhatsAppProvider `json:"whatsapp,omitempty"`
 
 	// rateLimit caps the calls the operator makes per vendor API with these
-	// credentials, shared by all groups. Defaults to the vendor's documented limit:
-	// DingTalk 20/s, TencentIM 200/s, WhatsApp 10/s.
+	// credentials, shared by all groups. Defaults to 95% of the vendor's documented
+	// limit (DingTalk 20/s, TencentIM 200/s, WhatsApp 10/s), leaving room for
+	// network jitter in the vendor's per-second windows.
 	// +optional
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 }

@@ -18,14 +18,31 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// defaultLimits are the vendors' documented per-API rate limits. Vendors count
-// calls per second, so the bucket holds a single token: a full bucket on top of
-// a second's refill would allow twice the limit within one second.
-var defaultLimits = map[v1alpha1.Vendor]vendors.Limits{
-	v1alpha1.DingTalk:  {QPS: 20, Burst: 1},
-	v1alpha1.TencentIM: {QPS: 200, Burst: 1},
-	v1alpha1.WhatsApp:  {QPS: 10, Burst: 1},
+// documentedLimits are the vendors' documented calls per second per API.
+var documentedLimits = map[v1alpha1.Vendor]float64{
+	v1alpha1.DingTalk:  20,
+	v1alpha1.TencentIM: 200,
+	v1alpha1.WhatsApp:  10,
 }
+
+// defaultHeadroom is the share of a documented limit the operator paces to.
+// Vendors count calls in one-second windows; calls paced at exactly the limit
+// arrive with network jitter, so now and then one more than the limit lands in
+// a window and is throttled (each throttle then holds the API for the vendor's
+// delay). At 95% a call may arrive about 50 ms early before that happens
+// (TestDefaultLimitsLeaveRoomForJitter).
+const defaultHeadroom = 0.95
+
+// defaultLimits are the per-API buckets used when a provider sets no rateLimit.
+// The bucket holds a single token: a full bucket on top of a second's refill
+// would allow twice the limit within one second.
+var defaultLimits = func() map[v1alpha1.Vendor]vendors.Limits {
+	out := map[v1alpha1.Vendor]vendors.Limits{}
+	for v, qps := range documentedLimits {
+		out[v] = vendors.Limits{QPS: qps * defaultHeadroom, Burst: 1}
+	}
+	return out
+}()
 
 // Connections turns providers into vendor clients. It reads credentials Secrets
 // with direct GETs (the operator has no list/watch on Secrets), and caches one
@@ -150,7 +167,7 @@ func credentials(s v1alpha1.ProviderSettings, data map[string][]byte) vendors.Cr
 	return creds
 }
 
-// limits returns the provider's rate limit, or the vendor's documented one.
+// limits returns the provider's rate limit, or the default for its vendor.
 func limits(s v1alpha1.ProviderSettings) vendors.Limits {
 	if s.RateLimit == nil {
 		return defaultLimits[s.Vendor]

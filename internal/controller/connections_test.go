@@ -2,7 +2,10 @@ package controller
 
 import (
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +16,8 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
+	"golang.org/x/time/rate"
 )
 
 // unitConnections returns Connections reading from a fake client holding objs,
@@ -194,9 +199,9 @@ func TestConnections_Client(t *testing.T) {
 		vendor v1alpha1.Vendor
 		want   vendors.Limits
 	}{
-		{v1alpha1.DingTalk, vendors.Limits{QPS: 20, Burst: 1}},
-		{v1alpha1.TencentIM, vendors.Limits{QPS: 200, Burst: 1}},
-		{v1alpha1.WhatsApp, vendors.Limits{QPS: 10, Burst: 1}},
+		{v1alpha1.DingTalk, vendors.Limits{QPS: 19, Burst: 1}},
+		{v1alpha1.TencentIM, vendors.Limits{QPS: 190, Burst: 1}},
+		{v1alpha1.WhatsApp, vendors.Limits{QPS: 9.5, Burst: 1}},
 	} {
 		t.Run("default limits for "+string(tc.vendor), func(t *testing.T) {
 			g := NewWithT(t)
@@ -293,4 +298,39 @@ func TestFingerprint(t *testing.T) {
 		g.Expect(fingerprint(wa("s", "1"), d)).NotTo(Equal(fingerprint(wa("t", "1"), d)))
 		g.Expect(fingerprint(wa("s", "1"), d)).NotTo(Equal(fingerprint(wa("s", "2"), d)))
 	})
+}
+
+// TestDefaultLimitsLeaveRoomForJitter feeds calls paced by the default bucket,
+// each delayed by up to 40 ms of network jitter, into a vendor's per-second
+// windows (the simulators' vendorsim.Sim.Allow): none is throttled. Paced at
+// the documented limit itself, some are.
+func TestDefaultLimitsLeaveRoomForJitter(t *testing.T) {
+	throttled := func(qps float64, documented int) int {
+		rng := rand.New(rand.NewPCG(7, 7))
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		bucket := rate.NewLimiter(rate.Limit(qps), 1) // as vendors.Limiter builds it
+		var arrivals []time.Time
+		for range 20 * documented { // twenty seconds of calls, back to back
+			sent := start.Add(bucket.ReserveN(start, 1).DelayFrom(start))
+			arrivals = append(arrivals, sent.Add(time.Duration(rng.Int64N(int64(40*time.Millisecond)))))
+		}
+		slices.SortFunc(arrivals, func(a, b time.Time) int { return a.Compare(b) })
+		var now time.Time
+		vendor := vendorsim.New(func() time.Time { return now })
+		n := 0
+		for _, a := range arrivals {
+			now = a
+			if !vendor.Allow("api", documented) {
+				n++
+			}
+		}
+		return n
+	}
+	for v, documented := range documentedLimits {
+		t.Run(string(v), func(t *testing.T) {
+			g := NewWithT(t)
+			g.Expect(throttled(defaultLimits[v].QPS, int(documented))).To(Equal(0))
+			g.Expect(throttled(documented, int(documented))).To(BeNumerically(">", 0), "at the limit itself jitter is throttled")
+		})
+	}
 }
