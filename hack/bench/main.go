@@ -5,7 +5,9 @@
 //
 // Environment: BENCH_N (1000), BENCH_M (100), BENCH_VENDORS (DingTalk,TencentIM,WhatsApp),
 // BENCH_SAMPLE (groups changed and resynced for the per-group counts, 100),
-// BENCH_EDITS (50), BENCH_WORKERS (4), BENCH_TIMEOUT (per phase, 2h).
+// BENCH_EDITS (50), BENCH_WORKERS (4), BENCH_TIMEOUT (per phase, 2h), and
+// BENCH_CPUPROFILE (a file for this process's CPU profile: its simulators and
+// watch are on the same CPUs as the manager).
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -53,13 +56,25 @@ func run() error {
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return err
 	}
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	env, err := startControlPlane(cfg.WorkDir)
 	if err != nil {
 		return err
 	}
 	defer env.stop()
 
-	report := bench.Report{Machine: machine(), N: cfg.N, M: cfg.M, Workers: cfg.Workers}
+	cfg.Machine = machine()
+	report := bench.Report{Machine: cfg.Machine, N: cfg.N, M: cfg.M}
 	for _, v := range strings.Split(envString("BENCH_VENDORS", "DingTalk,TencentIM,WhatsApp"), ",") {
 		res, err := bench.Run(ctx, cfg, env.Env, v1alpha1.Vendor(strings.TrimSpace(v)))
 		if err != nil {
@@ -71,10 +86,9 @@ func run() error {
 	if report.Diff, err = diffCost(); err != nil {
 		return err
 	}
-	md := report.Markdown()
 	fmt.Println()
-	fmt.Println(md)
-	return write(report, md)
+	fmt.Println(report.Markdown())
+	return write(report)
 }
 
 // controlPlane is envtest plus a kubeconfig file for the manager.
@@ -137,8 +151,17 @@ func diffCost() ([]bench.Diff, error) {
 }
 
 // write saves the JSON and replaces (or appends) this N and M's section of
-// docs/benchmarks.md.
-func write(r bench.Report, md string) error {
+// docs/benchmarks.md. Vendors measured by an earlier run with the same N and M
+// (BENCH_VENDORS picks some) keep their results.
+func write(r bench.Report) error {
+	path := fmt.Sprintf("docs/benchmarks/n%d-m%d.json", r.N, r.M)
+	if data, err := os.ReadFile(path); err == nil {
+		var earlier bench.Report
+		if err := json.Unmarshal(data, &earlier); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		r = r.MergeEarlier(earlier)
+	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -146,16 +169,21 @@ func write(r bench.Report, md string) error {
 	if err := os.MkdirAll("docs/benchmarks", 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(fmt.Sprintf("docs/benchmarks/n%d-m%d.json", r.N, r.M), append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
+	return writeSection(r.N, r.M, r.Markdown())
+}
+
+// writeSection replaces (or appends) N and M's section of docs/benchmarks.md.
+func writeSection(n, m int, md string) error {
 	const path = "docs/benchmarks.md"
 	doc, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	begin := fmt.Sprintf("<!-- bench N=%d M=%d -->", r.N, r.M)
-	end := fmt.Sprintf("<!-- /bench N=%d M=%d -->", r.N, r.M)
+	begin := fmt.Sprintf("<!-- bench N=%d M=%d -->", n, m)
+	end := fmt.Sprintf("<!-- /bench N=%d M=%d -->", n, m)
 	section := begin + "\n" + md + end
 	text := string(doc)
 	if i, j := strings.Index(text, begin), strings.Index(text, end); i >= 0 && j > i {

@@ -38,6 +38,8 @@ type Config struct {
 	Edits int
 	// Workers is the manager's --max-concurrent-reconciles.
 	Workers int
+	// Machine is recorded with each result.
+	Machine Machine
 	// Manager is the manager binary; WorkDir holds its logs and the kubeconfig.
 	Manager, WorkDir string
 	// Timeout bounds each phase.
@@ -80,6 +82,10 @@ type Result struct {
 	EditP50 time.Duration `json:"editP50Nanos"`
 	EditP95 time.Duration `json:"editP95Nanos"`
 	Resync  time.Duration `json:"resyncNanos"`
+	// Machine and Workers are where and with how many workers this vendor
+	// was measured (make bench can measure vendors in separate runs).
+	Machine Machine `json:"machine"`
+	Workers int     `json:"workers"`
 }
 
 // Env is the control plane the benchmark runs against.
@@ -120,7 +126,7 @@ func Run(ctx context.Context, cfg Config, env Env, name v1alpha1.Vendor) (Result
 	r := &run{cfg: cfg, env: env, v: v, m: v.members(cfg.M), c: c,
 		ns:  fmt.Sprintf("bench-%s-%d", strings.ToLower(string(name)), time.Now().Unix()),
 		log: filepath.Join(cfg.WorkDir, fmt.Sprintf("manager-%s-n%d.log", strings.ToLower(string(name)), cfg.N))}
-	res := Result{Vendor: name, N: cfg.N, M: r.m}
+	res := Result{Vendor: name, N: cfg.N, M: r.m, Machine: cfg.Machine, Workers: cfg.Workers}
 	defer func() {
 		if r.mgr != nil {
 			r.mgr.stop()
@@ -170,7 +176,7 @@ func (r *run) setup(ctx context.Context, _ *Result) error {
 
 // converge applies N ChatGroups at once and waits until all are Ready.
 func (r *run) converge(ctx context.Context, res *Result) error {
-	mark := len(r.sim.core.Calls())
+	mark := r.sim.core.Len()
 	r.groups = make([]*v1alpha1.ChatGroup, r.cfg.N)
 	for i := range r.groups {
 		r.groups[i] = r.v.group(r.ns, i, r.m)
@@ -198,7 +204,7 @@ func (r *run) converge(ctx context.Context, res *Result) error {
 // measureChange renames Sample groups, adds three members and removes two.
 func (r *run) measureChange(ctx context.Context, res *Result) error {
 	sample := r.groups[:min(r.cfg.Sample, len(r.groups))]
-	mark := len(r.sim.core.Calls())
+	mark := r.sim.core.Len()
 	gens := make([]int64, len(sample))
 	err := r.parallelIndexed(ctx, len(sample), func(i int) error {
 		var err error
@@ -218,7 +224,7 @@ func (r *run) measureChange(ctx context.Context, res *Result) error {
 // measureNoop asks for a drift check of Sample unchanged groups.
 func (r *run) measureNoop(ctx context.Context, res *Result) error {
 	sample := r.groups[len(r.groups)-min(r.cfg.Sample, len(r.groups)):]
-	mark := len(r.sim.core.Calls())
+	mark := r.sim.core.Len()
 	at := time.Now().Format(time.RFC3339Nano)
 	if err := r.parallel(ctx, sample, func(cg *v1alpha1.ChatGroup) error {
 		patch := client.MergeFrom(cg.DeepCopy())
@@ -246,14 +252,14 @@ func (r *run) measureNoop(ctx context.Context, res *Result) error {
 // under way.
 func (r *run) measureEdits(ctx context.Context, res *Result) error {
 	r.mgr.stop()
-	mark := len(r.sim.core.Calls())
+	mark := r.sim.core.Len()
 	var err error
 	start := time.Now()
 	if r.mgr, err = startManager(r.cfg.Manager, r.env.Kubeconfig, r.ns, r.log, r.cfg.Workers); err != nil {
 		return err
 	}
 	// The resync is under way once the vendor sees reads again.
-	waitUntil(ctx, time.Minute, func() bool { return len(r.sim.core.Calls()) > mark+r.cfg.Workers })
+	waitUntil(ctx, time.Minute, func() bool { return r.sim.core.Len() > mark+r.cfg.Workers })
 	edited := pick(r.groups, r.cfg.Edits)
 	latencies := make([]time.Duration, len(edited))
 	var pending atomic.Int32
@@ -288,7 +294,7 @@ func (r *run) measureEdits(ctx context.Context, res *Result) error {
 	// The resync has reached every group once the vendor has seen a no-op
 	// pass's reads for each.
 	reads := max(1, int(res.Noop.Reads))
-	waitUntil(ctx, r.cfg.Timeout, func() bool { return len(r.sim.core.Calls())-mark >= reads*len(r.groups) })
+	waitUntil(ctx, r.cfg.Timeout, func() bool { return r.sim.core.Len()-mark >= reads*len(r.groups) })
 	res.Resync = time.Since(start)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
@@ -75,23 +76,39 @@ type Report struct {
 	Machine Machine  `json:"machine"`
 	N       int      `json:"n"`
 	M       int      `json:"m"`
-	Workers int      `json:"workers"`
 	Results []Result `json:"results"`
 	Diff    []Diff   `json:"diff"`
+}
+
+// MergeEarlier returns r with the results of earlier (a run with the same N
+// and M) for vendors r did not measure, in vendor order.
+func (r Report) MergeEarlier(earlier Report) Report {
+	byVendor := map[v1alpha1.Vendor]Result{}
+	for _, x := range earlier.Results {
+		byVendor[x.Vendor] = x
+	}
+	for _, x := range r.Results {
+		byVendor[x.Vendor] = x
+	}
+	r.Results = slices.SortedFunc(maps.Values(byVendor), func(a, b Result) int { return strings.Compare(string(a.Vendor), string(b.Vendor)) })
+	if len(r.Diff) == 0 {
+		r.Diff = earlier.Diff
+	}
+	return r
 }
 
 // Markdown renders the report as tables.
 func (r Report) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "N=%d ChatGroups of M=%d members, %d workers (--max-concurrent-reconciles); %d CPUs (%s), %d GiB, %s, %s.\n\n",
-		r.N, r.M, r.Workers, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.MemoryGiB, r.Machine.Go, r.Machine.Date)
-	b.WriteString("| Vendor | M | All Ready | Floor (busiest API) | Ratio | Create w/r per group | Change w/r | No-op resync w/r | Throttled | Peak RSS | RSS | Heap in use | Edit→Ready p50 / p95 | Full resync |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "N=%d ChatGroups of M=%d members; %d CPUs (%s), %d GiB, %s.\n\n",
+		r.N, r.M, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.MemoryGiB, r.Machine.Go)
+	b.WriteString("| Vendor | M | Workers | All Ready | Floor (busiest API) | Ratio | Create w/r per group | Change w/r | No-op resync w/r | Throttled | Peak RSS | RSS | Heap in use | Edit→Ready p50 / p95 | Full resync | Measured |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Results {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s (%s) | %.2f | %s | %s | %s | %d | %s | %s | %s | %s / %s | %s |\n",
-			x.Vendor, x.M, secs(x.Wall), secs(x.Floor), x.FloorAPI, x.Ratio,
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s (%s) | %.2f | %s | %s | %s | %d | %s | %s | %s | %s / %s | %s | %s |\n",
+			x.Vendor, x.M, x.Workers, secs(x.Wall), secs(x.Floor), x.FloorAPI, x.Ratio,
 			calls(x.Create), calls(x.Change), calls(x.Noop), x.Throttled,
-			mib(x.PeakRSS), mib(x.RSS), mib(x.HeapInuse), secs(x.EditP50), secs(x.EditP95), secs(x.Resync))
+			mib(x.PeakRSS), mib(x.RSS), mib(x.HeapInuse), secs(x.EditP50), secs(x.EditP95), secs(x.Resync), x.Machine.Date)
 	}
 	if len(r.Diff) > 0 {
 		b.WriteString("\n| Member diff | ns/op | allocs/op | B/op |\n|---|---|---|---|\n")

@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
@@ -50,4 +51,21 @@ func TestPercentile(t *testing.T) {
 	g.Expect(percentile(ds[:1], 95)).To(Equal(100 * time.Millisecond))
 	g.Expect(percentile(nil, 95)).To(BeZero())
 	g.Expect(percentile([]time.Duration{3, 1, 2}, 50)).To(Equal(time.Duration(2)), "nearest rank, input order does not matter")
+}
+
+func TestReport_MergeEarlier(t *testing.T) {
+	g := NewWithT(t)
+	earlier := Report{N: 10, M: 5, Results: []Result{
+		{Vendor: v1alpha1.WhatsApp, Wall: time.Second},
+		{Vendor: v1alpha1.DingTalk, Wall: time.Second},
+	}, Diff: []Diff{{Name: "BenchmarkMemberChanges10k"}}}
+	now := Report{N: 10, M: 5, Results: []Result{{Vendor: v1alpha1.DingTalk, Wall: 2 * time.Second}}}
+
+	got := now.MergeEarlier(earlier)
+	g.Expect(got.Results).To(Equal([]Result{
+		{Vendor: v1alpha1.DingTalk, Wall: 2 * time.Second}, // this run's figure wins
+		{Vendor: v1alpha1.WhatsApp, Wall: time.Second},     // kept from the earlier run
+	}))
+	g.Expect(got.Diff).To(Equal(earlier.Diff), "a run without diff figures keeps the earlier ones")
+	g.Expect(got.Markdown()).To(ContainSubstring("| DingTalk | 0 | 0 | 2.0 s |"))
 }

@@ -114,10 +114,12 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		out, res, retErr = r.reconcileDelete(ctx, obj)
 		return res, retErr
 	}
-	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
-		controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
-	}); err != nil {
-		return ctrl.Result{}, err
+	if managesGroup(obj) {
+		if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+			controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
+		}); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	obj.Status.LastHandledReconcileAt = obj.Annotations[v1alpha1.ReconcileRequestAnnotation]
 	if obj.Spec.Suspend {
@@ -141,6 +143,14 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	out = ready(readyMessage(obj, g))
 	return ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+}
+
+// managesGroup reports whether obj is bound, or may be bound, to a vendor group.
+// Such an object needs the finalizer now; an object with no group yet gets it
+// with the metadata patch that claims a create or binds a group, one API write
+// fewer per create, and an object deleted before that is released at once.
+func managesGroup(obj *v1alpha1.ChatGroup) bool {
+	return obj.Annotations[v1alpha1.GroupIDAnnotation] != "" || obj.Annotations[v1alpha1.CreatePendingAnnotation] != ""
 }
 
 // finish summarizes the pass into conditions, emits an event when Ready changed,
@@ -350,6 +360,7 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 // response is looked up instead of creating a second group.
 func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
 	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
 		metav1SetAnnotation(o, v1alpha1.CreatePendingAnnotation, r.claim().String())
 	}); err != nil {
 		return vendors.ObservedGroup{}, err
@@ -468,6 +479,7 @@ func inviteSecretName(obj *v1alpha1.ChatGroup) string {
 // status. A non-empty eventFmt emits an Adopted event.
 func (r *ChatGroupReconciler) bind(ctx context.Context, obj *v1alpha1.ChatGroup, id, eventFmt string) error {
 	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
 		metav1SetAnnotation(o, v1alpha1.GroupIDAnnotation, id)
 		delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
 	}); err != nil {

@@ -122,6 +122,20 @@ func TestChatGroup_DeletionPolicy(t *testing.T) {
 	}
 }
 
+func TestChatGroup_WithoutAGroupDeletesAtOnce(t *testing.T) {
+	g := NewWithT(t)
+	ns := env.Namespace(t)
+	cg := newGroup(ns, "never-created", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) { c.Spec.DeletionPolicy = v1alpha1.Delete })
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.ProviderNotFoundReason)
+	g.Expect(got.Finalizers).To(BeEmpty(), "no vendor group exists, so there is nothing to clean up")
+
+	g.Expect(k8sClient.Delete(ctx, got)).To(Succeed())
+	waitGone(t, got)
+	g.Expect(vendor.IDs("never-created")).To(BeEmpty())
+	g.Expect(writesFor(got, "")).To(Equal(0))
+}
+
 func TestChatGroup_DeleteFailureKeepsFinalizer(t *testing.T) {
 	g := NewWithT(t)
 	cg := readyGroup(t, v1alpha1.TencentIM, "del-fails", func(c *v1alpha1.ChatGroup) { c.Spec.DeletionPolicy = v1alpha1.Delete })

@@ -112,6 +112,13 @@ func (s *Sim) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// Len returns how many calls are in the log.
+func (s *Sim) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
 // Count returns how many calls of op were logged with one of outcomes (any
 // outcome when none are given).
 func (s *Sim) Count(op string, outcomes ...string) int {

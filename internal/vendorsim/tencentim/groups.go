@@ -150,7 +150,7 @@ func (s *Server) createGroup(a *app, caller string, body []byte) (map[string]any
 		if m.MemberAccount == req.OwnerAccount || g.member(m.MemberAccount) >= 0 {
 			continue
 		}
-		if a.joinedGroups(m.MemberAccount) >= a.maxJoinedGroups && a.maxJoinedGroups > 0 {
+		if a.maxJoinedGroups > 0 && a.joinedGroups(m.MemberAccount) >= a.maxJoinedGroups {
 			return nil, fail(10037, "account %s has joined the maximum number of groups", m.MemberAccount)
 		}
 		g.Members = append(g.Members, Member{Account: m.MemberAccount, Role: cmp.Or(m.Role, "Member"), Joined: s.now()})
