@@ -311,6 +311,12 @@ type WhatsAppStatus struct {
 	// group's invite link while members are pending.
 	// +optional
 	InviteLinkSecretName string `json:"inviteLinkSecretName,omitempty"`
+
+	// subject is the group's subject when last observed. CAMS finds groups by
+	// subject only, so after a rename the group is looked up under this one
+	// instead of listing every group of the account.
+	// +optional
+	Subject string `json:"subject,omitempty"`
 }
 
 // ChatGroupStatus is the observed state of a ChatGroup.

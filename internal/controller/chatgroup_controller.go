@@ -129,6 +129,7 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 
 	vctx, cancel := r.vendorContext(ctx)
 	defer cancel()
+	vctx = vendors.WithPassReads(vctx)
 	var g vendors.ObservedGroup
 	gc, err := r.connect(vctx, obj)
 	if err == nil {
@@ -414,18 +415,23 @@ const inviteLinkKey = "inviteLink"
 // written only when its content changes.
 func (r *ChatGroupReconciler) reconcileInvites(ctx context.Context, obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) error {
 	if len(g.PendingMembers) == 0 {
-		if ws := obj.Status.WhatsApp; ws != nil && ws.InviteLinkSecretName != "" {
-			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: ws.InviteLinkSecretName, Namespace: obj.Namespace}}
-			if err := r.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("delete invite link Secret: %w", err)
+		if ws := obj.Status.WhatsApp; ws != nil {
+			if ws.InviteLinkSecretName != "" {
+				secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: ws.InviteLinkSecretName, Namespace: obj.Namespace}}
+				if err := r.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
+					return fmt.Errorf("delete invite link Secret: %w", err)
+				}
 			}
+			ws.PendingMembers, ws.InviteLinkSecretName = nil, ""
 		}
-		obj.Status.WhatsApp = nil
 		setCondition(&obj.Status.Conditions, obj.Generation, v1alpha1.MembersSyncedCondition, metav1.ConditionTrue,
 			v1alpha1.SucceededReason, "Every listed member is in the group")
 		return nil
 	}
 	ws := &v1alpha1.WhatsAppStatus{PendingMembers: g.PendingMembers}
+	if cur := obj.Status.WhatsApp; cur != nil {
+		ws.Subject = cur.Subject
+	}
 	if g.InviteLink != "" {
 		name, err := r.ensureInviteSecret(ctx, obj, g.InviteLink)
 		if err != nil {
@@ -599,6 +605,12 @@ func recordGroup(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) {
 	}
 	if g.OpenConversationID != "" {
 		obj.Status.DingTalk = &v1alpha1.DingTalkStatus{OpenConversationID: g.OpenConversationID}
+	}
+	if obj.Spec.Vendor == v1alpha1.WhatsApp && g.Name != "" {
+		if obj.Status.WhatsApp == nil {
+			obj.Status.WhatsApp = &v1alpha1.WhatsAppStatus{}
+		}
+		obj.Status.WhatsApp.Subject = g.Name
 	}
 }
 

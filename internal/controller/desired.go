@@ -19,6 +19,9 @@ func desiredGroup(obj *v1alpha1.ChatGroup) vendors.GroupSpec {
 		Announcement: s.Announcement,
 		Icon:         s.Icon,
 	}
+	if ws := obj.Status.WhatsApp; ws != nil {
+		want.ObservedName = ws.Subject
+	}
 	if s.MemberPolicy == v1alpha1.Additive {
 		want.MemberPolicy = vendors.Additive
 	}

@@ -148,6 +148,16 @@ func TestDesiredGroup(t *testing.T) {
 			},
 		},
 		{
+			name: "the WhatsApp subject last observed is the lookup hint",
+			obj: base(v1alpha1.WhatsApp, func(c *v1alpha1.ChatGroup) {
+				c.Status.WhatsApp = &v1alpha1.WhatsAppStatus{Subject: "old team"}
+			}),
+			check: func(g *WithT, got vendors.GroupSpec) {
+				g.Expect(got.Name).To(Equal("team"))
+				g.Expect(got.ObservedName).To(Equal("old team"))
+			},
+		},
+		{
 			name: "UID, name, owner, members and texts from the object",
 			obj: base(v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
 				c.Spec.Description, c.Spec.Announcement, c.Spec.Icon = "d", "a", "i"

@@ -86,6 +86,10 @@ type GroupSpec struct {
 	UID string
 	// Name is the group's title.
 	Name string
+	// ObservedName is the title the group had when last observed, where the
+	// controller recorded it: vendors that find groups by title look there
+	// after a rename.
+	ObservedName string
 	// Owner is the owner's user ID.
 	Owner string
 	// Members are the desired members (a set; the owner is implied).

@@ -128,6 +128,9 @@ func (c *Client) do(ctx context.Context, command string, in, out any) error {
 	if err != nil {
 		return err
 	}
+	if !strings.HasPrefix(command, "get_") {
+		defer vendors.Wrote(ctx) // even a failed write may have changed something
+	}
 	env, raw, err := c.post(ctx, command, sig, body)
 	if err == nil && env.ErrorCode == codeUserSigExpired {
 		if sig, err = c.signer.renew(sig); err == nil {

@@ -229,8 +229,9 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 	return res.Group, err
 }
 
-// Update re-reads the group's profile (ObservedGroup carries only name, owner and
-// members) and makes the calls that turn it into want.
+// Update reads the group's profile (ObservedGroup carries only name, owner and
+// members; in the pass that observed the group that read is reused) and makes
+// the calls that turn it into want.
 func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want vendors.GroupSpec) (vendors.UpdateResult, error) {
 	if err := validate(want); err != nil {
 		return vendors.UpdateResult{}, err
@@ -366,6 +367,24 @@ func (c *Client) read(ctx context.Context, id string) (group, bool, error) {
 // returns the whole profile and every AppDefinedData key, which the diff needs to
 // find keys to delete. A missing group is reported per group (10010/10015).
 func (c *Client) readInfo(ctx context.Context, id string, filter *responseFilter) (group, bool, error) {
+	if filter != nil {
+		return c.readInfoOnce(ctx, id, filter)
+	}
+	// The whole profile is read to observe and again to update: within a
+	// reconcile pass (until a write) the second read is the first one's answer.
+	type answer struct {
+		g      group
+		exists bool
+	}
+	a, err := vendors.Remember(ctx, "get_group_info/"+id, func() (answer, error) {
+		g, exists, err := c.readInfoOnce(ctx, id, nil)
+		return answer{g, exists}, err
+	})
+	return a.g, a.exists, err
+}
+
+// readInfoOnce makes one get_group_info call for group id.
+func (c *Client) readInfoOnce(ctx context.Context, id string, filter *responseFilter) (group, bool, error) {
 	var resp groupInfoResponse
 	if err := c.do(ctx, "get_group_info", groupInfoRequest{GroupIDs: []string{id}, Filter: filter}, &resp); err != nil {
 		return group{}, false, err

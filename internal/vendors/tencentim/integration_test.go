@@ -370,7 +370,7 @@ func TestUpdate(t *testing.T) {
 			c.Spec.Members = []string{"u1", "u2", "u3", "n1", "n2", "n3"}
 		})
 		g.Expect(since(before, f.counts(id))).To(Equal(map[string]int{
-			"get_group_info": 2, "get_group_member_info": 1, // Observe, and Update's profile read
+			"get_group_info": 1, "get_group_member_info": 1, // Observe; Update reuses its profile read
 			"modify_group_base_info": 1, "add_group_member": 1, "delete_group_member": 1,
 		}))
 		g.Expect(f.bodies(id, "modify_group_base_info")).To(Equal([]map[string]any{{"GroupId": id, "Name": "Team edit 2"}}),
@@ -401,7 +401,7 @@ func TestUpdate(t *testing.T) {
 		before := f.counts(id)
 		cg = f.change(cg, func(c *v1alpha1.ChatGroup) { c.Spec.Members = accounts[len(accounts)-700:] })
 		g.Expect(since(before, f.counts(id))).To(Equal(map[string]int{
-			"get_group_info": 2, "get_group_member_info": 1, "add_group_member": 3, "delete_group_member": 1,
+			"get_group_info": 1, "get_group_member_info": 1, "add_group_member": 3, "delete_group_member": 1,
 		}))
 		var sizes []int
 		for _, b := range f.bodies(id, "add_group_member") {
@@ -473,7 +473,7 @@ func TestAppDefinedData_RemovedKeyIsDeleted(t *testing.T) {
 
 	before := f.counts(id)
 	f.change(cg, func(c *v1alpha1.ChatGroup) { delete(c.Spec.TencentIM.AppDefinedData, "tier") })
-	g.Expect(since(before, f.counts(id))).To(Equal(map[string]int{"get_group_info": 2, "get_group_member_info": 1, "modify_group_base_info": 1}))
+	g.Expect(since(before, f.counts(id))).To(Equal(map[string]int{"get_group_info": 1, "get_group_member_info": 1, "modify_group_base_info": 1}))
 	g.Expect(f.bodies(id, "modify_group_base_info")).To(Equal([]map[string]any{{
 		"GroupId": id, "AppDefinedData": []any{map[string]any{"Key": "tier", "Value": ""}},
 	}}), "an empty Value deletes the key; nothing else is sent")

@@ -131,6 +131,9 @@ func (c *Client) do(ctx context.Context, action string, params map[string]string
 	if err := c.limiter.Wait(ctx, action); err != nil {
 		return err
 	}
+	if !strings.HasPrefix(action, "List") {
+		defer vendors.Wrote(ctx) // even a failed write may have changed something
+	}
 	req, sig, err := c.request(ctx, action, params)
 	if err != nil {
 		return vendors.NewError(vendors.ErrInvalid, action, "", "cannot build the request: "+err.Error())

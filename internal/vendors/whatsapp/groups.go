@@ -23,8 +23,9 @@ const (
 const (
 	// pageSize is the page size for list calls (the size CAMS's examples use).
 	pageSize = 20
-	// maxPages stops a listing that never ends (a vendor bug must not hang a pass).
-	maxPages = 500
+	// maxPages stops a listing that never ends (a vendor bug must not hang a
+	// pass): 100 000 groups.
+	maxPages = 5000
 	// maxRemovals is how many participants one DeleteChatGroupParticipants call
 	// removes; a WhatsApp group has at most 8.
 	maxRemovals = 8
@@ -80,7 +81,7 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 // and its participants, and compares them with want. A group that is gone or
 // being deleted does not exist.
 func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec) (vendors.Observation, error) {
-	g, found, err := c.lookup(ctx, id, want.Name)
+	g, found, err := c.lookup(ctx, id, want.Name, want.ObservedName)
 	if err != nil || !found || g.GroupStatus == statusDeleting {
 		return vendors.Observation{}, err
 	}
@@ -157,8 +158,9 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 
 // Update makes the calls that turn got (from Observe) into want: UpdateChatGroup
 // with the settings that differ, DeleteChatGroupParticipants for unlisted
-// participants, and opening or revoking the invite link. It re-reads the group's
-// settings, which ObservedGroup does not carry.
+// participants, and opening or revoking the invite link. It needs the group's
+// settings, which ObservedGroup does not carry: in the pass that observed the
+// group that read is reused, otherwise the group is read again.
 func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want vendors.GroupSpec) (vendors.UpdateResult, error) {
 	g, found, err := c.lookup(ctx, got.ID, got.Name)
 	if err != nil {
@@ -240,34 +242,51 @@ func (c *Client) syncInviteLink(ctx context.Context, id string, ch changes, curr
 	return current, nil
 }
 
-// lookup finds group id: first among the groups with subject (usually one
-// call), then, when the subject has changed on the vendor, among all groups.
-func (c *Client) lookup(ctx context.Context, id, subject string) (chatGroup, bool, error) {
-	find := func(filter string) (chatGroup, bool, error) {
-		var got chatGroup
-		found := false
-		err := c.scanGroups(ctx, filter, func(g chatGroup) bool {
-			got, found = g, g.GroupID == id
-			return found
-		})
-		return got, found, err
+// lookup finds group id among the groups with each of subjects in turn
+// (usually one call: the wanted subject, or after a rename the one last
+// observed), then, when the subject has changed on the vendor, among all
+// groups. Within a reconcile pass (until a write) it is answered once:
+// observing and then updating the group need the same read.
+func (c *Client) lookup(ctx context.Context, id string, subjects ...string) (chatGroup, bool, error) {
+	type answer struct {
+		group chatGroup
+		found bool
 	}
-	if subject != "" {
-		if g, ok, err := find(subject); err != nil || ok {
-			return g, ok, err
+	a, err := vendors.Remember(ctx, "group/"+id, func() (answer, error) {
+		for i, subject := range subjects {
+			if subject == "" || slices.Contains(subjects[:i], subject) {
+				continue
+			}
+			groups, err := c.withSubject(ctx, subject)
+			if err != nil {
+				return answer{}, err
+			}
+			if i := slices.IndexFunc(groups, func(g chatGroup) bool { return g.GroupID == id }); i >= 0 {
+				return answer{groups[i], true}, nil
+			}
 		}
-	}
-	return find("")
+		var a answer
+		err := c.scanGroups(ctx, "", func(g chatGroup) bool {
+			a = answer{g, g.GroupID == id}
+			return a.found
+		})
+		return a, err
+	})
+	return a.group, a.found, err
 }
 
-// withSubject lists the groups whose subject is exactly subject.
+// withSubject lists the groups whose subject is exactly subject. Within a
+// reconcile pass the list is read once (until a write): the lookup before a
+// create or adoption, the observation and the update all need it.
 func (c *Client) withSubject(ctx context.Context, subject string) ([]chatGroup, error) {
-	var out []chatGroup
-	err := c.scanGroups(ctx, subject, func(g chatGroup) bool {
-		out = append(out, g)
-		return false
+	return vendors.Remember(ctx, "ListChatGroup/"+subject, func() ([]chatGroup, error) {
+		var out []chatGroup
+		err := c.scanGroups(ctx, subject, func(g chatGroup) bool {
+			out = append(out, g)
+			return false
+		})
+		return out, err
 	})
-	return out, err
 }
 
 // scanGroups pages through ListChatGroup (filtered by subject when not empty)
@@ -295,7 +314,8 @@ func (c *Client) scanGroups(ctx context.Context, subject string, visit func(chat
 			return nil
 		}
 	}
-	return nil
+	// Not having seen every group is not the same as the group not existing.
+	return vendors.NewError(vendors.ErrUnavailable, "ListChatGroup", "", fmt.Sprintf("the listing did not end after %d pages", maxPages))
 }
 
 // participants lists group id's participants (ListChatGroupParticipants, all

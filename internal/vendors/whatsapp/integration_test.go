@@ -335,7 +335,7 @@ func TestWhatsApp_MembersJoinThroughTheInviteLink(t *testing.T) {
 
 	g.Expect(f.sim.Join(link, members[2])).To(Succeed())
 	got = resync(t, got, "all-joined")
-	g.Expect(got.Status.WhatsApp).To(BeNil())
+	g.Expect(got.Status.WhatsApp).To(Equal(&v1alpha1.WhatsAppStatus{Subject: got.Spec.Name}), "nobody pending; the subject stays as a lookup hint")
 	g.Expect(condition(got, v1alpha1.MembersSyncedCondition).Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(got.Status.MemberCount).To(Equal(int32(3)))
 	g.Expect(apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(secret), &corev1.Secret{}))).To(BeTrue(), "the Secret goes once nobody is pending")
@@ -378,11 +378,21 @@ func TestWhatsApp_SpecChangeMakesOneUpdateAndANoOpResyncNoWrites(t *testing.T) {
 	created := f.writes()
 	g.Expect(created).To(Equal(map[string]int{"AddChatGroup": 1, "AddChatGroupInviteLink": 1}))
 
+	g.Expect(got.Status.WhatsApp).NotTo(BeNil())
+	g.Expect(got.Status.WhatsApp.Subject).To(Equal("Team settings"))
+	for i := range 60 { // listing every group would take four calls of 20
+		f.sim.Put(fmt.Sprintf("Other team %d", i))
+	}
+	lists, participants := f.sim.Count("ListChatGroup"), f.sim.Count("ListChatGroupParticipants")
 	patch := client.MergeFrom(got.DeepCopy())
 	got.Spec.Name = "Team settings renamed"
 	got.Spec.Description = "Logistics"
 	g.Expect(env.Client.Patch(ctx, got, patch)).To(Succeed())
 	got = env.WaitReady(t, got)
+	g.Expect(f.sim.Count("ListChatGroup")-lists).To(Equal(2),
+		"the observation lists by the new subject, then by the one in status.whatsapp.subject; the update reuses that read")
+	g.Expect(f.sim.Count("ListChatGroupParticipants") - participants).To(Equal(1))
+	g.Expect(got.Status.WhatsApp.Subject).To(Equal("Team settings renamed"))
 	g.Expect(got.Status.GroupID).To(Equal(id))
 	vg, ok := f.sim.Group(id)
 	g.Expect(ok).To(BeTrue())
