@@ -19,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/cachetrim"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
@@ -76,7 +77,7 @@ func main() {
 // mustSetupManager builds the manager: metrics, probes, leader election and the
 // namespaces the cache watches.
 func mustSetupManager(o options) ctrl.Manager {
-	var cacheOpts cache.Options
+	cacheOpts := cache.Options{DefaultTransform: cachetrim.Transform}
 	if o.watchNamespaces != "" {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for ns := range strings.SplitSeq(o.watchNamespaces, ",") {

@@ -102,7 +102,9 @@ func startControlPlane(dir string) (*controlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	path, err := filepath.Abs(filepath.Join(dir, "kubeconfig"))
+	// One file per process: two make bench runs (for example one vendor each)
+	// may share the work directory, each with its own control plane.
+	path, err := filepath.Abs(filepath.Join(dir, fmt.Sprintf("kubeconfig-%d", os.Getpid())))
 	if err == nil {
 		err = writeKubeconfig(e, path)
 	}
@@ -110,7 +112,11 @@ func startControlPlane(dir string) (*controlPlane, error) {
 		e.Stop()
 		return nil, err
 	}
-	return &controlPlane{Env: bench.Env{Config: e.Config, Kubeconfig: path, Scheme: e.Scheme}, stop: e.Stop}, nil
+	stop := func() {
+		e.Stop()
+		_ = os.Remove(path)
+	}
+	return &controlPlane{Env: bench.Env{Config: e.Config, Kubeconfig: path, Scheme: e.Scheme}, stop: stop}, nil
 }
 
 func writeKubeconfig(e *testenv.Env, path string) error {

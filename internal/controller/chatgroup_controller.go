@@ -130,6 +130,9 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	vctx, cancel := r.vendorContext(ctx)
 	defer cancel()
 	vctx = vendors.WithPassReads(vctx)
+	if inSync(obj) {
+		vctx = vendors.Background(vctx) // a periodic check: changes go first
+	}
 	var g vendors.ObservedGroup
 	gc, err := r.connect(vctx, obj)
 	if err == nil {
@@ -138,12 +141,31 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err == nil {
 		err = r.reconcileInvites(ctx, obj, g)
 	}
+	if errors.Is(err, vendors.ErrDeferred) {
+		// The check made way for groups with changes; nothing is known to be
+		// wrong, so status stays as it is.
+		return ctrl.Result{RequeueAfter: jitter(deferredCheckDelay)}, nil
+	}
 	if err != nil {
 		out, res, retErr = classify(err, r.intervals())
 		return res, retErr
 	}
 	out = ready(readyMessage(obj, g))
 	return ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+}
+
+// deferredCheckDelay is when a periodic check that made way for changes is
+// tried again.
+const deferredCheckDelay = time.Second
+
+// inSync reports whether obj's last pass concluded its current generation
+// Ready and nobody has asked for a check since: a pass now is a periodic
+// check (or a restart's), whose vendor calls yield to those of changed groups.
+func inSync(obj *v1alpha1.ChatGroup) bool {
+	c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ReadyCondition)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.Generation &&
+		obj.Status.ObservedGeneration == obj.Generation &&
+		obj.Annotations[v1alpha1.ReconcileRequestAnnotation] == obj.Status.LastHandledReconcileAt
 }
 
 // managesGroup reports whether obj is bound, or may be bound, to a vendor group.

@@ -3,6 +3,7 @@ package vendors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -32,6 +33,10 @@ type Limiter struct {
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
 	held    map[string]hold
+	// waiting counts the foreground calls waiting per API, and idle is
+	// closed when that count drops to zero: background calls wait for it.
+	waiting map[string]int
+	idle    map[string]chan struct{}
 }
 
 // hold is how long an API is held after a throttle, and the vendor's code.
@@ -45,7 +50,8 @@ func NewLimiter(l Limits, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{limits: normalize(l), now: now, buckets: map[string]*rate.Limiter{}, held: map[string]hold{}}
+	return &Limiter{limits: normalize(l), now: now, buckets: map[string]*rate.Limiter{}, held: map[string]hold{},
+		waiting: map[string]int{}, idle: map[string]chan struct{}{}}
 }
 
 // Note takes the answer of a call to api into account and returns err as it is:
@@ -104,11 +110,22 @@ func (l *Limiter) bucket(api string) *rate.Limiter {
 // out a hold after a throttle (Note), also one that begins while it waits. If
 // the wait would be longer it takes nothing and returns an ErrRateLimited error
 // whose RetryAfter is the expected wait. A nil Limiter never waits.
+//
+// Background calls (see Background) yield: none takes a token while a
+// foreground call waits for the same API. One that cannot start within
+// MaxLimiterWait returns an ErrDeferred error instead.
 func (l *Limiter) Wait(ctx context.Context, api string) error {
 	if l == nil {
 		return nil
 	}
 	begin := time.Now()
+	if IsBackground(ctx) {
+		if err := l.yield(ctx, api, MaxLimiterWait); err != nil {
+			return err
+		}
+	} else {
+		defer l.enter(api)()
+	}
 	for {
 		if err := l.waitOnce(ctx, api, MaxLimiterWait-time.Since(begin)); err != nil {
 			return err
@@ -118,6 +135,45 @@ func (l *Limiter) Wait(ctx context.Context, api string) error {
 		// worker waiting.
 		if !l.heldUntil(api).After(l.now()) {
 			return nil
+		}
+	}
+}
+
+// enter counts a foreground call waiting for api until the returned func is called.
+func (l *Limiter) enter(api string) (leave func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waiting[api] == 0 {
+		l.idle[api] = make(chan struct{})
+	}
+	l.waiting[api]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.waiting[api]--; l.waiting[api] == 0 {
+			close(l.idle[api])
+			delete(l.idle, api)
+		}
+	}
+}
+
+// yield waits, up to maxWait, until no foreground call waits for api.
+func (l *Limiter) yield(ctx context.Context, api string, maxWait time.Duration) error {
+	t := time.NewTimer(maxWait)
+	defer t.Stop()
+	for {
+		l.mu.Lock()
+		idle, busy := l.idle[api], l.waiting[api] > 0
+		l.mu.Unlock()
+		if !busy {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s: %w", ErrDeferred, api, ctx.Err())
+		case <-t.C:
+			return fmt.Errorf("%w: %s is busy with calls for groups that changed", ErrDeferred, api)
 		}
 	}
 }
@@ -176,6 +232,27 @@ func (l *Limiter) reserveWithin(api string, maxWait time.Duration) (*rate.Reserv
 			Message: "client-side rate limit reached; calls are paced to the vendor's documented limit"}
 	}
 	return r, delay, nil
+}
+
+// ErrDeferred is returned for a background call that yielded to foreground
+// calls for longer than MaxLimiterWait: nothing was asked of the vendor, and
+// nothing is known to be wrong.
+var ErrDeferred = errors.New("background call deferred")
+
+type backgroundKey struct{}
+
+// Background marks ctx's calls as background work, such as the periodic check
+// of a group that is in sync: they yield to the calls of passes that have a
+// change to make, so a user's edit does not wait behind a resync of every
+// group.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// IsBackground reports whether ctx's calls are background work.
+func IsBackground(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
 }
 
 // Limiters hands out one Limiter per credential, so all groups using the same

@@ -375,3 +375,43 @@ func TestLimiters(t *testing.T) {
 		g.Expect(d).To(BeZero())
 	})
 }
+
+func TestLimiter_BackgroundYields(t *testing.T) {
+	t.Run("a background call waits until no foreground call waits for the API", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 5, Burst: 1}, nil) // the real clock: one token per 200 ms
+		ctx := context.Background()
+		g.Expect(l.Wait(ctx, "list")).To(Succeed()) // the bucket is empty now
+
+		var order []string
+		var mu sync.Mutex
+		note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+		var wg sync.WaitGroup
+		wg.Go(func() { g.Expect(l.Wait(ctx, "list")).To(Succeed()); note("foreground") })
+		g.Eventually(func() int { l.mu.Lock(); defer l.mu.Unlock(); return l.waiting["list"] }).Should(Equal(1))
+		wg.Go(func() { g.Expect(l.Wait(Background(ctx), "list")).To(Succeed()); note("background") })
+		g.Expect(l.Wait(Background(ctx), "other")).To(Succeed(), "other APIs are not held up")
+		wg.Wait()
+		g.Expect(order).To(Equal([]string{"foreground", "background"}))
+	})
+
+	t.Run("a background call gives up with ErrDeferred while foreground calls keep waiting", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 5, Burst: 1}, nil)
+		leave := l.enter("list")
+		defer leave()
+		err := l.yield(context.Background(), "list", 50*time.Millisecond)
+		g.Expect(errors.Is(err, ErrDeferred)).To(BeTrue(), "got %v", err)
+		g.Expect(errors.Is(err, ErrRateLimited)).To(BeFalse(), "nothing is wrong with the vendor")
+	})
+
+	t.Run("foreground calls do not yield", func(t *testing.T) {
+		g := NewWithT(t)
+		l := NewLimiter(Limits{QPS: 5, Burst: 1}, nil)
+		leave := l.enter("list")
+		defer leave()
+		start := time.Now()
+		g.Expect(l.Wait(context.Background(), "list")).To(Succeed())
+		g.Expect(time.Since(start)).To(BeNumerically("<", 100*time.Millisecond))
+	})
+}

@@ -81,7 +81,9 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 // and its participants, and compares them with want. A group that is gone or
 // being deleted does not exist.
 func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec) (vendors.Observation, error) {
-	g, found, err := c.lookup(ctx, id, want.Name, want.ObservedName)
+	// The subject last observed first: it differs from the wanted one only
+	// when a rename is to be made, and then the group still has it.
+	g, found, err := c.lookup(ctx, id, want.ObservedName, want.Name)
 	if err != nil || !found || g.GroupStatus == statusDeleting {
 		return vendors.Observation{}, err
 	}
@@ -243,9 +245,8 @@ func (c *Client) syncInviteLink(ctx context.Context, id string, ch changes, curr
 }
 
 // lookup finds group id among the groups with each of subjects in turn
-// (usually one call: the wanted subject, or after a rename the one last
-// observed), then, when the subject has changed on the vendor, among all
-// groups. Within a reconcile pass (until a write) it is answered once:
+// (usually one call), then, when the subject has changed on the vendor, among
+// all groups. Within a reconcile pass (until a write) it is answered once:
 // observing and then updating the group need the same read.
 func (c *Client) lookup(ctx context.Context, id string, subjects ...string) (chatGroup, bool, error) {
 	type answer struct {
