@@ -4,6 +4,8 @@ package main
 import (
 	"flag"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +45,7 @@ func init() {
 type options struct {
 	metricsAddr             string
 	probeAddr               string
+	pprofAddr               string
 	leaderElect             bool
 	maxConcurrentReconciles int
 	watchNamespaces         string
@@ -54,6 +57,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "The address the metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "The address Go's pprof endpoints bind to, for profiling; empty disables them.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Enable leader election, so only one manager is active at a time.")
 	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many ChatGroups are reconciled at once.")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to manage ChatGroups and ChatProviders in; empty means all.")
@@ -64,6 +68,7 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
+	applyMemoryLimit()
 	mgr := mustSetupManager(o)
 	mustSetupControllers(mgr, o)
 
@@ -71,6 +76,20 @@ func main() {
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Manager exited with an error")
 		os.Exit(1)
+	}
+}
+
+// applyMemoryLimit sets Go's soft memory limit to 90% of MEMORY_LIMIT (bytes;
+// config/manager sets it from the container's limits.memory), so that the
+// garbage collector works harder as the cache grows instead of the kernel
+// killing the process at the limit. GOMEMLIMIT, when set, is left to the runtime.
+func applyMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if limit, err := strconv.ParseInt(os.Getenv("MEMORY_LIMIT"), 10, 64); err == nil && limit > 0 {
+		debug.SetMemoryLimit(limit / 10 * 9)
+		setupLog.Info("Soft memory limit set", "bytes", limit/10*9)
 	}
 }
 
@@ -90,6 +109,7 @@ func mustSetupManager(o options) ctrl.Manager {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress: o.probeAddr,
+		PprofBindAddress:       o.pprofAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       "chatgroup-operator.im.chatgroup.io",
 		Cache:                  cacheOpts,

@@ -5,6 +5,7 @@
 //
 // Environment: BENCH_N (1000), BENCH_M (100), BENCH_VENDORS (DingTalk,TencentIM,WhatsApp),
 // BENCH_SAMPLE (groups changed and resynced for the per-group counts, 100),
+// BENCH_MANAGER (the manager binary, bin/manager),
 // BENCH_EDITS (50), BENCH_WORKERS (4), BENCH_TIMEOUT (per phase, 2h), and
 // BENCH_CPUPROFILE (a file for this process's CPU profile: its simulators and
 // watch are on the same CPUs as the manager).
@@ -48,7 +49,7 @@ func run() error {
 	cfg := bench.Config{
 		N: envInt("BENCH_N", 1000), M: envInt("BENCH_M", 100), Sample: envInt("BENCH_SAMPLE", 100),
 		Edits: envInt("BENCH_EDITS", 50), Workers: envInt("BENCH_WORKERS", 4),
-		Manager: "bin/manager", WorkDir: "bin/bench", Timeout: envDuration("BENCH_TIMEOUT", 2*time.Hour),
+		Manager: envString("BENCH_MANAGER", "bin/manager"), WorkDir: "bin/bench", Timeout: envDuration("BENCH_TIMEOUT", 2*time.Hour),
 		Logf: func(format string, args ...any) {
 			fmt.Printf("%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 		},

@@ -16,6 +16,10 @@ import (
 	"time"
 )
 
+// DeployedMemoryLimit is config/manager's limits.memory, which the Deployment
+// passes to the manager as MEMORY_LIMIT.
+const DeployedMemoryLimit = 256 << 20
+
 // manager is a running manager process (bin/manager).
 type manager struct {
 	cmd        *exec.Cmd
@@ -42,7 +46,8 @@ func startManager(binary, kubeconfig, ns, logPath string, workers int) (*manager
 		"--max-concurrent-reconciles="+strconv.Itoa(workers),
 	)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
+	cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=",
+		"MEMORY_LIMIT="+strconv.Itoa(DeployedMemoryLimit)) // as config/manager runs it
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
 		return nil, fmt.Errorf("start %s (run make build first): %w", binary, err)

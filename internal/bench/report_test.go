@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -68,4 +70,12 @@ func TestReport_MergeEarlier(t *testing.T) {
 	}))
 	g.Expect(got.Diff).To(Equal(earlier.Diff), "a run without diff figures keeps the earlier ones")
 	g.Expect(got.Markdown()).To(ContainSubstring("| DingTalk | 0 | 0 | 2.0 s |"))
+}
+
+func TestDeployedMemoryLimit(t *testing.T) {
+	g := NewWithT(t)
+	manifest, err := os.ReadFile("../../config/manager/manager.yaml")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(manifest)).To(ContainSubstring(fmt.Sprintf("limits: {memory: %dMi}", DeployedMemoryLimit>>20)),
+		"the benchmark runs the manager with the Deployment's memory limit")
 }

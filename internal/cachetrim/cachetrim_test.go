@@ -1,7 +1,9 @@
 package cachetrim
 
 import (
+	"strings"
 	"testing"
+	"unsafe"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,4 +53,29 @@ func TestTransform(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(out).To(Equal(tomb))
 	})
+}
+
+func TestTransform_InternsMemberIDs(t *testing.T) {
+	g := NewWithT(t)
+	// Built at run time, so that each group's strings are separate copies.
+	id := func(s string) string { return strings.Clone(s) }
+	newGroup := func() *v1alpha1.ChatGroup {
+		return &v1alpha1.ChatGroup{
+			Spec:   v1alpha1.ChatGroupSpec{Members: []string{id("alice"), id("bob")}, DingTalk: &v1alpha1.DingTalkGroup{ExternalMembers: []string{id("ext")}}},
+			Status: v1alpha1.ChatGroupStatus{AddedMembers: []string{id("bob")}, WhatsApp: &v1alpha1.WhatsAppStatus{PendingMembers: []string{id("alice")}}},
+		}
+	}
+	same := func(x, y string) bool { return x == y && unsafe.StringData(x) == unsafe.StringData(y) }
+	a, b := newGroup(), newGroup()
+	g.Expect(same(a.Spec.Members[0], b.Spec.Members[0])).To(BeFalse(), "separate copies to begin with")
+
+	for _, cg := range []*v1alpha1.ChatGroup{a, b} {
+		_, err := Transform(cg)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	g.Expect(a.Spec.Members).To(Equal([]string{"alice", "bob"}))
+	g.Expect(same(a.Spec.Members[0], b.Spec.Members[0])).To(BeTrue(), "one copy of alice across groups")
+	g.Expect(same(a.Spec.Members[1], a.Status.AddedMembers[0])).To(BeTrue(), "one copy of bob across lists")
+	g.Expect(same(a.Status.WhatsApp.PendingMembers[0], b.Spec.Members[0])).To(BeTrue())
+	g.Expect(same(a.Spec.DingTalk.ExternalMembers[0], b.Spec.DingTalk.ExternalMembers[0])).To(BeTrue())
 }
