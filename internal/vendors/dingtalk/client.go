@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -154,8 +155,9 @@ type Client struct {
 	known          *knownGroups
 	now            func() time.Time
 
-	mu   sync.Mutex
-	seen map[string]seenChat
+	mu        sync.Mutex
+	seen      map[string]seenChat
+	lastSweep time.Time
 }
 
 var _ vendors.GroupClient = (*Client)(nil)
@@ -170,10 +172,18 @@ type seenChat struct {
 // seenTTL is how long a read stands in for a fresh one.
 const seenTTL = time.Minute
 
+// remember keeps g for seenTTL. Expired reads are swept out once per seenTTL,
+// so the map holds the groups read in the last minute or two, not every group
+// of the account with its member list.
 func (c *Client) remember(g chat) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seen[g.ID] = seenChat{chat: g, at: c.now()}
+	now := c.now()
+	c.seen[g.ID] = seenChat{chat: g, at: now}
+	if now.Sub(c.lastSweep) > seenTTL {
+		maps.DeleteFunc(c.seen, func(_ string, s seenChat) bool { return now.Sub(s.at) > seenTTL })
+		c.lastSweep = now
+	}
 }
 
 func (c *Client) forget(id string) {

@@ -616,3 +616,24 @@ func TestNoSecretInAnyError(t *testing.T) {
 		})
 	}
 }
+
+func TestObserve_ReadsAreKeptForAMinuteOnly(t *testing.T) {
+	g := NewWithT(t)
+	f := newFakeVendor(t, func(request) (int, string) { return 200, chatJSON })
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := f.client(&Connector{Now: clk.now})
+	seen := func() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.seen) }
+
+	for _, id := range []string{"chat1", "chat2", "chat3"} {
+		_, err := c.Observe(ctx, id, spec())
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	g.Expect(seen()).To(Equal(3))
+	_, ok := c.recall("chat1")
+	g.Expect(ok).To(BeTrue(), "Update uses what Observe just read")
+
+	clk.add(seenTTL + time.Second)
+	_, err := c.Observe(ctx, "chat4", spec())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(seen()).To(Equal(1), "reads older than seenTTL are swept out, not kept for every group")
+}
