@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
 )
 
 // DeployedMemoryLimit is config/manager's limits.memory, which the Deployment
@@ -30,7 +31,7 @@ type manager struct {
 // startManager runs binary against kubeconfig for namespace ns, with its log
 // appended to logPath, and returns once its readiness probe answers.
 func startManager(binary, kubeconfig, ns, logPath string, workers int) (*manager, error) {
-	metrics, probes, err := freeAddr(), freeAddr(), error(nil)
+	metrics, probes, err := playground.FreeAddr(), playground.FreeAddr(), error(nil)
 	if metrics == "" || probes == "" {
 		return nil, errors.New("no free loopback port")
 	}
@@ -143,14 +144,4 @@ func (m *manager) metric(name string) (uint64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no metric %s", name)
-}
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr() string {
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return ""
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -42,7 +42,7 @@ type Manager struct {
 // loopback ports and returns once it reports ready (/readyz), or an error with
 // the end of its log if it exits or does not get ready within a minute.
 func StartManager(o ManagerOptions) (*Manager, error) {
-	metrics, probes := freeAddr(), freeAddr()
+	metrics, probes := FreeAddr(), FreeAddr()
 	if metrics == "" || probes == "" {
 		return nil, errors.New("no free loopback port for the manager's metrics and probes")
 	}
@@ -128,8 +128,8 @@ func (m *Manager) Kill() error {
 	return err
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr() string {
+// FreeAddr returns a loopback address with a port that was free a moment ago.
+func FreeAddr() string {
 	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return ""
