@@ -178,6 +178,10 @@ func (l *Limiter) yield(ctx context.Context, api string, maxWait time.Duration) 
 	}
 }
 
+// callMargin is the least time a call needs after its token: a call that
+// would start with less of the pass left is not started.
+const callMargin = 250 * time.Millisecond
+
 // waitOnce takes a token for api that is due within maxWait and sleeps until
 // it is.
 func (l *Limiter) waitOnce(ctx context.Context, api string, maxWait time.Duration) error {
@@ -185,7 +189,7 @@ func (l *Limiter) waitOnce(ctx context.Context, api string, maxWait time.Duratio
 	if err != nil || delay == 0 {
 		return err
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay+callMargin {
 		// The pass would time out waiting and report the vendor as unavailable;
 		// it is only waiting its turn, so say that, and leave the token.
 		r.CancelAt(l.now())
