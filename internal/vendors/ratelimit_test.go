@@ -415,3 +415,14 @@ func TestLimiter_BackgroundYields(t *testing.T) {
 		g.Expect(time.Since(start)).To(BeNumerically("<", 100*time.Millisecond))
 	})
 }
+
+func TestLimiter_NoCallWithoutTimeLeft(t *testing.T) {
+	g := NewWithT(t)
+	l := NewLimiter(Limits{QPS: 5, Burst: 1}, nil)
+	g.Expect(l.Wait(context.Background(), "list")).To(Succeed()) // the next token is 200 ms away
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond+callMargin/2)
+	defer cancel()
+	err := l.Wait(ctx, "list")
+	g.Expect(errors.Is(err, ErrRateLimited)).To(BeTrue(), "a call that could not finish within the pass is not started; got %v", err)
+	g.Expect(l.Wait(context.Background(), "list")).To(Succeed(), "the token was given back")
+}
