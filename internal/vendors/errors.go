@@ -13,15 +13,19 @@ import (
 var (
 	// ErrNotFound: the group does not exist.
 	ErrNotFound = errors.New("not found")
-	// ErrInvalid: the vendor rejected the request's content; retrying the same spec
-	// cannot succeed.
+	// ErrInvalid: the vendor rejected the request's content with a code it
+	// documents as the caller's mistake; retrying the same spec cannot succeed.
 	ErrInvalid = errors.New("invalid request")
+	// ErrAccessDenied: the vendor refused for want of a permission or visibility
+	// that is granted in the vendor's console, not in the spec; retried slowly.
+	ErrAccessDenied = errors.New("access denied")
 	// ErrUnauthorized: the vendor rejected the credentials.
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrRateLimited: the call was throttled; retry after Error.RetryAfter.
 	ErrRateLimited = errors.New("rate limited")
-	// ErrUnavailable: a transient failure (5xx, network, timeout); retry with backoff.
-	// The request may or may not have taken effect.
+	// ErrUnavailable: a transient failure (5xx, network, timeout) or an answer the
+	// client does not know (an undocumented code, a body that is not the vendor's);
+	// retry with backoff. The request may or may not have taken effect.
 	ErrUnavailable = errors.New("unavailable")
 	// ErrInProgress: the vendor is still working on an earlier request (e.g. an
 	// asynchronous create); look again after Error.RetryAfter.
@@ -91,11 +95,24 @@ func FieldOf(err error) string {
 	return ""
 }
 
+// Codes is a vendor's code table: each documented error code and its class.
+type Codes map[string]error
+
+// Class returns the class of code. A code the vendor does not document (or the
+// client does not know) is ErrUnavailable: retried and shown in status, never a
+// permanent stall, since nothing says the spec is at fault.
+func (c Codes) Class(code string) error {
+	if class, ok := c[code]; ok {
+		return class
+	}
+	return ErrUnavailable
+}
+
 // Definite reports whether err proves the request had no effect: the vendor
 // rejected it (invalid, unauthorized, throttled, over quota). A transient failure
 // (timeout, 5xx, lost response) is not definite: the change may have been applied.
 func Definite(err error) bool {
-	return errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnauthorized) ||
+	return errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrAccessDenied) ||
 		errors.Is(err, ErrRateLimited) || errors.Is(err, ErrQuotaExceeded) ||
 		errors.Is(err, ErrNotFound)
 }

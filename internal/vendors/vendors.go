@@ -1,7 +1,7 @@
 // Package vendors is the neutral contract between the ChatGroup reconciler and the
-// vendor clients (dingtalk, tencentim, whatsapp). It never imports the API package:
-// the controller turns a ChatGroup into a GroupSpec in one place, and vendor packages
-// can be tested without Kubernetes.
+// vendor clients: the GroupClient interface, the error classes, the one HTTP
+// caller every client uses, the rate limiter, and the Registration through which
+// a vendor plugs in. It names no vendor: each lives in its own package below.
 package vendors
 
 import (
@@ -49,21 +49,17 @@ type GroupClient interface {
 	Delete(ctx context.Context, id string) error
 }
 
-// Credentials are a provider's resolved account: endpoints, settings and the
-// Secret's data. Limiter is shared by every client built for the same credentials.
+// Credentials are a provider's resolved account: endpoint, the vendor's own
+// settings and the Secret's data. Limiter is shared by every client built for
+// the same credentials.
 type Credentials struct {
 	// Endpoint is the API base URL; empty means the vendor's default.
 	Endpoint string
-	// LegacyEndpoint is DingTalk's oapi base URL; empty means the default.
-	LegacyEndpoint string
+	// Settings is the provider's vendor block as the vendor's Registration.Settings
+	// read it: the vendor's own type, nil when the vendor has none.
+	Settings any
 	// Secret is the credentials Secret's data (never logged).
 	Secret map[string][]byte
-	// SDKAppID and AdminIdentifier are the TencentIM account settings.
-	SDKAppID        int64
-	AdminIdentifier string
-	// CustSpaceID and BusinessNumber are the CAMS account settings.
-	CustSpaceID    string
-	BusinessNumber string
 	// Limiter paces calls per vendor API for these credentials.
 	Limiter *Limiter
 }
@@ -104,9 +100,9 @@ type GroupSpec struct {
 	Icon         string
 	// Options are the group's settings.
 	Options Options
-	// DingTalk and TencentIM hold vendor-only settings.
-	DingTalk  DingTalkSpec
-	TencentIM TencentIMSpec
+	// Vendor holds the vendor-only settings as the vendor's Registration.Desired
+	// set them: the vendor's own type, nil when it has none.
+	Vendor any
 }
 
 // Options are a group's settings; nil or empty means "leave as the vendor has it".
@@ -119,22 +115,6 @@ type Options struct {
 	ManagedByOwnerOnly      *bool
 }
 
-// DingTalkSpec holds DingTalk-only settings.
-type DingTalkSpec struct {
-	OwnerType        string // Employee | External
-	ExternalMembers  []string
-	ConversationType string // Internal | Standard
-}
-
-// TencentIMSpec holds TencentIM-only settings.
-type TencentIMSpec struct {
-	GroupType        string
-	GroupID          string
-	MaxMembers       *int32
-	InviteJoinPolicy string
-	AppDefinedData   map[string]string
-}
-
 // ObservedGroup is a vendor group as last read.
 type ObservedGroup struct {
 	// ID is the vendor's group ID.
@@ -144,13 +124,16 @@ type ObservedGroup struct {
 	Owner string
 	// Members are all member IDs, owner included.
 	Members []string
-	// OpenConversationID is DingTalk's second group ID.
-	OpenConversationID string
 	// PendingMembers are desired members the vendor cannot add directly and who
-	// have not joined yet (WhatsApp: they join through InviteLink).
+	// have not joined yet: they join by themselves, with what Invitation holds.
 	PendingMembers []string
-	// InviteLink lets PendingMembers join; empty when no link is open.
-	InviteLink string
+	// Invitation is what PendingMembers need to join (e.g. an invite link), by
+	// key. It is published in a Secret owned by the ChatGroup, never in status;
+	// nil when there is nothing to share.
+	Invitation map[string][]byte
+	// Extra is what the vendor reports beyond the above, in the vendor's own
+	// type; its Registration.Record writes it into status.
+	Extra any
 }
 
 // Observation is the result of Observe.

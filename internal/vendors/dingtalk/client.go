@@ -88,6 +88,12 @@ func (k *knownGroups) chatID(cid string) (string, bool) {
 	return id, ok
 }
 
+// NewConnector returns a Connector whose clients use opts.
+func NewConnector(opts ...vendors.Option) *Connector {
+	o := vendors.BuildOptions(opts...)
+	return &Connector{HTTPClient: o.HTTPClient, Now: o.Clock.Now}
+}
+
 // Connect implements vendors.Connector. It makes no vendor call.
 func (c *Connector) Connect(_ context.Context, creds vendors.Credentials) (vendors.GroupClient, error) {
 	return c.NewClient(creds)
@@ -104,7 +110,8 @@ func (c *Connector) NewClient(creds vendors.Credentials) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	legacy, err := baseURL(creds.LegacyEndpoint, DefaultLegacyEndpoint)
+	settings, _ := creds.Settings.(Settings)
+	legacy, err := baseURL(settings.LegacyEndpoint, DefaultLegacyEndpoint)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ type chat struct {
 
 // observed is c in the vendor-neutral form.
 func (c chat) observed() vendors.ObservedGroup {
-	return vendors.ObservedGroup{ID: c.ID, Name: c.Name, Owner: c.Owner, Members: slices.Clone(c.Members), OpenConversationID: c.OpenConversationID}
+	return vendors.ObservedGroup{ID: c.ID, Name: c.Name, Owner: c.Owner, Members: slices.Clone(c.Members), Extra: Extra{OpenConversationID: c.OpenConversationID}}
 }
 
 // delta is what differs between a group and the spec: what updates must send.
@@ -117,7 +117,7 @@ func changes(want vendors.GroupSpec, got chat) delta {
 	}
 	if got.TagKnown && got.Tag != conversationTag(want) {
 		d.Invalid = &vendors.Error{Class: vendors.ErrInvalid, Op: "compare", Field: "dingtalk.conversationType",
-			Message: fmt.Sprintf("the group's conversationTag is %d but the spec asks for %s; DingTalk cannot change it after creation", got.Tag, want.DingTalk.ConversationType)}
+			Message: fmt.Sprintf("the group's conversationTag is %d but the spec asks for %s; DingTalk cannot change it after creation", got.Tag, settingsOf(want).ConversationType)}
 	}
 	f, err := wantFlags(want.Options, got.Flags)
 	switch {
@@ -134,8 +134,8 @@ func changes(want vendors.GroupSpec, got chat) delta {
 		}
 	}
 	if got.ExternalKnown {
-		d.AddExt = vendors.Difference(want.DingTalk.ExternalMembers, got.External)
-		d.RemoveExt = vendors.Difference(got.External, want.DingTalk.ExternalMembers)
+		d.AddExt = vendors.Difference(settingsOf(want).ExternalMembers, got.External)
+		d.RemoveExt = vendors.Difference(got.External, settingsOf(want).ExternalMembers)
 		if want.MemberPolicy == vendors.Additive {
 			d.RemoveExt = vendors.Intersect(d.RemoveExt, want.AddedMembers)
 		}
@@ -190,7 +190,7 @@ func bit(b bool) int {
 // conversationTag is the tag want asks for: 0 for a Standard group, 2 (the
 // vendor's default) for an Internal one.
 func conversationTag(want vendors.GroupSpec) int64 {
-	if want.DingTalk.ConversationType == "Standard" {
+	if settingsOf(want).ConversationType == "Standard" {
 		return 0
 	}
 	return 2
@@ -198,7 +198,7 @@ func conversationTag(want vendors.GroupSpec) int64 {
 
 // ownerType is the vendor's ownerType for want's owner.
 func ownerType(want vendors.GroupSpec) string {
-	if want.DingTalk.OwnerType == "External" {
+	if settingsOf(want).OwnerType == "External" {
 		return "ext"
 	}
 	return "emp"

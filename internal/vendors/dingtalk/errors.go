@@ -197,7 +197,7 @@ func withField(err error, want vendors.GroupSpec) error {
 		e.Field = "owner"
 	case named(want.Members):
 		e.Field = "members"
-	case named(want.DingTalk.ExternalMembers):
+	case named(settingsOf(want).ExternalMembers):
 		e.Field = "dingtalk.externalMembers"
 	}
 	return err

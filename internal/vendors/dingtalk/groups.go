@@ -209,7 +209,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 		return vendors.ObservedGroup{}, ferr
 	}
 	users := vendors.Batches(append([]string{want.Owner}, vendors.Difference(want.Members, []string{want.Owner})...), maxIDsPerCall)
-	ext := vendors.Batches(vendors.Difference(want.DingTalk.ExternalMembers, nil), maxIDsPerCall)
+	ext := vendors.Batches(vendors.Difference(settingsOf(want).ExternalMembers, nil), maxIDsPerCall)
 	req := createRequest{
 		Name: want.Name, Owner: want.Owner, OwnerType: ownerType(want), UserIDList: users[0],
 		ConversationTag: conversationTag(want), ExtIDList: batch(ext, 0), Icon: want.Icon, ManagementOptions: f.wire(),

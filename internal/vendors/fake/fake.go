@@ -197,7 +197,7 @@ type Vendor struct {
 	inviteOnly map[string]bool
 }
 
-// InviteOnly makes groups named name behave like WhatsApp groups: members are
+// InviteOnly makes groups named name behave like groups of a vendor that cannot add members directly: members are
 // never added directly; they are pending until Join, and an invite link is open
 // while any are pending.
 func (v *Vendor) InviteOnly(name string) {
@@ -276,7 +276,7 @@ func (g *group) observed(id string, want []string) vendors.ObservedGroup {
 	if g.inviteOnly {
 		o.PendingMembers = vendors.Difference(want, g.members)
 		if len(o.PendingMembers) > 0 {
-			o.InviteLink = "https://invite.example/" + id
+			o.Invitation = map[string][]byte{"inviteLink": []byte("https://invite.example/" + id)}
 		}
 	}
 	return o

@@ -40,17 +40,24 @@ type Connector struct {
 
 var _ vendors.Connector = &Connector{}
 
+// NewConnector returns a Connector whose clients use opts.
+func NewConnector(opts ...vendors.Option) *Connector {
+	o := vendors.BuildOptions(opts...)
+	return &Connector{HTTPClient: o.HTTPClient, Now: o.Clock.Now}
+}
+
 // Connect checks the account settings and returns a Client. It makes no call.
 func (c *Connector) Connect(_ context.Context, creds vendors.Credentials) (vendors.GroupClient, error) {
 	base, err := endpoint(creds.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	key := creds.Secret["secretKey"]
+	key := creds.Secret[SecretKey]
+	settings, _ := creds.Settings.(Settings)
 	switch {
-	case creds.SDKAppID <= 0:
+	case settings.SDKAppID <= 0:
 		return nil, vendors.NewError(vendors.ErrInvalid, "connect", "", "spec.tencentIM.sdkAppID must be set")
-	case creds.AdminIdentifier == "":
+	case settings.AdminIdentifier == "":
 		return nil, vendors.NewError(vendors.ErrInvalid, "connect", "", "spec.tencentIM.adminIdentifier must be set")
 	case len(key) == 0:
 		return nil, vendors.NewError(vendors.ErrUnauthorized, "connect", "", `the credentials Secret has no "secretKey"`)
@@ -62,10 +69,10 @@ func (c *Connector) Connect(_ context.Context, creds vendors.Credentials) (vendo
 	return &Client{
 		http:    noRedirects(c.HTTPClient),
 		base:    base,
-		appID:   creds.SDKAppID,
-		admin:   creds.AdminIdentifier,
+		appID:   settings.SDKAppID,
+		admin:   settings.AdminIdentifier,
 		limiter: creds.Limiter,
-		signer:  &signer{appID: creds.SDKAppID, identifier: creds.AdminIdentifier, key: key, now: now},
+		signer:  &signer{appID: settings.SDKAppID, identifier: settings.AdminIdentifier, key: key, now: now},
 	}, nil
 }
 

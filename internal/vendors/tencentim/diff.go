@@ -43,7 +43,7 @@ var (
 // compare reports whether got matches want, and what differs (for logs).
 func compare(want vendors.GroupSpec, got group) (upToDate bool, diff string) {
 	var parts []string
-	if t := want.TencentIM.GroupType; t != "" && t != got.Type {
+	if t := settingsOf(want).GroupType; t != "" && t != got.Type {
 		parts = append(parts, fmt.Sprintf("Type %s, want %s (immutable)", got.Type, t))
 	}
 	parts = append(parts, baseInfoChanges(want, got).fields()...)
@@ -80,14 +80,14 @@ func baseInfoChanges(want vendors.GroupSpec, got group) modifyGroupRequest {
 	m.Notification = changed(want.Announcement, got.Notification)
 	m.FaceURL = changed(want.Icon, got.FaceURL)
 	m.ApplyJoinOption = changed(applyJoinOptions[want.Options.JoinPolicy], got.ApplyJoin)
-	m.InviteJoinOption = changed(inviteJoinOptions[want.TencentIM.InviteJoinPolicy], got.InviteJoin)
-	if n := want.TencentIM.MaxMembers; n != nil && int(*n) != got.MaxMembers && got.Type != avChatRoom {
+	m.InviteJoinOption = changed(inviteJoinOptions[settingsOf(want).InviteJoinPolicy], got.InviteJoin)
+	if n := settingsOf(want).MaxMembers; n != nil && int(*n) != got.MaxMembers && got.Type != avChatRoom {
 		m.MaxMemberNum = new(int(*n))
 	}
 	if mute := want.Options.MuteAll; mute != nil && *mute != got.MuteAll {
 		m.MuteAllMember = new(onOff(*mute))
 	}
-	m.AppDefinedData = appDataChanges(want.TencentIM.AppDefinedData, got.AppData)
+	m.AppDefinedData = appDataChanges(settingsOf(want).AppDefinedData, got.AppData)
 	return m
 }
 

@@ -263,7 +263,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 // then removals, which may include the old owner if the spec does not list it.
 func (c *Client) apply(ctx context.Context, got group, want vendors.GroupSpec) (vendors.UpdateResult, error) {
 	res := vendors.UpdateResult{Group: got.observed()}
-	if t := want.TencentIM.GroupType; t != "" && t != got.Type {
+	if t := settingsOf(want).GroupType; t != "" && t != got.Type {
 		return res, invalid("tencentIM.groupType", "group %s is a %s group and the group type cannot change", got.ID, got.Type)
 	}
 	if m := baseInfoChanges(want, got); !m.empty() {
@@ -464,11 +464,11 @@ const maxExtraPages = 10
 // ("" when there is neither).
 func groupID(want vendors.GroupSpec) string {
 	switch {
-	case want.TencentIM.GroupID != "":
-		return want.TencentIM.GroupID
+	case settingsOf(want).GroupID != "":
+		return settingsOf(want).GroupID
 	case want.UID == "":
 		return ""
-	case want.TencentIM.GroupType == community:
+	case settingsOf(want).GroupType == community:
 		return communityPrefix + derivedPrefix + want.UID
 	}
 	return derivedPrefix + want.UID
@@ -477,7 +477,7 @@ func groupID(want vendors.GroupSpec) string {
 // createRequest is the create_group request for want with the first members.
 func createRequest(id string, want vendors.GroupSpec, members []string) createGroupRequest {
 	req := createGroupRequest{
-		Type:             want.TencentIM.GroupType,
+		Type:             settingsOf(want).GroupType,
 		GroupID:          id,
 		Name:             want.Name,
 		Owner:            want.Owner,
@@ -485,10 +485,10 @@ func createRequest(id string, want vendors.GroupSpec, members []string) createGr
 		Notification:     want.Announcement,
 		FaceURL:          want.Icon,
 		ApplyJoinOption:  applyJoinOptions[want.Options.JoinPolicy],
-		InviteJoinOption: inviteJoinOptions[want.TencentIM.InviteJoinPolicy],
-		AppDefinedData:   appDataChanges(want.TencentIM.AppDefinedData, nil),
+		InviteJoinOption: inviteJoinOptions[settingsOf(want).InviteJoinPolicy],
+		AppDefinedData:   appDataChanges(settingsOf(want).AppDefinedData, nil),
 	}
-	if n := want.TencentIM.MaxMembers; n != nil {
+	if n := settingsOf(want).MaxMembers; n != nil {
 		req.MaxMemberCount = int(*n)
 	}
 	for _, m := range members {
@@ -500,11 +500,11 @@ func createRequest(id string, want vendors.GroupSpec, members []string) createGr
 // created is the group as create_group made it from createRequest: what apply
 // compares against to finish the job.
 func created(id string, want vendors.GroupSpec, members []string) group {
-	g := group{ID: id, Type: want.TencentIM.GroupType, Name: want.Name, Introduction: want.Description,
+	g := group{ID: id, Type: settingsOf(want).GroupType, Name: want.Name, Introduction: want.Description,
 		Notification: want.Announcement, FaceURL: want.Icon, Owner: want.Owner,
-		ApplyJoin: applyJoinOptions[want.Options.JoinPolicy], InviteJoin: inviteJoinOptions[want.TencentIM.InviteJoinPolicy],
-		AppData: want.TencentIM.AppDefinedData}
-	if n := want.TencentIM.MaxMembers; n != nil {
+		ApplyJoin: applyJoinOptions[want.Options.JoinPolicy], InviteJoin: inviteJoinOptions[settingsOf(want).InviteJoinPolicy],
+		AppData: settingsOf(want).AppDefinedData}
+	if n := settingsOf(want).MaxMembers; n != nil {
 		g.MaxMembers = int(*n)
 	}
 	if g.Type != avChatRoom {
@@ -519,7 +519,7 @@ func created(id string, want vendors.GroupSpec, members []string) group {
 // validate rejects what the vendor would reject for the group type, before any
 // call, naming the spec field.
 func validate(want vendors.GroupSpec) error {
-	t := want.TencentIM
+	t := settingsOf(want)
 	switch {
 	case !slices.Contains([]string{private, public, chatRoom, avChatRoom, community}, t.GroupType):
 		return invalid("tencentIM.groupType", "unknown group type %q", t.GroupType)
@@ -567,9 +567,9 @@ func validateAVChatRoom(want vendors.GroupSpec) error {
 	switch {
 	case len(want.Members) > 0:
 		return invalid("members", "AVChatRoom groups keep no member list")
-	case want.TencentIM.MaxMembers != nil:
+	case settingsOf(want).MaxMembers != nil:
 		return invalid("tencentIM.maxMembers", "AVChatRoom groups have no member limit")
-	case want.TencentIM.InviteJoinPolicy != "":
+	case settingsOf(want).InviteJoinPolicy != "":
 		return invalid("tencentIM.inviteJoinPolicy", "AVChatRoom groups are joined freely, not by invitation")
 	}
 	return nil

@@ -59,6 +59,12 @@ type Connector struct {
 	Now func() time.Time
 }
 
+// NewConnector returns a Connector whose clients use opts.
+func NewConnector(opts ...vendors.Option) Connector {
+	o := vendors.BuildOptions(opts...)
+	return Connector{HTTPClient: o.HTTPClient, Now: o.Clock.Now}
+}
+
 // Connect returns a client for creds. It checks the settings but makes no call.
 func (c Connector) Connect(_ context.Context, creds vendors.Credentials) (vendors.GroupClient, error) {
 	return New(creds, WithHTTPClient(c.HTTPClient), WithClock(c.Now))
@@ -92,18 +98,19 @@ func New(creds vendors.Credentials, opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, vendors.NewError(vendors.ErrInvalid, "connect to CAMS", "", "spec.endpoint must be an http(s) URL such as "+DefaultEndpoint)
 	}
-	id, secret := string(creds.Secret["accessKeyID"]), string(creds.Secret["accessKeySecret"])
+	id, secret := string(creds.Secret[SecretAccessKeyID]), string(creds.Secret[SecretAccessKeySecret])
+	settings, _ := creds.Settings.(Settings)
 	if id == "" || secret == "" {
 		return nil, vendors.NewError(vendors.ErrUnauthorized, "connect to CAMS", "", "the credentials Secret needs the keys accessKeyID and accessKeySecret")
 	}
-	if creds.CustSpaceID == "" || creds.BusinessNumber == "" {
+	if settings.CustSpaceID == "" || settings.BusinessNumber == "" {
 		return nil, vendors.NewError(vendors.ErrInvalid, "connect to CAMS", "", "spec.whatsapp.custSpaceID and spec.whatsapp.businessNumber are required")
 	}
 	c := &Client{
 		endpoint:       u,
 		signer:         signer{accessKeyID: id, accessKeySecret: secret},
-		custSpaceID:    creds.CustSpaceID,
-		businessNumber: creds.BusinessNumber,
+		custSpaceID:    settings.CustSpaceID,
+		businessNumber: settings.BusinessNumber,
 		limiter:        creds.Limiter,
 		http:           &http.Client{Timeout: defaultTimeout},
 		now:            time.Now,

@@ -187,7 +187,8 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 		res.Removed = spelledAs(normalizeAll(ch.Remove), append(slices.Clone(want.AddedMembers), ch.Remove...))
 		res.Group.Members = vendors.Difference(got.Members, ch.Remove)
 	}
-	res.Group.InviteLink, err = c.syncInviteLink(ctx, got.ID, ch, g.InviteLink)
+	link, err := c.syncInviteLink(ctx, got.ID, ch, g.InviteLink)
+	res.Group.Invitation = invitation(link)
 	return res, err
 }
 
@@ -349,7 +350,7 @@ func snapshotOf(g chatGroup, participants []string) snapshot {
 }
 
 func observed(g chatGroup, members, pending []string) vendors.ObservedGroup {
-	return vendors.ObservedGroup{ID: g.GroupID, Name: g.Subject, Members: members, PendingMembers: pending, InviteLink: g.InviteLink}
+	return vendors.ObservedGroup{ID: g.GroupID, Name: g.Subject, Members: members, PendingMembers: pending, Invitation: invitation(g.InviteLink)}
 }
 
 // inProgress is the error Create and Find return while a group is being created.

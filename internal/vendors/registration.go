@@ -1,0 +1,94 @@
+package vendors
+
+import (
+	"net/http"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+)
+
+// Registration is everything the operator needs to know of a vendor outside the
+// vendor's own package. The controller, main.go and the test tools iterate a
+// list of them (internal/registry); none of them names a vendor.
+type Registration struct {
+	// Vendor is the vendor's name in spec.vendor.
+	Vendor v1alpha1.Vendor
+	// Connector builds clients for a provider's credentials.
+	Connector Connector
+	// SecretKeys are the keys a provider's credentials Secret must hold.
+	SecretKeys []string
+	// RatePerAPI is the vendor's documented limit for each of its APIs, in calls
+	// per second. The operator paces a little below it by default.
+	RatePerAPI float64
+	// Settings reads the provider's vendor block into the vendor's own type,
+	// which reaches Connect as Credentials.Settings (nil: the vendor has none).
+	// Its JSON form is part of the credential's identity: providers whose
+	// settings differ never share a client or rate-limit buckets.
+	Settings func(v1alpha1.ProviderSettings) any
+	// Desired adds the vendor's own part to a desired group: GroupSpec.Vendor,
+	// and what the vendor reads back from the object's status (nil: nothing).
+	Desired func(obj *v1alpha1.ChatGroup, want *GroupSpec)
+	// Record writes the vendor's status extras for a group as last observed or
+	// updated (nil: none). inviteSecret is the Secret that holds g.Invitation,
+	// "" when none is published.
+	Record func(status *v1alpha1.ChatGroupStatus, g ObservedGroup, inviteSecret string)
+}
+
+// Registry is the list of vendors a build supports.
+type Registry []Registration
+
+// Get returns the registration of vendor v.
+func (r Registry) Get(v v1alpha1.Vendor) (Registration, bool) {
+	for _, reg := range r {
+		if reg.Vendor == v {
+			return reg, true
+		}
+	}
+	return Registration{}, false
+}
+
+// DefaultTimeout bounds one HTTP exchange with a vendor unless the caller's
+// HTTP client sets its own.
+const DefaultTimeout = 30 * time.Second
+
+// ClientOptions are what every vendor client and simulator can be given beyond its
+// configuration.
+type ClientOptions struct {
+	// HTTPClient sends the requests; its redirect policy is replaced (vendors
+	// never redirect, and following one would resend credentials elsewhere).
+	HTTPClient *http.Client
+	// Clock dates tokens, signatures and bookkeeping.
+	Clock clock.PassiveClock
+}
+
+// Option sets one of ClientOptions.
+type Option func(*ClientOptions)
+
+// WithHTTPClient sets the HTTP client; nil keeps the default (DefaultTimeout).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *ClientOptions) {
+		if hc != nil {
+			o.HTTPClient = hc
+		}
+	}
+}
+
+// WithClock sets the clock; nil keeps the real one.
+func WithClock(c clock.PassiveClock) Option {
+	return func(o *ClientOptions) {
+		if c != nil {
+			o.Clock = c
+		}
+	}
+}
+
+// BuildOptions applies opts over the defaults.
+func BuildOptions(opts ...Option) ClientOptions {
+	o := ClientOptions{HTTPClient: &http.Client{Timeout: DefaultTimeout}, Clock: clock.RealClock{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}

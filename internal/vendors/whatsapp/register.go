@@ -1,0 +1,67 @@
+package whatsapp
+
+import (
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// RatePerAPI is the CAMS limit assumed per action: 10 calls per second
+// (vendor-apis.md §3.4 says the vendor leaves it unconfirmed).
+const RatePerAPI = 10
+
+// Secret keys of a CAMS provider's credentials Secret.
+const (
+	SecretAccessKeyID     = "accessKeyID"
+	SecretAccessKeySecret = "accessKeySecret"
+)
+
+// InviteLinkKey is the key of the invite link in ObservedGroup.Invitation (and
+// so in the Secret the operator publishes it in).
+const InviteLinkKey = "inviteLink"
+
+// Settings are a CAMS provider's account settings.
+type Settings struct {
+	CustSpaceID    string `json:"custSpaceID"`
+	BusinessNumber string `json:"businessNumber"`
+}
+
+// Registration plugs WhatsApp (through CAMS) into the operator.
+func Registration(opts ...vendors.Option) vendors.Registration {
+	return vendors.Registration{
+		Vendor:     v1alpha1.WhatsApp,
+		Connector:  NewConnector(opts...),
+		SecretKeys: []string{SecretAccessKeyID, SecretAccessKeySecret},
+		RatePerAPI: RatePerAPI,
+		Settings: func(p v1alpha1.ProviderSettings) any {
+			var s Settings
+			if w := p.WhatsApp; w != nil {
+				s = Settings{CustSpaceID: w.CustSpaceID, BusinessNumber: w.BusinessNumber}
+			}
+			return s
+		},
+		Desired: func(obj *v1alpha1.ChatGroup, want *vendors.GroupSpec) {
+			if ws := obj.Status.WhatsApp; ws != nil {
+				want.ObservedName = ws.Subject // a renamed group is looked up under its last subject first
+			}
+		},
+		Record: func(st *v1alpha1.ChatGroupStatus, g vendors.ObservedGroup, inviteSecret string) {
+			ws := st.WhatsApp
+			if ws == nil {
+				ws = &v1alpha1.WhatsAppStatus{}
+			}
+			if g.Name != "" {
+				ws.Subject = g.Name
+			}
+			ws.PendingMembers, ws.InviteLinkSecretName = g.PendingMembers, inviteSecret
+			st.WhatsApp = ws
+		},
+	}
+}
+
+// invitation is what pending members need to join: the invite link, if any.
+func invitation(link string) map[string][]byte {
+	if link == "" {
+		return nil
+	}
+	return map[string][]byte{InviteLinkKey: []byte(link)}
+}
