@@ -104,7 +104,7 @@ func (f *fakeVendor) calls(path string) []request {
 func (f *fakeVendor) client(conn *Connector) *Client {
 	f.t.Helper()
 	c, err := conn.NewClient(vendors.Credentials{
-		Endpoint: f.srv.URL, LegacyEndpoint: f.srv.URL + "/",
+		Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL + "/"},
 		Secret: map[string][]byte{"appKey": []byte("key"), "appSecret": []byte("s3cr3t-app")},
 	})
 	if err != nil {
@@ -153,7 +153,7 @@ func TestConnect(t *testing.T) {
 	}{
 		{name: "defaults", creds: vendors.Credentials{Secret: map[string][]byte{"appKey": []byte("k"), "appSecret": []byte("s")}},
 			want: [2]string{"https://api.dingtalk.com", "https://oapi.dingtalk.com"}},
-		{name: "international site", creds: vendors.Credentials{Endpoint: "https://api.dingtalk.io/", LegacyEndpoint: "https://oapi.dingtalk.io",
+		{name: "international site", creds: vendors.Credentials{Endpoint: "https://api.dingtalk.io/", Settings: Settings{LegacyEndpoint: "https://oapi.dingtalk.io"},
 			Secret: map[string][]byte{"appKey": []byte("k"), "appSecret": []byte("s")}},
 			want: [2]string{"https://api.dingtalk.io", "https://oapi.dingtalk.io"}},
 		{name: "missing appSecret", creds: vendors.Credentials{Secret: map[string][]byte{"appKey": []byte("k")}}, class: vendors.ErrUnauthorized},
@@ -204,7 +204,7 @@ func TestToken_ChangedSecretGetsNewToken(t *testing.T) {
 	f := groupVendor(t)
 	conn := &Connector{}
 	g.Expect(f.client(conn).CheckCredentials(ctx)).To(Succeed())
-	c, err := conn.NewClient(vendors.Credentials{Endpoint: f.srv.URL, LegacyEndpoint: f.srv.URL,
+	c, err := conn.NewClient(vendors.Credentials{Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL},
 		Secret: map[string][]byte{"appKey": []byte("key"), "appSecret": []byte("rotated")}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(c.CheckCredentials(ctx)).To(Succeed())
@@ -331,7 +331,7 @@ func TestCreate(t *testing.T) {
 			s.Options = vendors.Options{MentionAllOwnerOnly: ptr(true), JoinPolicy: "ApprovalRequired"}
 		}))
 		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(got).To(Equal(vendors.ObservedGroup{ID: "chat1", OpenConversationID: "cidAB+c/d==", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"}}))
+		g.Expect(got).To(Equal(vendors.ObservedGroup{ID: "chat1", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"}, Extra: Extra{OpenConversationID: "cidAB+c/d=="}}))
 		creates := f.calls(pathCreate)
 		g.Expect(creates).To(HaveLen(1))
 		g.Expect(creates[0].Token).To(Equal("tok-1"))
@@ -383,7 +383,7 @@ func TestObserve(t *testing.T) {
 	obs, err := c.Observe(ctx, "chat1", spec())
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(obs).To(Equal(vendors.Observation{Exists: true, UpToDate: true,
-		Group: vendors.ObservedGroup{ID: "chat1", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"}}}))
+		Group: vendors.ObservedGroup{ID: "chat1", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"}, Extra: Extra{}}}))
 	get := f.calls(pathChatGet)[0]
 	g.Expect(get.Method).To(Equal("GET"))
 	g.Expect(get.Query).To(Equal(map[string]string{"access_token": "tok-1", "chatid": "chat1"}))
@@ -576,7 +576,7 @@ func TestRateLimiterIsUsedPerAPI(t *testing.T) {
 	// A bucket of 1 that refills once an hour: the second call of one API is
 	// refused client-side, without reaching the vendor.
 	lim := vendors.NewLimiter(vendors.Limits{QPS: 1.0 / 3600, Burst: 1}, nil)
-	c, err := (&Connector{}).NewClient(vendors.Credentials{Endpoint: f.srv.URL, LegacyEndpoint: f.srv.URL, Limiter: lim,
+	c, err := (&Connector{}).NewClient(vendors.Credentials{Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL}, Limiter: lim,
 		Secret: map[string][]byte{"appKey": []byte("k"), "appSecret": []byte("s")}})
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.Observe(ctx, "chat1", spec())

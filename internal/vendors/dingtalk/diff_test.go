@@ -11,6 +11,13 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// dt edits want's DingTalk settings.
+func dt(want *vendors.GroupSpec, edit func(*GroupSettings)) {
+	s := settingsOf(*want)
+	edit(&s)
+	want.Vendor = s
+}
+
 // observedChat is a group as chat/get reports it, for the tests.
 func observedChat() chat {
 	return chat{
@@ -24,7 +31,7 @@ func observedChat() chat {
 func spec(mods ...func(*vendors.GroupSpec)) vendors.GroupSpec {
 	s := vendors.GroupSpec{
 		Name: "oncall", Owner: "o1", Members: []string{"u1", "u2"}, MemberPolicy: vendors.Authoritative,
-		DingTalk: vendors.DingTalkSpec{OwnerType: "Employee", ConversationType: "Internal", ExternalMembers: []string{"x1"}},
+		Vendor: GroupSettings{OwnerType: "Employee", ConversationType: "Internal", ExternalMembers: []string{"x1"}},
 	}
 	for _, m := range mods {
 		m(&s)
@@ -60,7 +67,7 @@ func TestChanges(t *testing.T) {
 		{name: "owner transfer; a listed old owner stays", want: spec(func(s *vendors.GroupSpec) {
 			s.Owner = "u1"
 			s.Members = []string{"o1", "u2"}
-			s.DingTalk.OwnerType = "External"
+			dt(s, func(d *GroupSettings) { d.OwnerType = "External" })
 		}), wantDelta: delta{Owner: "u1", OwnerType: "ext"}},
 		{name: "Additive keeps an unlisted old owner it did not add", want: spec(func(s *vendors.GroupSpec) {
 			s.Owner = "u1"
@@ -68,18 +75,18 @@ func TestChanges(t *testing.T) {
 		}), wantDelta: delta{Owner: "u1", OwnerType: "emp"}},
 		{name: "Additive removes only members it added", want: spec(func(s *vendors.GroupSpec) {
 			s.Members = nil
-			s.DingTalk.ExternalMembers = nil
+			dt(s, func(d *GroupSettings) { d.ExternalMembers = nil })
 			s.MemberPolicy = vendors.Additive
 			s.AddedMembers = []string{"u2", "x1"}
 		}), wantDelta: delta{Remove: []string{"u2"}, RemoveExt: []string{"x1"}}},
-		{name: "external members", want: spec(func(s *vendors.GroupSpec) { s.DingTalk.ExternalMembers = []string{"x2"} }),
+		{name: "external members", want: spec(func(s *vendors.GroupSpec) { dt(s, func(d *GroupSettings) { d.ExternalMembers = []string{"x2"} }) }),
 			wantDelta: delta{AddExt: []string{"x2"}, RemoveExt: []string{"x1"}}},
-		{name: "external members not reported are not compared", want: spec(func(s *vendors.GroupSpec) { s.DingTalk.ExternalMembers = []string{"x2"} }),
+		{name: "external members not reported are not compared", want: spec(func(s *vendors.GroupSpec) { dt(s, func(d *GroupSettings) { d.ExternalMembers = []string{"x2"} }) }),
 			got: func(c *chat) { c.External, c.ExternalKnown = nil, false }, wantUpToDate: true},
 		{name: "icon", want: spec(func(s *vendors.GroupSpec) { s.Icon = "@new" }), wantDelta: delta{Icon: "@new"}},
 		{name: "icon not reported is not compared", want: spec(func(s *vendors.GroupSpec) { s.Icon = "@new" }),
 			got: func(c *chat) { c.IconKnown = false }, wantUpToDate: true},
-		{name: "conversationTag cannot change", want: spec(func(s *vendors.GroupSpec) { s.DingTalk.ConversationType = "Standard" }),
+		{name: "conversationTag cannot change", want: spec(func(s *vendors.GroupSpec) { dt(s, func(d *GroupSettings) { d.ConversationType = "Standard" }) }),
 			wantInvalid: "dingtalk.conversationType"},
 		{name: "joinPolicy Closed is not a DingTalk option", want: spec(func(s *vendors.GroupSpec) { s.Options.JoinPolicy = "Closed" }),
 			wantInvalid: "managementOptions.joinPolicy"},

@@ -92,7 +92,7 @@ func TestLegacyError(t *testing.T) {
 }
 
 func TestWithField(t *testing.T) {
-	want := vendors.GroupSpec{Owner: "boss", Members: []string{"u1", "u10"}, DingTalk: vendors.DingTalkSpec{ExternalMembers: []string{"union7"}}}
+	want := vendors.GroupSpec{Owner: "boss", Members: []string{"u1", "u10"}, Vendor: GroupSettings{ExternalMembers: []string{"union7"}}}
 	for _, tc := range []struct {
 		name string
 		err  error
