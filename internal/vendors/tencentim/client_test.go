@@ -112,7 +112,7 @@ func connect(t *testing.T, endpoint string, clk *clock, limiter *vendors.Limiter
 		clk = &clock{now: time.Unix(exampleTime, 0)}
 	}
 	gc, err := (&Connector{Now: clk.Now}).Connect(context.Background(), vendors.Credentials{
-		Endpoint: endpoint, SDKAppID: exampleAppID, AdminIdentifier: exampleAdmin,
+		Endpoint: endpoint, Settings: Settings{SDKAppID: exampleAppID, AdminIdentifier: exampleAdmin},
 		Secret: map[string][]byte{"secretKey": []byte(exampleKey)}, Limiter: limiter,
 	})
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
@@ -120,7 +120,7 @@ func connect(t *testing.T, endpoint string, clk *clock, limiter *vendors.Limiter
 }
 
 func TestConnect(t *testing.T) {
-	good := vendors.Credentials{SDKAppID: exampleAppID, AdminIdentifier: exampleAdmin, Secret: map[string][]byte{"secretKey": []byte("k")}}
+	good := vendors.Credentials{Settings: Settings{SDKAppID: exampleAppID, AdminIdentifier: exampleAdmin}, Secret: map[string][]byte{"secretKey": []byte("k")}}
 	for _, tc := range []struct {
 		name      string
 		mod       func(*vendors.Credentials)
@@ -133,8 +133,9 @@ func TestConnect(t *testing.T) {
 			wantBase: "https://adminapisgp.im.qcloud.com"},
 		{name: "endpoint with a query", mod: func(c *vendors.Credentials) { c.Endpoint = "https://x.example?a=b" }, wantClass: vendors.ErrInvalid, wantMsg: "spec.endpoint"},
 		{name: "endpoint without scheme", mod: func(c *vendors.Credentials) { c.Endpoint = "console.tim.qq.com" }, wantClass: vendors.ErrInvalid, wantMsg: "spec.endpoint"},
-		{name: "no SDKAppID", mod: func(c *vendors.Credentials) { c.SDKAppID = 0 }, wantClass: vendors.ErrInvalid, wantMsg: "sdkAppID"},
-		{name: "no admin", mod: func(c *vendors.Credentials) { c.AdminIdentifier = "" }, wantClass: vendors.ErrInvalid, wantMsg: "adminIdentifier"},
+		{name: "no SDKAppID", mod: func(c *vendors.Credentials) { c.Settings = Settings{AdminIdentifier: exampleAdmin} }, wantClass: vendors.ErrInvalid, wantMsg: "sdkAppID"},
+		{name: "no admin", mod: func(c *vendors.Credentials) { c.Settings = Settings{SDKAppID: exampleAppID} }, wantClass: vendors.ErrInvalid, wantMsg: "adminIdentifier"},
+		{name: "no settings", mod: func(c *vendors.Credentials) { c.Settings = nil }, wantClass: vendors.ErrInvalid, wantMsg: "sdkAppID"},
 		{name: "no secret key", mod: func(c *vendors.Credentials) { c.Secret = nil }, wantClass: vendors.ErrUnauthorized, wantMsg: "secretKey"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -94,7 +94,7 @@ func listOf(v any) []string {
 }
 
 func TestClient_Create(t *testing.T) {
-	publicSpec := spec(func(s *vendors.GroupSpec) { s.TencentIM.GroupType, s.Options.JoinPolicy = public, "ApprovalRequired" })
+	publicSpec := spec(func(s *wantSpec) { s.TencentIM.GroupType, s.Options.JoinPolicy = public, "ApprovalRequired" })
 	many := accounts("m", 450)
 	for _, tc := range []struct {
 		name        string
@@ -119,7 +119,7 @@ func TestClient_Create(t *testing.T) {
 					"MemberList":[{"Member_Account":"bob"},{"Member_Account":"carol"}]}`))
 			}},
 		{name: "members beyond create's 100 are added in calls of at most 300",
-			want:        spec(func(s *vendors.GroupSpec) { s.Members = many }),
+			want:        spec(func(s *wantSpec) { s.Members = many }),
 			replies:     map[string][]any{"add_group_member": {addReply(1, nil)}},
 			wantCalls:   []string{"create_group", "add_group_member", "add_group_member"},
 			wantMembers: append([]string{"alice"}, many...),
@@ -130,7 +130,7 @@ func TestClient_Create(t *testing.T) {
 				g.Expect(listOf(adds[1]["MemberList"])).To(Equal(many[400:]))
 			}},
 		{name: "mute-all is set right after create, which has no field for it",
-			want:        spec(func(s *vendors.GroupSpec) { s.Options.MuteAll = new(true) }),
+			want:        spec(func(s *wantSpec) { s.Options.MuteAll = new(true) }),
 			wantCalls:   []string{"create_group", "modify_group_base_info"},
 			wantMembers: []string{"alice", "bob", "carol"},
 			check: func(g Gomega, s *stub) {
@@ -164,12 +164,12 @@ func TestClient_Create(t *testing.T) {
 			replies:   map[string][]any{"create_group": {failed(10019, "account carol not found")}},
 			wantCalls: []string{"create_group"}, wantClass: vendors.ErrInvalid, wantField: "members"},
 		{name: "a failure after the group exists returns the group with the error",
-			want:      spec(func(s *vendors.GroupSpec) { s.Members = many }),
+			want:      spec(func(s *wantSpec) { s.Members = many }),
 			replies:   map[string][]any{"add_group_member": {failed(10019, "account m120 not found")}},
 			wantCalls: []string{"create_group", "add_group_member"}, wantClass: vendors.ErrInvalid, wantField: "members",
 			wantMembers: append([]string{"alice"}, many[:100]...)},
 		{name: "a spec the group type cannot have makes no call",
-			want:      spec(func(s *vendors.GroupSpec) { s.Options.JoinPolicy = "Open" }),
+			want:      spec(func(s *wantSpec) { s.Options.JoinPolicy = "Open" }),
 			wantCalls: nil, wantClass: vendors.ErrInvalid, wantField: "managementOptions.joinPolicy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,7 +242,7 @@ func TestClient_Observe(t *testing.T) {
 				}
 				g.Expect(offsets).To(Equal([]any{nil, float64(200), float64(400)}))
 			}},
-		{name: "Community members are paged with Next", want: spec(func(s *vendors.GroupSpec) { s.TencentIM.GroupType = community }),
+		{name: "Community members are paged with Next", want: spec(func(s *wantSpec) { s.TencentIM.GroupType = community }),
 			replies: map[string][]any{"get_group_info": {infoReply(func() group { g := upToDate(); g.Type = community; return g }())},
 				"get_group_member_info": {
 					ok(`"MemberNum":3,"MemberList":[{"Member_Account":"alice","Role":"Owner"},{"Member_Account":"bob","Role":"Member"}],"Next":"p2"`),
@@ -257,7 +257,7 @@ func TestClient_Observe(t *testing.T) {
 				g.Expect(bodies[1]).NotTo(HaveKey("Offset"))
 			}},
 		{name: "an AVChatRoom has no member list to read",
-			want: spec(func(s *vendors.GroupSpec) {
+			want: spec(func(s *wantSpec) {
 				s.TencentIM.GroupType, s.Members, s.TencentIM.MaxMembers, s.TencentIM.InviteJoinPolicy = avChatRoom, nil, nil, ""
 			}),
 			replies: map[string][]any{"get_group_info": {infoReply(func() group {
@@ -266,7 +266,7 @@ func TestClient_Observe(t *testing.T) {
 				return g
 			}())}},
 			wantCalls: []string{"get_group_info"}, wantExists: true, wantUp: true},
-		{name: "the older mute flag name is read too", want: spec(func(s *vendors.GroupSpec) { s.Options.MuteAll = new(true) }),
+		{name: "the older mute flag name is read too", want: spec(func(s *wantSpec) { s.Options.MuteAll = new(true) }),
 			replies: map[string][]any{
 				"get_group_info": {ok(`"GroupInfo":[{"GroupId":"g","ErrorCode":0,"Type":"Private","Name":"SRE","Introduction":"intro",
 					"Notification":"notice","FaceUrl":"http://x/y.png","Owner_Account":"alice","MaxMemberNum":500,
@@ -321,7 +321,7 @@ func TestClient_Update(t *testing.T) {
 	}{
 		{name: "rename, add 3 and remove 2: one modify, one add, one delete",
 			got: current, info: upToDate(),
-			want:      spec(func(s *vendors.GroupSpec) { s.Name, s.Members = "SRE 2", []string{"bob", "carol", "x", "y", "z"} }),
+			want:      spec(func(s *wantSpec) { s.Name, s.Members = "SRE 2", []string{"bob", "carol", "x", "y", "z"} }),
 			replies:   map[string][]any{"add_group_member": {addReply(1, nil)}},
 			wantCalls: []string{"get_group_info", "modify_group_base_info", "add_group_member", "delete_group_member"},
 			check: func(g Gomega, s *stub, res vendors.UpdateResult) {
@@ -339,7 +339,7 @@ func TestClient_Update(t *testing.T) {
 			info: upToDate(), want: spec(), wantCalls: []string{"get_group_info"}},
 		{name: "700 additions in 3 calls, 150 removals in 2",
 			got:  vendors.ObservedGroup{ID: "g", Owner: "alice", Members: append([]string{"alice"}, old...)},
-			info: upToDate(), want: spec(func(s *vendors.GroupSpec) { s.Members = seven }),
+			info: upToDate(), want: spec(func(s *wantSpec) { s.Members = seven }),
 			replies: map[string][]any{"add_group_member": {addReply(1, nil)}},
 			wantCalls: []string{"get_group_info", "add_group_member", "add_group_member", "add_group_member",
 				"delete_group_member", "delete_group_member"},
@@ -357,7 +357,7 @@ func TestClient_Update(t *testing.T) {
 			}},
 		{name: "owner transfer to a newcomer: add, transfer, then remove the unlisted old owner",
 			got:  vendors.ObservedGroup{ID: "g", Owner: "alice", Members: []string{"alice", "bob", "carol"}},
-			info: upToDate(), want: spec(func(s *vendors.GroupSpec) { s.Owner = "dave" }),
+			info: upToDate(), want: spec(func(s *wantSpec) { s.Owner = "dave" }),
 			replies:   map[string][]any{"add_group_member": {addReply(1, nil)}},
 			wantCalls: []string{"get_group_info", "add_group_member", "change_group_owner", "delete_group_member"},
 			check: func(g Gomega, s *stub, res vendors.UpdateResult) {
@@ -370,14 +370,14 @@ func TestClient_Update(t *testing.T) {
 			}},
 		{name: "owner transfer to a member: the listed old owner stays",
 			got:  vendors.ObservedGroup{ID: "g", Owner: "alice", Members: []string{"alice", "bob", "carol"}},
-			info: upToDate(), want: spec(func(s *vendors.GroupSpec) { s.Owner, s.Members = "bob", []string{"alice", "carol"} }),
+			info: upToDate(), want: spec(func(s *wantSpec) { s.Owner, s.Members = "bob", []string{"alice", "carol"} }),
 			wantCalls: []string{"get_group_info", "change_group_owner"},
 			check: func(g Gomega, s *stub, res vendors.UpdateResult) {
 				g.Expect(res.Group.Members).To(ConsistOf("alice", "bob", "carol"))
 			}},
 		{name: "additive policy never removes members it did not add, even an old owner",
 			got:  vendors.ObservedGroup{ID: "g", Owner: "alice", Members: []string{"alice", "bob", "carol", "x"}},
-			info: upToDate(), want: spec(func(s *vendors.GroupSpec) {
+			info: upToDate(), want: spec(func(s *wantSpec) {
 				s.Owner, s.Members, s.MemberPolicy, s.AddedMembers = "bob", []string{"carol"}, vendors.Additive, []string{"x"}
 			}),
 			wantCalls: []string{"get_group_info", "change_group_owner", "delete_group_member"},
@@ -386,7 +386,7 @@ func TestClient_Update(t *testing.T) {
 			}},
 		{name: "Result 2 (already a member) joins without counting as added",
 			got:  vendors.ObservedGroup{ID: "g", Owner: "alice", Members: []string{"alice", "bob", "carol"}},
-			info: upToDate(), want: spec(func(s *vendors.GroupSpec) { s.Members = []string{"bob", "carol", "x", "y"} }),
+			info: upToDate(), want: spec(func(s *wantSpec) { s.Members = []string{"bob", "carol", "x", "y"} }),
 			replies:   map[string][]any{"add_group_member": {addReply(1, map[string]int{"y": 2})}},
 			wantCalls: []string{"get_group_info", "add_group_member"},
 			check: func(g Gomega, s *stub, res vendors.UpdateResult) {
@@ -395,7 +395,7 @@ func TestClient_Update(t *testing.T) {
 			}},
 		{name: "Result 0 (refused) is invalid on members, after the rest were added",
 			got:  vendors.ObservedGroup{ID: "g", Owner: "alice", Members: []string{"alice", "bob", "carol"}},
-			info: upToDate(), want: spec(func(s *vendors.GroupSpec) { s.Members = []string{"bob", "carol", "x", "y"} }),
+			info: upToDate(), want: spec(func(s *wantSpec) { s.Members = []string{"bob", "carol", "x", "y"} }),
 			replies:   map[string][]any{"add_group_member": {addReply(1, map[string]int{"y": 0})}},
 			wantCalls: []string{"get_group_info", "add_group_member"}, wantClass: vendors.ErrInvalid, wantField: "members",
 			check: func(g Gomega, s *stub, res vendors.UpdateResult) {
@@ -403,7 +403,7 @@ func TestClient_Update(t *testing.T) {
 			}},
 		{name: "the new owner refused: no transfer is attempted",
 			got:  vendors.ObservedGroup{ID: "g", Owner: "alice", Members: []string{"alice", "bob", "carol"}},
-			info: upToDate(), want: spec(func(s *vendors.GroupSpec) { s.Owner = "dave" }),
+			info: upToDate(), want: spec(func(s *wantSpec) { s.Owner = "dave" }),
 			replies:   map[string][]any{"add_group_member": {failed(10019, "dave not found")}},
 			wantCalls: []string{"get_group_info", "add_group_member"}, wantClass: vendors.ErrInvalid, wantField: "members"},
 		{name: "the group type cannot change",

@@ -65,7 +65,7 @@ func run(m *testing.M) int {
 // setup runs the operator's reconcilers with the Tencent IM connector, as main.go does.
 func setup(mgr ctrl.Manager) error {
 	return controller.SetupWithManager(mgr, controller.Options{
-		Connectors:              map[v1alpha1.Vendor]vendors.Connector{v1alpha1.TencentIM: &tencentim.Connector{}},
+		Vendors:                 vendors.Registry{tencentim.Registration()},
 		MaxConcurrentReconciles: 4,
 		RetryInterval:           time.Second,
 	})
