@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	_ "golang.org/x/crypto/x509roots/fallback" // CA roots for TLS to the vendors when the image has none
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
