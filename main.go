@@ -24,10 +24,8 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/cachetrim"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/registry"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
-	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
-	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/tencentim"
-	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -142,21 +140,11 @@ func mustSetupManager(o options) ctrl.Manager {
 	return mgr
 }
 
-// connectors are the vendor clients this build supports. Vendor packages add
-// themselves here, not through init-time registration.
-func connectors() map[v1alpha1.Vendor]vendors.Connector {
-	return map[v1alpha1.Vendor]vendors.Connector{
-		v1alpha1.DingTalk:  &dingtalk.Connector{},
-		v1alpha1.TencentIM: &tencentim.Connector{},
-		v1alpha1.WhatsApp:  whatsapp.Connector{},
-	}
-}
-
 // mustSetupControllers wires the ChatGroup, ChatProvider and ClusterChatProvider
 // reconcilers to one shared set of vendor connections.
 func mustSetupControllers(mgr ctrl.Manager, o options) {
 	if err := controller.SetupWithManager(mgr, controller.Options{
-		Connectors:              connectors(),
+		Vendors:                 registry.Vendors(),
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
 		RetryInterval:           o.retryInterval,
 		VendorTimeout:           o.vendorTimeout,

@@ -61,11 +61,14 @@ const (
 	CredentialsNotFoundReason = "CredentialsNotFound"
 	// AuthenticationFailedReason: the vendor rejected the credentials; retried slowly.
 	AuthenticationFailedReason = "AuthenticationFailed"
+	// AccessDeniedReason: the vendor refused for want of a permission or visibility
+	// granted in its console (the message names it); retried slowly.
+	AccessDeniedReason = "AccessDenied"
 	// RateLimitedReason: the vendor (or the operator's own limiter) throttled a call;
 	// retried after the vendor's delay.
 	RateLimitedReason = "RateLimited"
-	// VendorUnavailableReason: the vendor failed transiently (5xx, network, timeout);
-	// retried with backoff.
+	// VendorUnavailableReason: the vendor failed transiently (5xx, network, timeout)
+	// or answered with a code the operator does not know; retried with backoff.
 	VendorUnavailableReason = "VendorUnavailable"
 	// CreateIncompleteReason: an earlier create may or may not have reached the vendor
 	// and the group could not be identified unambiguously (Stalled).

@@ -77,9 +77,9 @@ func TestReconcile_BackgroundCheck(t *testing.T) {
 			secret := credentialsSecret(stepNamespace, "creds", v1alpha1.TencentIM, "s3cr3t")
 			r, obj, _ := stepReconciler(t, cg, provider, secret)
 			r.Connections = &Connections{
-				APIReader:  r.Client,
-				Connectors: map[v1alpha1.Vendor]vendors.Connector{v1alpha1.TencentIM: &fake.Connector{Client: gc}},
-				Limiters:   vendors.NewLimiters(nil),
+				APIReader: r.Client,
+				Vendors:   testVendors(&fake.Connector{Client: gc}),
+				Limiters:  vendors.NewLimiters(nil),
 			}
 
 			res, err := r.Reconcile(t.Context(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
@@ -88,7 +88,7 @@ func TestReconcile_BackgroundCheck(t *testing.T) {
 			g.Expect(background).To(Equal(tt.wantBackground))
 			got := stored(t, r, obj)
 			if tt.wantBackground {
-				g.Expect(res.RequeueAfter).To(BeNumerically("~", deferredCheckDelay, deferredCheckDelay/5))
+				g.Expect(res.RequeueAfter).To(BeNumerically("~", defaultIntervals.Deferred, defaultIntervals.Deferred/5))
 				g.Expect(got.Status).To(Equal(obj.Status), "a deferred check leaves status as it was: still Ready")
 			} else {
 				g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation), "the edit was concluded")

@@ -243,7 +243,7 @@ func TestChatGroupReconciler_locateGroup(t *testing.T) {
 			g := NewWithT(t)
 			r, obj, rec := stepReconciler(t, tc.obj)
 			gc := tc.gc()
-			obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj))
+			obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 			tc.check(t, g, r, obj, gc, rec, obs, found, err)
 		})
 	}
@@ -257,7 +257,7 @@ func TestChatGroupReconciler_locateGroup(t *testing.T) {
 				return vendors.ObservedGroup{ID: "grp-3"}, nil
 			},
 		}
-		_, err := r.reconcileGroup(t.Context(), obj, gc)
+		_, err := r.reconcileGroup(t.Context(), obj, gc, vendors.Registration{})
 		g.Expect(asStalled(g, err).reason).To(Equal(v1alpha1.CreateIncompleteReason))
 		g.Expect(gc.Count(fake.OpCreate, nil)).To(Equal(0))
 	})
@@ -314,7 +314,7 @@ func TestChatGroupReconciler_createGroup(t *testing.T) {
 				},
 			}
 
-			_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj))
+			_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 
 			g.Expect(gc.Count(fake.OpCreate, func(c fake.Call) bool { return c.Spec.UID == "uid-steps" })).To(Equal(1))
 			g.Expect(gc.Calls()).To(HaveLen(1))
@@ -418,9 +418,9 @@ func TestChatGroupReconciler_reconcileDelete(t *testing.T) {
 			})
 			r, obj, rec := stepReconciler(t, cg, provider, secret)
 			r.Connections = &Connections{
-				APIReader:  r.Client,
-				Connectors: map[v1alpha1.Vendor]vendors.Connector{v1alpha1.TencentIM: &fake.Connector{Client: gc}},
-				Limiters:   vendors.NewLimiters(nil),
+				APIReader: r.Client,
+				Vendors:   testVendors(&fake.Connector{Client: gc}),
+				Limiters:  vendors.NewLimiters(nil),
 			}
 
 			out, res, err := r.reconcileDelete(t.Context(), obj)
@@ -483,7 +483,7 @@ func TestChatGroupReconciler_createGroup_partialCreateKeepsTheID(t *testing.T) {
 			return vendors.ObservedGroup{ID: "grp-partial"}, vendors.NewError(vendors.ErrUnavailable, "add members", "", "timeout")
 		},
 	}
-	_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj))
+	_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 	g.Expect(err).To(MatchError(vendors.ErrUnavailable), "the failed follow-up is retried")
 	s := stored(t, r, obj)
 	g.Expect(s.Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, "grp-partial"), "the group exists: its ID is recorded")
@@ -499,7 +499,7 @@ func TestChatGroupReconciler_locateGroup_readsPastAStaleCache(t *testing.T) {
 		WithObjects(stepGroup(withAnnotation(v1alpha1.GroupIDAnnotation, "grp-recorded"))).Build()
 	gc := &fake.GroupClient{ObserveFn: observeExisting("grp-recorded")}
 
-	obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj))
+	obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(found).To(BeTrue())
 	g.Expect(obs.Group.ID).To(Equal("grp-recorded"))
@@ -541,7 +541,7 @@ func TestChatGroupReconciler_recoverCreate_certainlyNoGroupAllowsACreate(t *test
 			return vendors.ObservedGroup{ID: "cg-uid-steps"}, nil
 		},
 	}
-	g.Expect(r.reconcileGroup(t.Context(), obj, gc)).Error().NotTo(HaveOccurred())
+	g.Expect(r.reconcileGroup(t.Context(), obj, gc, vendors.Registration{})).Error().NotTo(HaveOccurred())
 	g.Expect(gc.Count(fake.OpCreate, nil)).To(Equal(1))
 	g.Expect(stored(t, r, obj).Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, "cg-uid-steps"))
 }

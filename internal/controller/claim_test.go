@@ -74,7 +74,7 @@ func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) 
 			r.Instance, r.Clock, r.VendorTimeout = "me", func() time.Time { return now }, timeout
 			gc := &fake.GroupClient{FindFn: tc.find}
 
-			_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj))
+			_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 
 			g.Expect(found).To(BeFalse())
 			var re *reasonError
@@ -99,7 +99,7 @@ func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) 
 			ObserveFn: observeExisting("grp-1"),
 		}
 
-		_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj))
+		_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(found).To(BeTrue())
@@ -122,7 +122,7 @@ func TestChatGroupReconciler_createGroupClaims(t *testing.T) {
 			return vendors.ObservedGroup{}, vendors.NewError(vendors.ErrUnavailable, "create group", "", "timeout")
 		}}
 
-		_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj))
+		_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 
 		g.Expect(err).To(MatchError(vendors.ErrUnavailable))
 		g.Expect(claim).To(Equal("me/2026-05-04T12:00:00Z"))
@@ -139,7 +139,7 @@ func TestChatGroupReconciler_createGroupClaims(t *testing.T) {
 		g.Expect(r.Update(t.Context(), other)).To(Succeed())
 		gc := &fake.GroupClient{}
 
-		_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj))
+		_, err := r.createGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
 
 		g.Expect(apierrors.IsConflict(errors.Unwrap(err))).To(BeTrue(), "want a conflict, got %v", err)
 		g.Expect(gc.Calls()).To(BeEmpty(), "no create call")

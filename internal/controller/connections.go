@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,13 +19,6 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// documentedLimits are the vendors' documented calls per second per API.
-var documentedLimits = map[v1alpha1.Vendor]float64{
-	v1alpha1.DingTalk:  20,
-	v1alpha1.TencentIM: 200,
-	v1alpha1.WhatsApp:  10,
-}
-
 // defaultHeadroom is the share of a documented limit the operator paces to.
 // Vendors count calls in one-second windows; calls paced at exactly the limit
 // arrive with network jitter, so now and then one more than the limit lands in
@@ -33,16 +27,12 @@ var documentedLimits = map[v1alpha1.Vendor]float64{
 // (TestDefaultLimitsLeaveRoomForJitter).
 const defaultHeadroom = 0.95
 
-// defaultLimits are the per-API buckets used when a provider sets no rateLimit.
+// defaultLimits is the per-API bucket used when a provider sets no rateLimit.
 // The bucket holds a single token: a full bucket on top of a second's refill
 // would allow twice the limit within one second.
-var defaultLimits = func() map[v1alpha1.Vendor]vendors.Limits {
-	out := map[v1alpha1.Vendor]vendors.Limits{}
-	for v, qps := range documentedLimits {
-		out[v] = vendors.Limits{QPS: qps * defaultHeadroom, Burst: 1}
-	}
-	return out
-}()
+func defaultLimits(reg vendors.Registration) vendors.Limits {
+	return vendors.Limits{QPS: reg.RatePerAPI * defaultHeadroom, Burst: 1}
+}
 
 // Connections turns providers into vendor clients. It reads credentials Secrets
 // with direct GETs (the operator has no list/watch on Secrets), and caches one
@@ -51,8 +41,8 @@ var defaultLimits = func() map[v1alpha1.Vendor]vendors.Limits {
 type Connections struct {
 	// APIReader reads Secrets without a cache.
 	APIReader client.Reader
-	// Connectors builds clients per vendor.
-	Connectors map[v1alpha1.Vendor]vendors.Connector
+	// Vendors are the registered vendors.
+	Vendors vendors.Registry
 	// Limiters holds the shared rate-limit buckets (a new registry when nil).
 	Limiters *vendors.Limiters
 
@@ -71,31 +61,31 @@ type cachedClient struct {
 // a stalled error.
 func (c *Connections) Client(ctx context.Context, p v1alpha1.Provider) (vendors.GroupClient, error) {
 	settings := p.Settings()
-	connector, ok := c.Connectors[settings.Vendor]
+	reg, ok := c.Vendors.Get(settings.Vendor)
 	if !ok {
 		return nil, stalled(v1alpha1.InvalidSpecReason, "This build of the operator has no client for vendor %s", settings.Vendor)
 	}
-	data, err := c.secretData(ctx, p.SecretKey(), settings.Vendor)
+	data, err := c.secretData(ctx, p.SecretKey(), reg)
 	if err != nil {
 		return nil, err
 	}
-	fp := fingerprint(settings, data)
+	creds := credentials(reg, settings, data)
+	fp := fingerprint(reg.Vendor, creds)
 	key := providerKey(p)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	lim := limits(settings)
+	lim := limits(reg, settings)
 	if cached, ok := c.cache[key]; ok && cached.fingerprint == fp && cached.limits == lim {
 		return cached.client, nil
 	}
 	if c.Limiters == nil {
 		c.Limiters = vendors.NewLimiters(nil)
 	}
-	creds := credentials(settings, data)
 	// Keyed by limits too, so providers sharing credentials but not limits do
 	// not keep replacing each other's buckets.
 	creds.Limiter = c.Limiters.For(fmt.Sprintf("%s/%v", fp, lim), lim)
-	gc, err := connector.Connect(ctx, creds)
+	gc, err := reg.Connector.Connect(ctx, creds)
 	if err != nil {
 		return nil, err
 	}
@@ -107,18 +97,18 @@ func (c *Connections) Client(ctx context.Context, p v1alpha1.Provider) (vendors.
 	return gc, nil
 }
 
-// secretData reads the credentials Secret and checks it has vendor's keys.
-func (c *Connections) secretData(ctx context.Context, key types.NamespacedName, vendor v1alpha1.Vendor) (map[string][]byte, error) {
+// secretData reads the credentials Secret and checks it has the vendor's keys.
+func (c *Connections) secretData(ctx context.Context, key types.NamespacedName, reg vendors.Registration) (map[string][]byte, error) {
 	secret := &corev1.Secret{}
 	if err := c.APIReader.Get(ctx, key, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, waiting(v1alpha1.CredentialsNotFoundReason, "Secret %s not found; create it with the keys %v", key, vendor.SecretKeys())
+			return nil, waiting(v1alpha1.CredentialsNotFoundReason, "Secret %s not found; create it with the keys %v", key, reg.SecretKeys)
 		}
 		return nil, fmt.Errorf("read credentials Secret %s: %w", key, err)
 	}
-	for _, k := range vendor.SecretKeys() {
+	for _, k := range reg.SecretKeys {
 		if len(secret.Data[k]) == 0 {
-			return nil, waiting(v1alpha1.CredentialsNotFoundReason, "Secret %s has no key %q (a %s provider needs %v)", key, k, vendor, vendor.SecretKeys())
+			return nil, waiting(v1alpha1.CredentialsNotFoundReason, "Secret %s has no key %q (a %s provider needs %v)", key, k, reg.Vendor, reg.SecretKeys)
 		}
 	}
 	return secret.Data, nil
@@ -131,46 +121,31 @@ func providerKey(p v1alpha1.Provider) string {
 
 // fingerprint identifies a credential: everything that changes who we talk to
 // and as whom. Equal fingerprints share rate-limit buckets.
-func fingerprint(s v1alpha1.ProviderSettings, data map[string][]byte) string {
+func fingerprint(vendor v1alpha1.Vendor, creds vendors.Credentials) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", s.Vendor, s.Endpoint)
-	if s.DingTalk != nil {
-		fmt.Fprintf(h, "%s\x00", s.DingTalk.LegacyEndpoint)
-	}
-	if s.TencentIM != nil {
-		fmt.Fprintf(h, "%d\x00%s\x00", s.TencentIM.SDKAppID, s.TencentIM.AdminIdentifier)
-	}
-	if s.WhatsApp != nil {
-		fmt.Fprintf(h, "%s\x00%s\x00", s.WhatsApp.CustSpaceID, s.WhatsApp.BusinessNumber)
-	}
-	for _, k := range slices.Sorted(maps.Keys(data)) {
-		fmt.Fprintf(h, "%s\x00%d\x00", k, len(data[k]))
-		h.Write(data[k])
+	settings, _ := json.Marshal(creds.Settings) // the vendors' settings are plain structs
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", vendor, creds.Endpoint, settings)
+	for _, k := range slices.Sorted(maps.Keys(creds.Secret)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", k, len(creds.Secret[k]))
+		h.Write(creds.Secret[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// credentials converts provider settings and Secret data to the neutral form.
-func credentials(s v1alpha1.ProviderSettings, data map[string][]byte) vendors.Credentials {
+// credentials converts provider settings and Secret data to the neutral form,
+// the vendor's own settings read by its registration.
+func credentials(reg vendors.Registration, s v1alpha1.ProviderSettings, data map[string][]byte) vendors.Credentials {
 	creds := vendors.Credentials{Endpoint: s.Endpoint, Secret: data}
-	if s.DingTalk != nil {
-		creds.LegacyEndpoint = s.DingTalk.LegacyEndpoint
-	}
-	if s.TencentIM != nil {
-		creds.SDKAppID = s.TencentIM.SDKAppID
-		creds.AdminIdentifier = s.TencentIM.AdminIdentifier
-	}
-	if s.WhatsApp != nil {
-		creds.CustSpaceID = s.WhatsApp.CustSpaceID
-		creds.BusinessNumber = s.WhatsApp.BusinessNumber
+	if reg.Settings != nil {
+		creds.Settings = reg.Settings(s)
 	}
 	return creds
 }
 
 // limits returns the provider's rate limit, or the default for its vendor.
-func limits(s v1alpha1.ProviderSettings) vendors.Limits {
+func limits(reg vendors.Registration, s v1alpha1.ProviderSettings) vendors.Limits {
 	if s.RateLimit == nil {
-		return defaultLimits[s.Vendor]
+		return defaultLimits(reg)
 	}
 	return vendors.Limits{QPS: float64(s.RateLimit.QPS), Burst: int(s.RateLimit.Burst)}
 }

@@ -13,11 +13,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	clientfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"golang.org/x/time/rate"
+
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/registry"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
-	"golang.org/x/time/rate"
 )
 
 // unitConnections returns Connections reading from a fake client holding objs,
@@ -27,10 +29,8 @@ func unitConnections(objs ...client.Object) (*Connections, client.Client, *fake.
 	conn := &fake.Connector{Client: &fake.GroupClient{}}
 	return &Connections{
 		APIReader: c,
-		Connectors: map[v1alpha1.Vendor]vendors.Connector{
-			v1alpha1.DingTalk: conn, v1alpha1.TencentIM: conn, v1alpha1.WhatsApp: conn,
-		},
-		Limiters: vendors.NewLimiters(nil),
+		Vendors:   testVendors(conn),
+		Limiters:  vendors.NewLimiters(nil),
 	}, c, conn
 }
 
@@ -135,8 +135,9 @@ func TestConnections_Client(t *testing.T) {
 		got := conn.Connections()
 		g.Expect(got).To(HaveLen(1))
 		g.Expect(got[0].Endpoint).To(Equal("https://adminapisgp.im.qcloud.com"))
-		g.Expect(got[0].SDKAppID).To(Equal(int64(1400000000)))
-		g.Expect(got[0].AdminIdentifier).To(Equal("administrator"))
+		reg, _ := registry.Vendors().Get(v1alpha1.TencentIM)
+		g.Expect(got[0].Settings).NotTo(BeNil())
+		g.Expect(got[0].Settings).To(Equal(reg.Settings(p.Spec.ProviderSettings)), "the vendor's own settings, read by its registration")
 		g.Expect(got[0].Secret).To(Equal(map[string][]byte{"secretKey": []byte("s1")}))
 	})
 
@@ -216,7 +217,7 @@ func TestConnections_Client(t *testing.T) {
 	t.Run("vendor without a connector is stalled", func(t *testing.T) {
 		g := NewWithT(t)
 		conns, _, conn := unitConnections(credentialsSecret("ns", "creds", v1alpha1.WhatsApp, "s1"))
-		delete(conns.Connectors, v1alpha1.WhatsApp)
+		conns.Vendors = slices.DeleteFunc(conns.Vendors, func(r vendors.Registration) bool { return r.Vendor == v1alpha1.WhatsApp })
 		_, err := conns.Client(t.Context(), unitProvider("ns", "p", v1alpha1.WhatsApp, "creds"))
 		se := asStalled(g, err)
 		g.Expect(se.reason).To(Equal(v1alpha1.InvalidSpecReason))
@@ -239,6 +240,10 @@ func TestConnections_Client(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
+	fingerprint := func(s v1alpha1.ProviderSettings, data map[string][]byte) string {
+		reg, _ := registry.Vendors().Get(s.Vendor)
+		return fingerprint(s.Vendor, credentials(reg, s, data))
+	}
 	settings := func(mods ...func(*v1alpha1.ProviderSettings)) v1alpha1.ProviderSettings {
 		s := v1alpha1.ProviderSettings{
 			Vendor:    v1alpha1.TencentIM,
@@ -326,10 +331,11 @@ func TestDefaultLimitsLeaveRoomForJitter(t *testing.T) {
 		}
 		return n
 	}
-	for v, documented := range documentedLimits {
-		t.Run(string(v), func(t *testing.T) {
+	for _, reg := range registry.Vendors() {
+		documented := reg.RatePerAPI
+		t.Run(string(reg.Vendor), func(t *testing.T) {
 			g := NewWithT(t)
-			g.Expect(throttled(defaultLimits[v].QPS, int(documented))).To(Equal(0))
+			g.Expect(throttled(defaultLimits(reg).QPS, int(documented))).To(Equal(0))
 			g.Expect(throttled(documented, int(documented))).To(BeNumerically(">", 0), "at the limit itself jitter is throttled")
 		})
 	}

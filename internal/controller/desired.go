@@ -5,8 +5,9 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// desiredGroup is the one place a ChatGroup becomes a vendor-neutral GroupSpec.
-func desiredGroup(obj *v1alpha1.ChatGroup) vendors.GroupSpec {
+// desiredGroup is the one place a ChatGroup becomes a GroupSpec: the neutral
+// fields here, the vendor's own part from its registration.
+func desiredGroup(obj *v1alpha1.ChatGroup, reg vendors.Registration) vendors.GroupSpec {
 	s := obj.Spec
 	want := vendors.GroupSpec{
 		UID:          string(obj.UID),
@@ -18,9 +19,6 @@ func desiredGroup(obj *v1alpha1.ChatGroup) vendors.GroupSpec {
 		Description:  s.Description,
 		Announcement: s.Announcement,
 		Icon:         s.Icon,
-	}
-	if ws := obj.Status.WhatsApp; ws != nil {
-		want.ObservedName = ws.Subject
 	}
 	if s.MemberPolicy == v1alpha1.Additive {
 		want.MemberPolicy = vendors.Additive
@@ -35,25 +33,8 @@ func desiredGroup(obj *v1alpha1.ChatGroup) vendors.GroupSpec {
 			ManagedByOwnerOnly:      ownerOnly(o.ManagedBy),
 		}
 	}
-	want.DingTalk = vendors.DingTalkSpec{OwnerType: "Employee", ConversationType: "Internal"}
-	if d := s.DingTalk; d != nil {
-		want.DingTalk.ExternalMembers = d.ExternalMembers
-		if d.OwnerType != "" {
-			want.DingTalk.OwnerType = string(d.OwnerType)
-		}
-		if d.ConversationType != "" {
-			want.DingTalk.ConversationType = string(d.ConversationType)
-		}
-	}
-	want.TencentIM = vendors.TencentIMSpec{GroupType: "Private"}
-	if t := s.TencentIM; t != nil {
-		want.TencentIM.GroupID = t.GroupID
-		want.TencentIM.MaxMembers = t.MaxMembers
-		want.TencentIM.InviteJoinPolicy = string(t.InviteJoinPolicy)
-		want.TencentIM.AppDefinedData = t.AppDefinedData
-		if t.GroupType != "" {
-			want.TencentIM.GroupType = string(t.GroupType)
-		}
+	if reg.Desired != nil {
+		reg.Desired(obj, &want)
 	}
 	return want
 }

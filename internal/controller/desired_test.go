@@ -34,56 +34,6 @@ func TestDesiredGroup(t *testing.T) {
 		check func(g *WithT, got vendors.GroupSpec)
 	}{
 		{
-			name: "DingTalk defaults OwnerType Employee and ConversationType Internal",
-			obj:  base(v1alpha1.DingTalk),
-			check: func(g *WithT, got vendors.GroupSpec) {
-				g.Expect(got.DingTalk).To(Equal(vendors.DingTalkSpec{OwnerType: "Employee", ConversationType: "Internal"}))
-			},
-		},
-		{
-			name: "DingTalk block with empty fields keeps the defaults",
-			obj: base(v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
-				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{ExternalMembers: []string{"ext1"}}
-			}),
-			check: func(g *WithT, got vendors.GroupSpec) {
-				g.Expect(got.DingTalk).To(Equal(vendors.DingTalkSpec{
-					OwnerType: "Employee", ConversationType: "Internal", ExternalMembers: []string{"ext1"},
-				}))
-			},
-		},
-		{
-			name: "DingTalk explicit settings",
-			obj: base(v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
-				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{OwnerType: "External", ConversationType: "Standard"}
-			}),
-			check: func(g *WithT, got vendors.GroupSpec) {
-				g.Expect(got.DingTalk.OwnerType).To(Equal("External"))
-				g.Expect(got.DingTalk.ConversationType).To(Equal("Standard"))
-			},
-		},
-		{
-			name: "TencentIM default GroupType Private",
-			obj:  base(v1alpha1.TencentIM),
-			check: func(g *WithT, got vendors.GroupSpec) {
-				g.Expect(got.TencentIM).To(Equal(vendors.TencentIMSpec{GroupType: "Private"}))
-			},
-		},
-		{
-			name: "TencentIM explicit settings",
-			obj: base(v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
-				c.Spec.TencentIM = &v1alpha1.TencentIMGroup{
-					GroupType: "Public", GroupID: "g-1", MaxMembers: ptr.To[int32](50),
-					InviteJoinPolicy: v1alpha1.ApprovalRequired, AppDefinedData: map[string]string{"k": "v"},
-				}
-			}),
-			check: func(g *WithT, got vendors.GroupSpec) {
-				g.Expect(got.TencentIM).To(Equal(vendors.TencentIMSpec{
-					GroupType: "Public", GroupID: "g-1", MaxMembers: ptr.To[int32](50),
-					InviteJoinPolicy: "ApprovalRequired", AppDefinedData: map[string]string{"k": "v"},
-				}))
-			},
-		},
-		{
 			name: "Audience OwnerOnly maps to true",
 			obj: base(v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
 				c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MentionAll: v1alpha1.OwnerOnly, ManagedBy: v1alpha1.OwnerOnly}
@@ -148,16 +98,6 @@ func TestDesiredGroup(t *testing.T) {
 			},
 		},
 		{
-			name: "the WhatsApp subject last observed is the lookup hint",
-			obj: base(v1alpha1.WhatsApp, func(c *v1alpha1.ChatGroup) {
-				c.Status.WhatsApp = &v1alpha1.WhatsAppStatus{Subject: "old team"}
-			}),
-			check: func(g *WithT, got vendors.GroupSpec) {
-				g.Expect(got.Name).To(Equal("team"))
-				g.Expect(got.ObservedName).To(Equal("old team"))
-			},
-		},
-		{
 			name: "UID, name, owner, members and texts from the object",
 			obj: base(v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
 				c.Spec.Description, c.Spec.Announcement, c.Spec.Icon = "d", "a", "i"
@@ -173,7 +113,18 @@ func TestDesiredGroup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			tc.check(g, desiredGroup(tc.obj))
+			tc.check(g, desiredGroup(tc.obj, vendors.Registration{}))
 		})
 	}
+
+	t.Run("the vendor's registration adds its own part last", func(t *testing.T) {
+		g := NewWithT(t)
+		reg := vendors.Registration{Desired: func(obj *v1alpha1.ChatGroup, want *vendors.GroupSpec) {
+			want.Vendor = "settings of " + obj.Name
+			want.ObservedName = want.Name + " before"
+		}}
+		got := desiredGroup(base(v1alpha1.TencentIM), reg)
+		g.Expect(got.Vendor).To(Equal("settings of g"))
+		g.Expect(got.ObservedName).To(Equal("team before"), "it sees the neutral fields already set")
+	})
 }

@@ -11,8 +11,8 @@ import (
 
 // Options configure the operator's reconcilers.
 type Options struct {
-	// Connectors build vendor clients, one per supported vendor.
-	Connectors map[v1alpha1.Vendor]vendors.Connector
+	// Vendors are the vendors this operator manages groups on.
+	Vendors vendors.Registry
 	// MaxConcurrentReconciles is the number of ChatGroup workers.
 	MaxConcurrentReconciles int
 	// RetryInterval is how long to wait for a missing provider or Secret.
@@ -25,9 +25,9 @@ type Options struct {
 // reconcilers with mgr, sharing one set of vendor connections and rate limiters.
 func SetupWithManager(mgr ctrl.Manager, o Options) error {
 	conns := &Connections{
-		APIReader:  mgr.GetAPIReader(),
-		Connectors: o.Connectors,
-		Limiters:   vendors.NewLimiters(nil),
+		APIReader: mgr.GetAPIReader(),
+		Vendors:   o.Vendors,
+		Limiters:  vendors.NewLimiters(nil),
 	}
 	if err := (&ChatGroupReconciler{
 		Client:                  mgr.GetClient(),

@@ -44,15 +44,25 @@ func ready(message string) outcome {
 	return outcome{state: stateReady, reason: v1alpha1.SucceededReason, message: message}
 }
 
+func suspended(message string) outcome {
+	return outcome{state: stateSuspended, message: message}
+}
+
 // intervals are the requeue delays classify uses.
 type intervals struct {
 	// Retry is how long to wait for a missing provider or Secret to appear.
 	Retry time.Duration
 	// Quota is how long to wait after a long-term quota was exhausted.
 	Quota time.Duration
+	// Deferred is when a periodic check that made way for changes is tried again.
+	Deferred time.Duration
 }
 
-var defaultIntervals = intervals{Retry: 30 * time.Second, Quota: time.Hour}
+var defaultIntervals = intervals{Retry: 30 * time.Second, Quota: time.Hour, Deferred: time.Second}
+
+// accessDenied is how long to wait after the vendor refused access: it takes a
+// person in the vendor's console to fix, so a few Retry intervals.
+func (iv intervals) accessDenied() time.Duration { return 4 * iv.Retry }
 
 // reasonError is an error with a condition reason, raised by the reconcilers
 // themselves: stalled ones only a change by the user can fix (an invalid spec, a
@@ -83,11 +93,20 @@ func waiting(reason, format string, args ...any) error {
 //     iv.Retry to notice a fixed Secret (the client makes no vendor call meanwhile);
 //   - vendor ErrRateLimited: Ready=False/RateLimited, requeue after the vendor's delay;
 //   - vendor ErrInProgress: Ready=False/Creating, requeue after the vendor's delay;
+//   - vendor ErrAccessDenied: Ready=False/AccessDenied, requeue after a few
+//     Retry intervals (a permission is granted in the vendor's console);
+//   - ErrDeferred (a periodic check made way for changes): no outcome, status
+//     stays as it is, requeue after iv.Deferred;
+//   - vendor ErrUnavailable (a transient failure, or a code the client does not
+//     know): Ready=False/VendorUnavailable with the vendor's code and message,
+//     returned for backoff;
 //   - anything else: Ready=False and the error is returned for backoff.
 func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 	text := vendors.Sanitize(err.Error()) // error text may quote request URLs
 	var re *reasonError
 	switch {
+	case errors.Is(err, vendors.ErrDeferred):
+		return outcome{}, ctrl.Result{RequeueAfter: jitter(iv.Deferred)}, nil
 	case errors.As(err, &re) && re.stalled:
 		return outcome{stateStalled, re.reason, re.message}, ctrl.Result{}, reconcile.TerminalError(err)
 	case errors.As(err, &re):
@@ -105,6 +124,9 @@ func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 		return outcome{stateWaiting, v1alpha1.AuthenticationFailedReason,
 				"The vendor rejected the provider's credentials: " + text + "; check the credentials Secret and the provider's settings"},
 			ctrl.Result{RequeueAfter: iv.Retry}, nil // cheap: no vendor call until the Secret changes (vendors.UnauthorizedHoldOff)
+	case errors.Is(err, vendors.ErrAccessDenied):
+		return outcome{stateWaiting, v1alpha1.AccessDeniedReason, "The vendor refused access: " + text + "; grant it in the vendor's console, the operator retries"},
+			ctrl.Result{RequeueAfter: iv.accessDenied()}, nil
 	case errors.Is(err, vendors.ErrInProgress):
 		after := max(vendors.RetryAfter(err), time.Second)
 		return outcome{stateWaiting, v1alpha1.CreatingReason, "The vendor is still creating the group; checking again in " + after.Round(time.Second).String()},
@@ -119,6 +141,22 @@ func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 		return outcome{stateRetrying, v1alpha1.VendorUnavailableReason, "The vendor call failed and will be retried: " + text}, ctrl.Result{}, err
 	}
 	return outcome{stateRetrying, v1alpha1.ProgressingWithRetryReason, "Retrying after an error: " + text}, ctrl.Result{}, err
+}
+
+// classifyDeleteFailure maps a failed deletion of group id: the finalizer stays,
+// Ready says why (DeleteFailed) and how to let go of the group; a stalled
+// failure stays stalled (only a spec change helps), any other is retried.
+func classifyDeleteFailure(err error, id string, iv intervals) (outcome, ctrl.Result, error) {
+	out, res, err := classify(err, iv)
+	if out.state != stateStalled {
+		out.state = stateRetrying
+	}
+	out.reason = v1alpha1.DeleteFailedReason
+	out.message = fmt.Sprintf("Cannot delete group %s: %s. To remove the object and keep the group, set spec.deletionPolicy to Orphan", id, out.message)
+	if res.RequeueAfter == 0 && err == nil {
+		res.RequeueAfter = iv.Retry
+	}
+	return out, res, err
 }
 
 // setCondition sets a condition stamped with the object's generation (the API

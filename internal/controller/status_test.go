@@ -132,7 +132,7 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	iv := intervals{Retry: 11 * time.Second, Quota: 33 * time.Hour}
+	iv := intervals{Retry: 11 * time.Second, Quota: 33 * time.Hour, Deferred: 2 * time.Second}
 	isTerminal := func(err error) bool { return errors.Is(err, reconcile.TerminalError(nil)) }
 
 	for _, tc := range []struct {
@@ -165,6 +165,28 @@ func TestClassify(t *testing.T) {
 			wantMsgContains: []string{"gone"},
 			wantErr:         true,
 			wantTerminal:    true,
+		},
+		{
+			name:            "vendor access denied: a permission to grant, retried slowly",
+			err:             vendors.NewError(vendors.ErrAccessDenied, "update group", "88/60011", "grant the app the Chat group write permission (qyapi_chat_manage)"),
+			wantState:       stateWaiting,
+			wantReason:      v1alpha1.AccessDeniedReason,
+			wantMsgContains: []string{"88/60011", "qyapi_chat_manage", "vendor's console"},
+			wantRequeue:     4 * iv.Retry,
+		},
+		{
+			name:            "unknown vendor code: unavailable, retried with backoff, never stalled",
+			err:             vendors.NewError(vendors.Codes{}.Class("99999"), "update group", "99999", "something new"),
+			wantState:       stateRetrying,
+			wantReason:      v1alpha1.VendorUnavailableReason,
+			wantMsgContains: []string{"99999", "something new"},
+			wantErr:         true,
+		},
+		{
+			name:       "a deferred periodic check decides nothing",
+			err:        fmt.Errorf("observe: %w", vendors.ErrDeferred),
+			wantState:  stateUnknown,
+			minRequeue: iv.Deferred,
 		},
 		{
 			name:            "waiting error",
@@ -254,7 +276,9 @@ func TestClassify(t *testing.T) {
 
 			g.Expect(out.state).To(Equal(tc.wantState))
 			g.Expect(out.reason).To(Equal(tc.wantReason))
-			g.Expect(out.message).NotTo(BeEmpty())
+			if tc.wantState != stateUnknown {
+				g.Expect(out.message).NotTo(BeEmpty())
+			}
 			if tc.wantMsgPrefix != "" {
 				g.Expect(out.message).To(HavePrefix(tc.wantMsgPrefix))
 			}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/registry"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
@@ -54,9 +55,7 @@ func runSuite(m *testing.M) int {
 	var err error
 	env, err = testenv.Start(func(mgr ctrl.Manager) error {
 		return SetupWithManager(mgr, Options{
-			Connectors: map[v1alpha1.Vendor]vendors.Connector{
-				v1alpha1.DingTalk: connector, v1alpha1.TencentIM: connector, v1alpha1.WhatsApp: connector,
-			},
+			Vendors:                 testVendors(connector),
 			MaxConcurrentReconciles: 4,
 			RetryInterval:           time.Second,
 		})
@@ -100,7 +99,8 @@ func providerSettings(v v1alpha1.Vendor) v1alpha1.ProviderSettings {
 
 func credentialsSecret(ns, name string, v v1alpha1.Vendor, value string) *corev1.Secret {
 	data := map[string]string{}
-	for _, k := range v.SecretKeys() {
+	reg, _ := registry.Vendors().Get(v)
+	for _, k := range reg.SecretKeys {
 		data[k] = value
 	}
 	return testenv.CredentialsSecret(ns, name, data)

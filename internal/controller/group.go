@@ -1,0 +1,235 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// reconcileGroup locates the vendor group (creating it when there is none) and
+// updates it when it differs from the spec. It records the group in status and
+// returns it as last seen.
+func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, reg vendors.Registration) (vendors.ObservedGroup, error) {
+	want := desiredGroup(obj, reg)
+	obs, found, err := r.locateGroup(ctx, obj, gc, want)
+	if err != nil {
+		return vendors.ObservedGroup{}, err
+	}
+	if !found {
+		return r.createGroup(ctx, obj, gc, want)
+	}
+	recordGroup(obj, obs.Group)
+	if obs.UpToDate {
+		return obs.Group, nil
+	}
+	ctrl.LoggerFrom(ctx).V(1).Info("Updating vendor group", "groupID", obs.Group.ID, "diff", obs.Diff)
+	res, err := gc.Update(ctx, obs.Group, want)
+	if err != nil {
+		return vendors.ObservedGroup{}, fmt.Errorf("update group %s: %w", obs.Group.ID, err)
+	}
+	recordGroup(obj, res.Group)
+	obj.Status.AddedMembers = vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed)
+	r.notifyUpdate(obj, res)
+	return res.Group, nil
+}
+
+// locateGroup finds the group this object manages: the bound one (group-id
+// annotation), the one named by spec.adoptGroupID, or the one an interrupted
+// create made (create-pending). It binds the latter two. found is false when a
+// group has to be created.
+func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
+	if obj.Annotations[v1alpha1.GroupIDAnnotation] == "" {
+		// About to look a group up or create one: the cache may not have seen the
+		// ID a previous pass recorded yet, so read the annotations afresh.
+		if err := r.refreshMetadata(ctx, obj); err != nil {
+			return vendors.Observation{}, false, err
+		}
+	}
+	id := obj.Annotations[v1alpha1.GroupIDAnnotation]
+	adopt := obj.Spec.AdoptGroupID
+	switch {
+	case id != "" && adopt != "" && id != adopt:
+		return vendors.Observation{}, false, stalled(v1alpha1.InvalidSpecReason,
+			"spec.adoptGroupID is %q but this object already manages group %q (annotation %s); remove spec.adoptGroupID or use a new ChatGroup",
+			adopt, id, v1alpha1.GroupIDAnnotation)
+	case id != "":
+		obs, err := gc.Observe(ctx, id, want)
+		if err == nil && !obs.Exists {
+			err = stalled(v1alpha1.GroupNotFoundReason,
+				"Group %s no longer exists on %s; to create a new group remove the annotation %s",
+				id, obj.Spec.Vendor, v1alpha1.GroupIDAnnotation)
+		}
+		return obs, err == nil, err
+	case adopt != "":
+		obs, err := gc.Observe(ctx, adopt, want)
+		if err == nil && !obs.Exists {
+			err = stalled(v1alpha1.InvalidSpecReason, "spec.adoptGroupID: no group %q exists on %s", adopt, obj.Spec.Vendor)
+		}
+		if err != nil {
+			return obs, false, err
+		}
+		return obs, true, r.bind(ctx, obj, adopt, "Adopted group %s (spec.adoptGroupID)")
+	case obj.Annotations[v1alpha1.CreatePendingAnnotation] != "":
+		return r.recoverCreate(ctx, obj, gc, want)
+	}
+	return vendors.Observation{}, false, nil
+}
+
+// refreshMetadata replaces obj's metadata with the API server's current copy,
+// read past the cache.
+func (r *ChatGroupReconciler) refreshMetadata(ctx context.Context, obj *v1alpha1.ChatGroup) error {
+	fresh := &v1alpha1.ChatGroup{}
+	if err := r.apiReader().Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+		return fmt.Errorf("read ChatGroup: %w", err)
+	}
+	obj.ObjectMeta = fresh.ObjectMeta
+	return nil
+}
+
+// recoverCreate handles a create-pending annotation with no group ID: an earlier
+// create may have made the group without the ID being recorded. It adopts exactly
+// one match and otherwise stalls with CreateIncomplete, unless the vendor says
+// for certain that no group exists: then found is false and a create may follow.
+// Where the lookup finds no group it can adopt while another operator instance's
+// create may still be under way, it waits for that instance instead of stalling.
+func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
+	ids, err := gc.Find(ctx, want)
+	if errors.Is(err, vendors.ErrNotFound) { // certainly no group: creating again is safe
+		return vendors.Observation{}, false, r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+			delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
+		})
+	}
+	if errors.Is(err, vendors.ErrInvalid) { // the vendor cannot identify the group by itself
+		return vendors.Observation{}, false, r.stallUnlessClaimed(obj, stalled(v1alpha1.CreateIncompleteReason,
+			"An earlier create of %q may not have completed: %s", want.Name, vendors.Sanitize(err.Error())))
+	}
+	if err != nil {
+		return vendors.Observation{}, false, fmt.Errorf("look up group from an interrupted create: %w", err)
+	}
+	if len(ids) != 1 {
+		err := stalled(v1alpha1.CreateIncompleteReason,
+			"An earlier create of %q may not have completed and %d matching groups were found on %s (%v); set spec.adoptGroupID to the right group, or remove the annotation %s if none should be kept and a new group may be created",
+			want.Name, len(ids), obj.Spec.Vendor, ids, v1alpha1.CreatePendingAnnotation)
+		if len(ids) == 0 {
+			err = r.stallUnlessClaimed(obj, err)
+		}
+		return vendors.Observation{}, false, err
+	}
+	obs, err := gc.Observe(ctx, ids[0], want)
+	if err != nil {
+		return obs, false, err
+	}
+	if !obs.Exists {
+		return obs, false, fmt.Errorf("group %s found by lookup but not readable yet", ids[0])
+	}
+	// The group came from this object's own create: its members were added by the
+	// operator, and after an asynchronous create this is where creation completes.
+	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
+	if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ReadyCondition); c != nil && c.Reason == v1alpha1.CreatingReason {
+		if err := r.bind(ctx, obj, ids[0], ""); err != nil {
+			return obs, false, err
+		}
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s", obj.Spec.Vendor, ids[0])
+		return obs, true, nil
+	}
+	return obs, true, r.bind(ctx, obj, ids[0], "Adopted group %s, created by an earlier interrupted create")
+}
+
+// createGroup creates the vendor group. The create-pending claim is written
+// first (with an optimistic lock: of two instances only one may create) and
+// replaced by the group ID right after, so an ID lost to a crash or a lost
+// response is looked up instead of creating a second group.
+func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
+	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
+		metav1SetAnnotation(o, v1alpha1.CreatePendingAnnotation, r.claim().String())
+	}); err != nil {
+		return vendors.ObservedGroup{}, err
+	}
+	ctrl.LoggerFrom(ctx).Info("Creating vendor group", "vendor", obj.Spec.Vendor, "name", want.Name)
+	g, err := gc.Create(ctx, want)
+	if err != nil && g.ID != "" {
+		// The group exists but a follow-up step failed: keep its ID, retry the rest.
+		if berr := r.bind(ctx, obj, g.ID, ""); berr != nil {
+			return vendors.ObservedGroup{}, errors.Join(err, berr)
+		}
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s", obj.Spec.Vendor, g.ID)
+		return vendors.ObservedGroup{}, fmt.Errorf("complete group %s: %w", g.ID, err)
+	}
+	if err != nil {
+		if vendors.Definite(err) { // the vendor refused: nothing was created
+			if perr := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+				delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
+			}); perr != nil {
+				err = errors.Join(err, perr)
+			}
+		}
+		return vendors.ObservedGroup{}, fmt.Errorf("create group: %w", err)
+	}
+	if err := r.bind(ctx, obj, g.ID, ""); err != nil {
+		return vendors.ObservedGroup{}, err
+	}
+	recordGroup(obj, g)
+	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
+	r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s with %d members", obj.Spec.Vendor, g.ID, len(g.Members))
+	return g, nil
+}
+
+// readyMessage says what Ready=True means for g.
+func readyMessage(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) string {
+	msg := fmt.Sprintf("%s group %s matches the spec", obj.Spec.Vendor, obj.Status.GroupID)
+	if n := len(g.PendingMembers); n > 0 {
+		msg += fmt.Sprintf("; %d listed members have not joined through the invite link yet", n)
+	}
+	return msg
+}
+
+// bind records id in the group-id annotation (clearing create-pending) and in
+// status. A non-empty eventFmt emits an Adopted event.
+func (r *ChatGroupReconciler) bind(ctx context.Context, obj *v1alpha1.ChatGroup, id, eventFmt string) error {
+	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
+		metav1SetAnnotation(o, v1alpha1.GroupIDAnnotation, id)
+		delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
+	}); err != nil {
+		return fmt.Errorf("record group ID %s: %w", id, err)
+	}
+	obj.Status.GroupID = id
+	if eventFmt != "" {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.AdoptedReason, "Adopt", eventFmt, id)
+	}
+	return nil
+}
+
+// notifyUpdate emits one event per kind of change an update made.
+func (r *ChatGroupReconciler) notifyUpdate(obj *v1alpha1.ChatGroup, res vendors.UpdateResult) {
+	if res.OwnerTransferred {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OwnerTransferredReason, "Update", "Transferred ownership to %s", obj.Spec.Owner)
+	}
+	if len(res.Added)+len(res.Removed) > 0 {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.MembersChangedReason, "Update", "Added %d and removed %d members", len(res.Added), len(res.Removed))
+	}
+	if res.SettingsChanged {
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.UpdatedReason, "Update", "Updated group settings")
+	}
+}
+
+// recordGroup mirrors the neutral part of what is known about the vendor group
+// into status; the vendor's own part is recorded once per pass, by
+// publishInvitation.
+func recordGroup(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) {
+	if g.ID != "" {
+		obj.Status.GroupID = g.ID
+	}
+	if g.Members != nil {
+		obj.Status.MemberCount = int32(len(g.Members))
+	}
+}

@@ -1,0 +1,102 @@
+package controller
+
+import (
+	"context"
+	"errors"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+)
+
+// SetupWithManager registers the reconciler. It watches ChatGroups (spec changes,
+// reconcile requests and a cleared create-pending annotation) and the providers
+// they refer to.
+func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Connections == nil || r.Recorder == nil {
+		return errors.New("ChatGroupReconciler needs Connections and Recorder")
+	}
+	if r.Instance == "" {
+		r.Instance = newInstanceID()
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.ChatGroup{}, providerRefIndex,
+		func(o client.Object) []string {
+			ref := o.(*v1alpha1.ChatGroup).Spec.ProviderRef
+			return []string{string(kindOf(ref)) + "/" + ref.Name}
+		}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.ChatGroup{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, reconcileRequested, createPendingCleared))).
+		Watches(&v1alpha1.ChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ChatProviderKind))).
+		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		Named("chatgroup").
+		Complete(r)
+}
+
+// groupsFor maps a provider to the ChatGroups that refer to it.
+func (r *ChatGroupReconciler) groupsFor(kind v1alpha1.ProviderKind) handler.MapFunc {
+	return func(ctx context.Context, p client.Object) []reconcile.Request {
+		list := &v1alpha1.ChatGroupList{}
+		opts := []client.ListOption{client.MatchingFields{providerRefIndex: string(kind) + "/" + p.GetName()}}
+		if kind == v1alpha1.ChatProviderKind {
+			opts = append(opts, client.InNamespace(p.GetNamespace()))
+		}
+		if err := r.List(ctx, list, opts...); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Listing ChatGroups for provider failed", "provider", p.GetName())
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(list.Items))
+		for _, g := range list.Items {
+			if stalledByOwnSpec(&g) {
+				continue
+			}
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
+		}
+		return reqs
+	}
+}
+
+// stalledByOwnSpec reports whether g is stalled for a reason a provider change
+// cannot fix, so a provider event need not repeat a refused request.
+func stalledByOwnSpec(g *v1alpha1.ChatGroup) bool {
+	c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.StalledCondition)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == g.Generation &&
+		c.Reason != v1alpha1.VendorMismatchReason
+}
+
+// reconcileRequested passes updates that change the reconcile-requested-at annotation.
+var reconcileRequested = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation] !=
+			e.ObjectNew.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
+	},
+}
+
+// createPendingCleared passes updates where a user removed create-pending from an
+// object stalled with CreateIncomplete, allowing a new create. The operator's own
+// removals (after a create the vendor refused) happen in other states, so they do
+// not trigger a pass that would repeat the refused create.
+var createPendingCleared = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, cur := e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()
+		if old[v1alpha1.CreatePendingAnnotation] == "" || cur[v1alpha1.CreatePendingAnnotation] != "" || cur[v1alpha1.GroupIDAnnotation] != "" {
+			return false
+		}
+		cg, ok := e.ObjectNew.(*v1alpha1.ChatGroup)
+		return ok && meta.IsStatusConditionTrue(cg.Status.Conditions, v1alpha1.StalledCondition) &&
+			meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.StalledCondition).Reason == v1alpha1.CreateIncompleteReason
+	},
+}
