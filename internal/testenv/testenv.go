@@ -1,7 +1,20 @@
-// Package testenv runs integration tests against a real kube-apiserver and etcd
-// (envtest, binaries from bin/k8s built by hack/build-k8s.sh) with the project's
-// CRDs, and a manager running whatever reconcilers the test sets up. It also has
-// the helpers the tests share: namespaces, waiting for conditions, kstatus.
+// Package testenv is the envtest fixture every integration suite shares: a real
+// kube-apiserver and etcd (binaries from bin/k8s, built by make envtest) with
+// the project's CRDs, a manager running whatever reconcilers the suite sets up,
+// and the steps the tests repeat: a namespace per test, a provider and its
+// credentials Secret (from a simulator harness or given settings), "request a
+// reconcile and wait for it", and waits on conditions, kstatus and deletion.
+//
+// Start it once in TestMain and Stop it when m.Run returns:
+//
+//	env, err := testenv.Start(setup) // setup registers reconcilers; nil: none
+//	ns := env.Namespace(t)
+//	env.SimProvider(t, ns, "vendor", harness, srv.URL)
+//	env.WaitReady(t, cg)
+//	env.RequestReconcile(t, cg)
+//
+// Suites outside the controller package run the operator's controllers with
+// testenv/operator: operator.Start(controller.Options{Vendors: ...}).
 package testenv
 
 import (
