@@ -4,6 +4,7 @@ package cachetrim
 
 import (
 	"maps"
+	"reflect"
 	"unique"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,9 +21,11 @@ const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // grow with the member list). Patches are computed between two copies of the
 // cached object, so what is dropped here is never sent back.
 //
-// A ChatGroup's member IDs are interned: the same people are members of many
-// groups, and each ID is listed again in status.addedMembers, so the cache
-// holds one copy of each ID instead of one per list.
+// A ChatGroup's lists of IDs are interned: the same people are members of many
+// groups, and each ID is listed again in status (added members, a vendor's
+// pending members), so the cache holds one copy of each ID instead of one per
+// list. Every string list of spec and status is interned, vendor blocks
+// included, so a vendor's own member lists need no entry here.
 func Transform(obj any) (any, error) {
 	o, ok := obj.(metav1.Object)
 	if !ok {
@@ -35,22 +38,38 @@ func Transform(obj any) (any, error) {
 		o.SetAnnotations(a)
 	}
 	if cg, ok := o.(*v1alpha1.ChatGroup); ok {
-		intern(cg.Spec.Members)
-		intern(cg.Status.AddedMembers)
-		if cg.Spec.DingTalk != nil {
-			intern(cg.Spec.DingTalk.ExternalMembers)
-		}
-		if ws := cg.Status.WhatsApp; ws != nil {
-			intern(ws.PendingMembers)
-		}
+		internLists(reflect.ValueOf(&cg.Spec).Elem())
+		internLists(reflect.ValueOf(&cg.Status).Elem())
 	}
 	return o, nil
 }
 
-// intern replaces each string of ids with its canonical copy. The object is
-// freshly decoded and not yet shared, so it is changed in place.
-func intern(ids []string) {
-	for i, id := range ids {
-		ids[i] = unique.Make(id).Value()
+// internLists replaces each string of every string list reachable from v
+// through structs, pointers and slices with its canonical copy. The object is
+// freshly decoded and not yet shared, so it is changed in place. Map values
+// are not addressable and are left alone.
+func internLists(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			internLists(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				internLists(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.String {
+			for i := range v.Len() {
+				s := v.Index(i)
+				s.SetString(unique.Make(s.String()).Value())
+			}
+			return
+		}
+		for i := range v.Len() {
+			internLists(v.Index(i))
+		}
 	}
 }

@@ -197,9 +197,9 @@ type Vendor struct {
 	inviteOnly map[string]bool
 }
 
-// InviteOnly makes groups named name behave like groups of a vendor that cannot add members directly: members are
-// never added directly; they are pending until Join, and an invite link is open
-// while any are pending.
+// InviteOnly makes groups named name behave like those of a vendor that cannot
+// add members: listed members are pending until Join, and an invitation is
+// published while any are pending.
 func (v *Vendor) InviteOnly(name string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
