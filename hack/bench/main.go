@@ -3,8 +3,9 @@
 // limits, prints the figures, and writes them to docs/benchmarks.md (a section
 // per N and M) and docs/benchmarks/n<N>-m<M>.json.
 //
-// Environment: BENCH_N (1000), BENCH_M (100), BENCH_VENDORS (DingTalk,TencentIM,WhatsApp;
-// "none" measures only the member diff),
+// Environment: BENCH_N (1000), BENCH_M (100), BENCH_VENDORS (comma-separated
+// vendor names; every vendor with a simulator by default; "none" measures only
+// the member diff),
 // BENCH_SAMPLE (groups changed and resynced for the per-group counts, 100),
 // BENCH_MANAGER (the manager binary, bin/manager),
 // BENCH_EDITS (50), BENCH_WORKERS (4), BENCH_TIMEOUT (per phase, 2h), and
@@ -77,11 +78,8 @@ func run() error {
 
 	cfg.Machine = machine()
 	report := bench.Report{Machine: cfg.Machine, N: cfg.N, M: cfg.M}
-	for _, v := range strings.Split(envString("BENCH_VENDORS", "DingTalk,TencentIM,WhatsApp"), ",") {
-		if v == "none" { // only the member diff
-			break
-		}
-		res, err := bench.Run(ctx, cfg, env.Env, v1alpha1.Vendor(strings.TrimSpace(v)))
+	for _, v := range benchVendors() {
+		res, err := bench.Run(ctx, cfg, env.Env, v)
 		if err != nil {
 			return fmt.Errorf("%s: %w", v, err)
 		}
@@ -94,6 +92,23 @@ func run() error {
 	fmt.Println()
 	fmt.Println(report.Markdown())
 	return write(report)
+}
+
+// benchVendors are the vendors BENCH_VENDORS names, by default every vendor
+// with a simulator; "none" is none (only the member diff is measured).
+func benchVendors() []v1alpha1.Vendor {
+	list := os.Getenv("BENCH_VENDORS")
+	if list == "" {
+		return bench.Vendors()
+	}
+	var out []v1alpha1.Vendor
+	for _, v := range strings.Split(list, ",") {
+		if v = strings.TrimSpace(v); v == "none" {
+			return nil
+		}
+		out = append(out, v1alpha1.Vendor(v))
+	}
+	return out
 }
 
 // controlPlane is envtest plus a kubeconfig file for the manager.

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
@@ -58,7 +59,7 @@ type Calls struct {
 type Result struct {
 	Vendor v1alpha1.Vendor `json:"vendor"`
 	N      int             `json:"n"`
-	// M is the members per group used (WhatsApp caps it).
+	// M is the members per group used (a vendor's group size may cap it).
 	M int `json:"m"`
 	// Wall is the time from the first create until all N were Ready.
 	Wall time.Duration `json:"wallNanos"`
@@ -111,11 +112,11 @@ type run struct {
 	groups []*v1alpha1.ChatGroup
 }
 
-// Run benchmarks vendor name.
+// Run benchmarks vendor name (one of Vendors).
 func Run(ctx context.Context, cfg Config, env Env, name v1alpha1.Vendor) (Result, error) {
-	v, ok := vendorsByName[name]
-	if !ok {
-		return Result{}, fmt.Errorf("unknown vendor %s", name)
+	v, err := lookup(name)
+	if err != nil {
+		return Result{}, err
 	}
 	rc := rest.CopyConfig(env.Config)
 	rc.QPS, rc.Burst = 2000, 4000 // the benchmark's own client must not be the bottleneck
@@ -123,7 +124,8 @@ func Run(ctx context.Context, cfg Config, env Env, name v1alpha1.Vendor) (Result
 	if err != nil {
 		return Result{}, err
 	}
-	r := &run{cfg: cfg, env: env, v: v, m: v.members(cfg.M), c: c,
+	sim := v.start()
+	r := &run{cfg: cfg, env: env, v: v, sim: sim, m: sim.members(cfg.M), c: c,
 		ns:  fmt.Sprintf("bench-%s-%d", strings.ToLower(string(name)), time.Now().Unix()),
 		log: filepath.Join(cfg.WorkDir, fmt.Sprintf("manager-%s-n%d.log", strings.ToLower(string(name)), cfg.N))}
 	res := Result{Vendor: name, N: cfg.N, M: r.m, Machine: cfg.Machine, Workers: cfg.Workers}
@@ -137,24 +139,25 @@ func Run(ctx context.Context, cfg Config, env Env, name v1alpha1.Vendor) (Result
 			return res, err
 		}
 	}
-	res.Throttled = countOutcome(r.sim.core.Calls(), "throttled")
+	res.Throttled = countOutcome(r.sim.Core().Calls(), "throttled")
 	return res, nil
 }
 
-// setup starts the simulator, the provider, the tracker and the manager.
+// setup serves the simulator and creates the provider (which sets no
+// rateLimit: the operator paces to the documented limit), then starts the
+// tracker and the manager.
 func (r *run) setup(ctx context.Context, _ *Result) error {
-	r.sim = r.v.start(r.m)
-	srv := httptest.NewServer(r.sim.handler)
+	r.sim.addUsers(r.m)
+	srv := httptest.NewServer(r.sim)
 	context.AfterFunc(ctx, srv.Close)
 	if err := r.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.ns}}); err != nil {
 		return err
 	}
-	data, settings := r.v.credentials(srv.URL)
-	if err := r.c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: r.ns}, Data: data}); err != nil {
+	settings, data := r.sim.Provider(srv.URL)
+	secret, p := testenv.ProviderObjects(r.ns, "bench", settings, data)
+	if err := r.c.Create(ctx, secret); err != nil {
 		return err
 	}
-	p := &v1alpha1.ChatProvider{ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: r.ns}, Spec: v1alpha1.ChatProviderSpec{
-		ProviderSettings: settings, CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "bench"}}}
 	if err := r.c.Create(ctx, p); err != nil {
 		return err
 	}
@@ -176,10 +179,10 @@ func (r *run) setup(ctx context.Context, _ *Result) error {
 
 // converge applies N ChatGroups at once and waits until all are Ready.
 func (r *run) converge(ctx context.Context, res *Result) error {
-	mark := r.sim.core.Len()
+	mark := r.sim.Core().Len()
 	r.groups = make([]*v1alpha1.ChatGroup, r.cfg.N)
 	for i := range r.groups {
-		r.groups[i] = r.v.group(r.ns, i, r.m)
+		r.groups[i] = r.sim.group(r.v.name, r.ns, i, r.m)
 	}
 	r.cfg.Logf("%s: applying %d ChatGroups of %d members", r.v.name, r.cfg.N, r.m)
 	start := time.Now()
@@ -191,7 +194,7 @@ func (r *run) converge(ctx context.Context, res *Result) error {
 		return err
 	}
 	res.Wall = last.Sub(start)
-	calls := r.sim.core.Calls()[mark:]
+	calls := r.sim.Core().Calls()[mark:]
 	res.Floor, res.FloorAPI = floor(calls, r.v.limit)
 	res.Ratio = res.Wall.Seconds() / max(res.Floor.Seconds(), 1e-9)
 	res.Create = r.perGroup(calls, r.cfg.N)
@@ -204,11 +207,11 @@ func (r *run) converge(ctx context.Context, res *Result) error {
 // measureChange renames Sample groups, adds three members and removes two.
 func (r *run) measureChange(ctx context.Context, res *Result) error {
 	sample := r.groups[:min(r.cfg.Sample, len(r.groups))]
-	mark := r.sim.core.Len()
+	mark := r.sim.Core().Len()
 	gens := make([]int64, len(sample))
 	err := r.parallelIndexed(ctx, len(sample), func(i int) error {
 		var err error
-		gens[i], err = r.patchSpec(ctx, sample[i], func(s *v1alpha1.ChatGroupSpec) { r.v.change(s, r.m) })
+		gens[i], err = r.patchSpec(ctx, sample[i], func(s *v1alpha1.ChatGroupSpec) { r.sim.change(s, r.m) })
 		return err
 	})
 	if err != nil {
@@ -217,14 +220,14 @@ func (r *run) measureChange(ctx context.Context, res *Result) error {
 	if !waitUntil(ctx, r.cfg.Timeout, func() bool { return r.allReady(sample, gens) }) {
 		return errors.New("changed groups did not get Ready")
 	}
-	res.Change = r.perGroup(r.sim.core.Calls()[mark:], len(sample))
+	res.Change = r.perGroup(r.sim.Core().Calls()[mark:], len(sample))
 	return nil
 }
 
 // measureNoop asks for a drift check of Sample unchanged groups.
 func (r *run) measureNoop(ctx context.Context, res *Result) error {
 	sample := r.groups[len(r.groups)-min(r.cfg.Sample, len(r.groups)):]
-	mark := r.sim.core.Len()
+	mark := r.sim.Core().Len()
 	at := time.Now().Format(time.RFC3339Nano)
 	if err := r.parallel(ctx, sample, func(cg *v1alpha1.ChatGroup) error {
 		patch := client.MergeFrom(cg.DeepCopy())
@@ -243,7 +246,7 @@ func (r *run) measureNoop(ctx context.Context, res *Result) error {
 	}) {
 		return errors.New("drift checks were not handled")
 	}
-	res.Noop = r.perGroup(r.sim.core.Calls()[mark:], len(sample))
+	res.Noop = r.perGroup(r.sim.Core().Calls()[mark:], len(sample))
 	return nil
 }
 
@@ -252,14 +255,14 @@ func (r *run) measureNoop(ctx context.Context, res *Result) error {
 // under way.
 func (r *run) measureEdits(ctx context.Context, res *Result) error {
 	r.mgr.stop()
-	mark := r.sim.core.Len()
+	mark := r.sim.Core().Len()
 	var err error
 	start := time.Now()
 	if r.mgr, err = startManager(r.cfg.Manager, r.env.Kubeconfig, r.ns, r.log, r.cfg.Workers); err != nil {
 		return err
 	}
 	// The resync is under way once the vendor sees reads again.
-	waitUntil(ctx, time.Minute, func() bool { return r.sim.core.Len() > mark+r.cfg.Workers })
+	waitUntil(ctx, time.Minute, func() bool { return r.sim.Core().Len() > mark+r.cfg.Workers })
 	edited := pick(r.groups, r.cfg.Edits)
 	latencies := make([]time.Duration, len(edited))
 	var pending atomic.Int32
@@ -294,7 +297,7 @@ func (r *run) measureEdits(ctx context.Context, res *Result) error {
 	// The resync has reached every group once the vendor has seen a no-op
 	// pass's reads for each.
 	reads := max(1, int(res.Noop.Reads))
-	waitUntil(ctx, r.cfg.Timeout, func() bool { return r.sim.core.Len()-mark >= reads*len(r.groups) })
+	waitUntil(ctx, r.cfg.Timeout, func() bool { return r.sim.Core().Len()-mark >= reads*len(r.groups) })
 	res.Resync = time.Since(start)
 	return nil
 }
@@ -353,7 +356,7 @@ func (r *run) countReady(groups []*v1alpha1.ChatGroup, gens []int64) int {
 func (r *run) perGroup(calls []vendorsim.Call, groups int) Calls {
 	var out Calls
 	for _, c := range calls {
-		if r.v.isWrite(c.Op) {
+		if r.sim.IsWrite(c.Op) {
 			out.Writes++
 		} else {
 			out.Reads++

@@ -14,7 +14,7 @@ import (
 // floor is the least time limit calls per second per API allow for the calls
 // that succeeded, and the API that sets it: the vendor counts each API
 // separately, so the busiest one bounds the run.
-func floor(calls []vendorsim.Call, limit int) (time.Duration, string) {
+func floor(calls []vendorsim.Call, limit float64) (time.Duration, string) {
 	ok := map[string]int{}
 	for _, c := range calls {
 		if c.Outcome == "ok" {
@@ -30,7 +30,7 @@ func floor(calls []vendorsim.Call, limit int) (time.Duration, string) {
 	if worst == "" {
 		return 0, ""
 	}
-	return time.Duration(float64(ok[worst]) / float64(limit) * float64(time.Second)), worst
+	return time.Duration(float64(ok[worst]) / limit * float64(time.Second)), worst
 }
 
 // countOutcome counts the calls with outcome.
