@@ -1,13 +1,13 @@
 package dingtalk
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -22,8 +22,7 @@ type tokenSource struct {
 	endpoint  string
 	appKey    string
 	appSecret string
-	http      *http.Client
-	now       func() time.Time
+	clock     clock.PassiveClock
 
 	mu        sync.Mutex
 	token     string
@@ -39,10 +38,10 @@ type fetch struct {
 
 // get returns a token that is not due for refresh, fetching one if needed. Only
 // one fetch runs at a time; callers that arrive meanwhile share its result.
-func (s *tokenSource) get(ctx context.Context, lim *vendors.Limiter) (string, error) {
+func (s *tokenSource) get(ctx context.Context, caller *vendors.Caller) (string, error) {
 	for {
 		s.mu.Lock()
-		if s.token != "" && s.now().Before(s.refreshAt) {
+		if s.token != "" && s.clock.Now().Before(s.refreshAt) {
 			tok := s.token
 			s.mu.Unlock()
 			return tok, nil
@@ -63,12 +62,12 @@ func (s *tokenSource) get(ctx context.Context, lim *vendors.Limiter) (string, er
 		s.inflight = f
 		s.mu.Unlock()
 
-		tok, ttl, err := s.fetch(ctx, lim)
+		tok, ttl, err := s.fetch(ctx, caller)
 		s.mu.Lock()
 		if err == nil {
 			// Refresh at 90% of the lifetime, as the vendor advises, so a token never
 			// expires between being handed out and being used.
-			s.token, s.refreshAt = tok, s.now().Add(ttl*9/10)
+			s.token, s.refreshAt = tok, s.clock.Now().Add(ttl*9/10)
 		}
 		f.err = err
 		s.inflight = nil
@@ -98,38 +97,27 @@ type tokenResponse struct {
 	ExpireIn    int64  `json:"expireIn"` // seconds
 }
 
-// fetch calls the token API. A rejection of the request (any 4xx that is not a
-// throttle) means the credentials are wrong: ErrUnauthorized.
-func (s *tokenSource) fetch(ctx context.Context, lim *vendors.Limiter) (string, time.Duration, error) {
-	if err := lim.Wait(ctx, apiToken); err != nil {
-		return "", 0, err
-	}
+// fetch calls the token API through caller (the asking client's, so the call
+// is paced by its credential's limiter). The check reads a refusal as
+// ErrUnauthorized (see tokenError).
+func (s *tokenSource) fetch(ctx context.Context, caller *vendors.Caller) (string, time.Duration, error) {
 	body, err := json.Marshal(tokenRequest{AppKey: s.appKey, AppSecret: s.appSecret})
 	if err != nil {
 		return "", 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+pathToken, bytes.NewReader(body))
+	raw, err := caller.Do(ctx, vendors.Request{
+		API: apiToken, Method: http.MethodPost, URL: s.endpoint + pathToken, Body: body,
+		Header: http.Header{"Content-Type": {"application/json"}}, Secrets: []string{s.appSecret},
+	})
 	if err != nil {
-		return "", 0, vendors.Transport(apiToken, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	status, raw, err := roundTrip(s.http, apiToken, req)
-	if err == nil {
-		err = lim.Note(apiToken, v1Error(apiToken, status, raw))
-	}
-	var e *vendors.Error
-	if errors.As(err, &e) && e.Class == vendors.ErrInvalid {
-		e.Class = vendors.ErrUnauthorized
+		return "", 0, err
 	}
 	var resp tokenResponse
-	if err == nil {
-		err = decodeBody(apiToken, raw, &resp)
+	if err := decodeBody(apiToken, raw.Body, &resp); err != nil {
+		return "", 0, err
 	}
-	if err == nil && resp.AccessToken == "" {
-		err = vendors.NewError(vendors.ErrUnavailable, apiToken, "", "the answer holds no access token")
-	}
-	if err != nil {
-		return "", 0, scrub(err, s.appSecret)
+	if resp.AccessToken == "" {
+		return "", 0, vendors.NewError(vendors.ErrUnavailable, apiToken, "", "the answer holds no access token")
 	}
 	return resp.AccessToken, time.Duration(resp.ExpireIn) * time.Second, nil
 }

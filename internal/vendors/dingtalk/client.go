@@ -1,20 +1,17 @@
 package dingtalk
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -42,20 +39,12 @@ const (
 	apiSearch = "innerGroups/search"
 )
 
-// defaultTimeout bounds one HTTP exchange when no client is injected.
-const defaultTimeout = 30 * time.Second
-
-// maxBody bounds what is read of an answer.
-const maxBody = 1 << 20
-
 // Connector builds DingTalk clients. It keeps one access token per endpoint and
 // credential, shared by every client it builds, so rebuilt clients (a provider's
-// settings changed) keep the token and a changed Secret gets a new one.
+// settings changed) keep the token and a changed Secret gets a new one. The zero
+// value is ready to use with the default options.
 type Connector struct {
-	// HTTPClient sends the requests; nil means a client with a 30s timeout.
-	HTTPClient *http.Client
-	// Now is the clock for token lifetimes; nil means time.Now.
-	Now func() time.Time
+	opts vendors.ClientOptions
 
 	mu      sync.Mutex
 	sources map[string]*tokenSource
@@ -64,44 +53,26 @@ type Connector struct {
 
 var _ vendors.Connector = &Connector{}
 
-// knownGroups maps the openConversationIds of the groups this process created
-// to their chatids: a search reports groups only by openConversationId, and
-// DingTalk documents no way back. Safe for concurrent use.
-type knownGroups struct {
-	mu    sync.Mutex
-	byCID map[string]string
-}
-
-func (k *knownGroups) add(cid, chatID string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.byCID == nil {
-		k.byCID = map[string]string{}
-	}
-	k.byCID[cid] = chatID
-}
-
-func (k *knownGroups) chatID(cid string) (string, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	id, ok := k.byCID[cid]
-	return id, ok
-}
-
 // NewConnector returns a Connector whose clients use opts.
 func NewConnector(opts ...vendors.Option) *Connector {
-	o := vendors.BuildOptions(opts...)
-	return &Connector{HTTPClient: o.HTTPClient, Now: o.Clock.Now}
+	return &Connector{opts: vendors.BuildOptions(opts...)}
+}
+
+// New returns a Client for creds with a token cache of its own; clients that
+// should share tokens come from one Connector.
+func New(creds vendors.Credentials, opts ...vendors.Option) (*Client, error) {
+	return NewConnector(opts...).client(creds)
 }
 
 // Connect implements vendors.Connector. It makes no vendor call.
 func (c *Connector) Connect(_ context.Context, creds vendors.Credentials) (vendors.GroupClient, error) {
-	return c.NewClient(creds)
+	return c.client(creds)
 }
 
-// NewClient builds a Client for creds: Secret keys appKey and appSecret, the
-// v1.0 API at Endpoint and the legacy API at LegacyEndpoint (defaults when empty).
-func (c *Connector) NewClient(creds vendors.Credentials) (*Client, error) {
+// client builds a Client for creds: Secret keys appKey and appSecret, the v1.0
+// API at Endpoint and the legacy API at Settings.LegacyEndpoint (defaults when
+// empty).
+func (c *Connector) client(creds vendors.Credentials) (*Client, error) {
 	key, secret := string(creds.Secret[SecretAppKey]), string(creds.Secret[SecretAppSecret])
 	if key == "" || secret == "" {
 		return nil, vendors.NewError(vendors.ErrUnauthorized, "connect", "", "the credentials Secret needs the keys appKey and appSecret")
@@ -115,19 +86,19 @@ func (c *Connector) NewClient(creds vendors.Credentials) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cmp.Or(c.HTTPClient, &http.Client{Timeout: defaultTimeout})
-	now := c.Now
-	if now == nil {
-		now = time.Now
+	o := c.opts
+	if o.Clock == nil { // the zero Connector
+		o = vendors.BuildOptions()
 	}
 	return &Client{
-		endpoint: endpoint, legacyEndpoint: legacy, http: hc, limiter: creds.Limiter, now: now,
-		tokens: c.source(endpoint, key, secret, hc, now), known: &c.known, seen: map[string]seenChat{},
+		endpoint: endpoint, legacyEndpoint: legacy,
+		caller: vendors.NewCaller(creds.Limiter, check, o),
+		tokens: c.source(endpoint, key, secret, o), known: &c.known,
 	}, nil
 }
 
 // source returns the token source for one endpoint and credential.
-func (c *Connector) source(endpoint, key, secret string, hc *http.Client, now func() time.Time) *tokenSource {
+func (c *Connector) source(endpoint, key, secret string, o vendors.ClientOptions) *tokenSource {
 	sum := sha256.Sum256([]byte(endpoint + "\x00" + key + "\x00" + secret))
 	id := hex.EncodeToString(sum[:])
 	c.mu.Lock()
@@ -138,7 +109,7 @@ func (c *Connector) source(endpoint, key, secret string, hc *http.Client, now fu
 	if c.sources == nil {
 		c.sources = map[string]*tokenSource{}
 	}
-	s := &tokenSource{endpoint: endpoint, appKey: key, appSecret: secret, http: hc, now: now}
+	s := &tokenSource{endpoint: endpoint, appKey: key, appSecret: secret, clock: o.Clock}
 	c.sources[id] = s
 	return s
 }
@@ -152,122 +123,99 @@ func baseURL(endpoint, def string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
+// knownGroups pairs the openConversationIds of the groups this process created
+// with their chatids. DingTalk makes the state necessary: a search reports
+// groups only by openConversationId, chat/get does not report it, and no
+// documented API turns one into the other in that direction. It grows with the
+// groups created, not with the groups read. Safe for concurrent use.
+type knownGroups struct {
+	mu       sync.Mutex
+	byCID    map[string]string
+	byChatID map[string]string
+}
+
+func (k *knownGroups) add(cid, chatID string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.byCID == nil {
+		k.byCID, k.byChatID = map[string]string{}, map[string]string{}
+	}
+	k.byCID[cid], k.byChatID[chatID] = chatID, cid
+}
+
+func (k *knownGroups) chatID(cid string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id, ok := k.byCID[cid]
+	return id, ok
+}
+
+func (k *knownGroups) cid(chatID string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.byChatID[chatID]
+}
+
 // Client manages DingTalk regular groups for one app. Safe for concurrent use.
 type Client struct {
 	endpoint       string
 	legacyEndpoint string
-	http           *http.Client
-	limiter        *vendors.Limiter
+	caller         *vendors.Caller
 	tokens         *tokenSource
 	known          *knownGroups
-	now            func() time.Time
-
-	mu        sync.Mutex
-	seen      map[string]seenChat
-	lastSweep time.Time
 }
 
 var _ vendors.GroupClient = (*Client)(nil)
 
-// seenChat is a group as last read, kept so Update can use what Observe just
-// read (management flags, external members, icon) instead of reading it again.
-type seenChat struct {
-	chat chat
-	at   time.Time
+// v1Call is a v1.0 API: its name, path, and whether it changes something.
+type v1Call struct {
+	api   string
+	path  string
+	write bool
 }
 
-// seenTTL is how long a read stands in for a fresh one.
-const seenTTL = time.Minute
-
-// remember keeps g for seenTTL. Expired reads are swept out once per seenTTL,
-// so the map holds the groups read in the last minute or two, not every group
-// of the account with its member list.
-func (c *Client) remember(g chat) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	c.seen[g.ID] = seenChat{chat: g, at: now}
-	if now.Sub(c.lastSweep) > seenTTL {
-		maps.DeleteFunc(c.seen, func(_ string, s seenChat) bool { return now.Sub(s.at) > seenTTL })
-		c.lastSweep = now
-	}
-}
-
-func (c *Client) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.seen, id)
-}
-
-func (c *Client) recall(id string) (chat, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.seen[id]
-	if !ok || c.now().Sub(s.at) > seenTTL {
-		return chat{}, false
-	}
-	return s.chat, true
-}
+var (
+	callCreate = v1Call{api: apiCreate, path: pathCreate, write: true}
+	callUpdate = v1Call{api: apiUpdate, path: pathUpdate, write: true}
+	callSearch = v1Call{api: apiSearch, path: pathSearch}
+)
 
 // post calls a v1.0 API (token in the x-acs-dingtalk-access-token header) and
 // decodes the answer into out.
-func (c *Client) post(ctx context.Context, api, path string, in, out any) error {
+func (c *Client) post(ctx context.Context, call v1Call, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
 	return c.authorized(ctx, func(tok string) error {
-		if err := c.limiter.Wait(ctx, api); err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+path, bytes.NewReader(body))
-		if err != nil {
-			return vendors.Transport(api, err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("x-acs-dingtalk-access-token", tok)
-		status, raw, err := roundTrip(c.http, api, req)
-		if err == nil {
-			err = c.limiter.Note(api, v1Error(api, status, raw))
-		}
+		resp, err := c.caller.Do(ctx, vendors.Request{
+			API: call.api, Method: http.MethodPost, URL: c.endpoint + call.path, Body: body, Write: call.write,
+			Header:  http.Header{"Content-Type": {"application/json"}, "X-Acs-Dingtalk-Access-Token": {tok}},
+			Secrets: []string{tok, c.tokens.appSecret},
+		})
 		if err != nil {
 			return err
 		}
-		return decodeBody(api, raw, out)
+		return decodeBody(call.api, resp.Body, out)
 	})
 }
 
-// getLegacy calls a legacy oapi API (token in the access_token query parameter)
-// and decodes the answer into out, which must embed legacyBody's fields.
-func (c *Client) getLegacy(ctx context.Context, api, path string, query url.Values, out any) error {
+// getLegacy calls a legacy oapi API and decodes the answer into out. The token
+// goes in the access_token query parameter, so the URL is a secret: the Caller
+// refuses redirects (which would resend it elsewhere) and keeps it out of
+// errors. readKey, when set, lets the pass read cache answer a repeat.
+func (c *Client) getLegacy(ctx context.Context, api, path string, query url.Values, readKey string, out any) error {
 	return c.authorized(ctx, func(tok string) error {
-		if err := c.limiter.Wait(ctx, api); err != nil {
-			return err
-		}
 		q := url.Values{"access_token": {tok}}
-		for k, v := range query {
-			q[k] = v
-		}
-		// The URL carries the token: no error below may quote it (Transport drops it).
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.legacyEndpoint+path+"?"+q.Encode(), nil)
-		if err != nil {
-			return vendors.Transport(api, err)
-		}
-		status, raw, err := roundTrip(c.http, api, req)
+		maps.Copy(q, query)
+		resp, err := c.caller.Do(ctx, vendors.Request{
+			API: api, Method: http.MethodGet, URL: c.legacyEndpoint + path + "?" + q.Encode(), ReadKey: readKey,
+			Secrets: []string{tok, c.tokens.appSecret},
+		})
 		if err != nil {
 			return err
 		}
-		if status != http.StatusOK {
-			return c.limiter.Note(api, httpError(api, status))
-		}
-		var env legacyBody
-		if err := decodeBody(api, raw, &env); err != nil {
-			return err
-		}
-		if err := legacyError(api, env); err != nil {
-			return c.limiter.Note(api, err)
-		}
-		return decodeBody(api, raw, out)
+		return decodeBody(api, resp.Body, out)
 	})
 }
 
@@ -277,7 +225,7 @@ func (c *Client) getLegacy(ctx context.Context, api, path string, query url.Valu
 // is safe: a refused call had no effect.
 func (c *Client) authorized(ctx context.Context, call func(tok string) error) error {
 	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.get(ctx, c.limiter)
+		tok, err := c.tokens.get(ctx, c.caller)
 		if err != nil {
 			return err
 		}
@@ -286,23 +234,8 @@ func (c *Client) authorized(ctx context.Context, call func(tok string) error) er
 			c.tokens.invalidate(tok)
 			continue
 		}
-		return scrub(err, tok, c.tokens.appSecret)
+		return err
 	}
-}
-
-// roundTrip sends req and reads the answer. Network failures are ErrUnavailable
-// without the request URL, which may carry the access token.
-func roundTrip(hc *http.Client, api string, req *http.Request) (int, []byte, error) {
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, nil, vendors.Transport(api, err)
-	}
-	defer resp.Body.Close() //nolint:errcheck // read-only body
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, nil, vendors.Transport(api, err)
-	}
-	return resp.StatusCode, raw, nil
 }
 
 // decodeBody decodes a successful answer; one that is not the expected JSON is

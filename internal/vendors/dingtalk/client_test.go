@@ -10,10 +10,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -100,10 +102,10 @@ func (f *fakeVendor) calls(path string) []request {
 	return out
 }
 
-// client builds a Client for the fake vendor with the given clock.
+// client builds a Client of conn for the fake vendor.
 func (f *fakeVendor) client(conn *Connector) *Client {
 	f.t.Helper()
-	c, err := conn.NewClient(vendors.Credentials{
+	c, err := connect(conn, vendors.Credentials{
 		Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL + "/"},
 		Secret: map[string][]byte{"appKey": []byte("key"), "appSecret": []byte("s3cr3t-app")},
 	})
@@ -112,6 +114,18 @@ func (f *fakeVendor) client(conn *Connector) *Client {
 	}
 	return c
 }
+
+// connect is conn.Connect with the concrete type.
+func connect(conn *Connector, creds vendors.Credentials) (*Client, error) {
+	gc, err := conn.Connect(ctx, creds)
+	if err != nil {
+		return nil, err
+	}
+	return gc.(*Client), nil
+}
+
+// pass returns the context of one reconcile pass: reads are reused within it.
+func pass() context.Context { return vendors.WithPassReads(ctx) }
 
 // chatJSON is a chat/get answer for a group owned by o1 with u1 and u2.
 const chatJSON = `{"errcode":0,"errmsg":"ok","chat_info":{"name":"oncall","owner":"o1","useridlist":["o1","u1","u2"],"extidlist":["x1"],"icon":"@icon","conversationTag":2,"chatBannedType":0,"searchable":0,"validationType":0,"mentionAllAuthority":1,"managementType":0,"showHistoryType":1}}`
@@ -131,19 +145,6 @@ func groupVendor(t *testing.T) *fakeVendor {
 	})
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestConnect(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -161,7 +162,7 @@ func TestConnect(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			gc, err := (&Connector{}).Connect(ctx, tc.creds)
+			gc, err := NewConnector().Connect(ctx, tc.creds)
 			if tc.class != nil {
 				g.Expect(errors.Is(err, tc.class)).To(BeTrue())
 				return
@@ -176,8 +177,8 @@ func TestConnect(t *testing.T) {
 func TestToken_CachedSharedAndRefreshedBeforeExpiry(t *testing.T) {
 	g := NewWithT(t)
 	f := groupVendor(t)
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
-	conn := &Connector{Now: clk.now}
+	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
+	conn := NewConnector(vendors.WithClock(clk))
 	a, b := f.client(conn), f.client(conn)
 
 	_, err := a.Observe(ctx, "chat1", spec())
@@ -189,10 +190,10 @@ func TestToken_CachedSharedAndRefreshedBeforeExpiry(t *testing.T) {
 	g.Expect(tokens[0].Body).To(Equal(map[string]any{"appKey": "key", "appSecret": "s3cr3t-app"}))
 	g.Expect(f.calls(pathChatGet)[1].Token).To(Equal("tok-1"))
 
-	clk.add(6479 * time.Second) // just under 90% of 7200s
+	clk.Step(6479 * time.Second) // just under 90% of 7200s
 	g.Expect(a.CheckCredentials(ctx)).To(Succeed())
 	g.Expect(f.calls(pathToken)).To(HaveLen(1))
-	clk.add(2 * time.Second) // past 90%: refreshed before it expires
+	clk.Step(2 * time.Second) // past 90%: refreshed before it expires
 	g.Expect(a.CheckCredentials(ctx)).To(Succeed())
 	g.Expect(f.calls(pathToken)).To(HaveLen(2))
 	_, _ = a.Observe(ctx, "chat1", spec())
@@ -202,9 +203,9 @@ func TestToken_CachedSharedAndRefreshedBeforeExpiry(t *testing.T) {
 func TestToken_ChangedSecretGetsNewToken(t *testing.T) {
 	g := NewWithT(t)
 	f := groupVendor(t)
-	conn := &Connector{}
+	conn := NewConnector()
 	g.Expect(f.client(conn).CheckCredentials(ctx)).To(Succeed())
-	c, err := conn.NewClient(vendors.Credentials{Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL},
+	c, err := connect(conn, vendors.Credentials{Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL},
 		Secret: map[string][]byte{"appKey": []byte("key"), "appSecret": []byte("rotated")}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(c.CheckCredentials(ctx)).To(Succeed())
@@ -221,7 +222,7 @@ func TestToken_ConcurrentCallersShareOneFetch(t *testing.T) {
 		<-release
 		return 200, `{"accessToken":"slow","expireIn":7200}`
 	}
-	c := f.client(&Connector{})
+	c := f.client(NewConnector())
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
 	for range 10 {
@@ -278,7 +279,7 @@ func TestToken_RefusedTokenIsRefreshedOnce(t *testing.T) {
 				}
 				return 200, `{"success":true}`
 			})
-			c := f.client(&Connector{})
+			c := f.client(NewConnector())
 			err := tc.call(c)
 			if tc.wantErr != nil {
 				g.Expect(errors.Is(err, tc.wantErr)).To(BeTrue(), fmt.Sprint(err))
@@ -309,7 +310,7 @@ func TestToken_RejectedCredentials(t *testing.T) {
 			g := NewWithT(t)
 			f := groupVendor(t)
 			f.tokenAnswer = func(request) (int, string) { return tc.status, tc.body }
-			c := f.client(&Connector{})
+			c := f.client(NewConnector())
 			err := c.CheckCredentials(ctx)
 			g.Expect(errors.Is(err, tc.class)).To(BeTrue(), fmt.Sprint(err))
 			g.Expect(err.Error()).NotTo(ContainSubstring("s3cr3t-app"), "the app secret never appears in an error")
@@ -324,7 +325,7 @@ func TestCreate(t *testing.T) {
 	t.Run("one call with everything", func(t *testing.T) {
 		g := NewWithT(t)
 		f := groupVendor(t)
-		c := f.client(&Connector{})
+		c := f.client(NewConnector())
 		got, err := c.Create(ctx, spec(func(s *vendors.GroupSpec) {
 			s.Icon = "@icon"
 			s.Members = []string{"u1", "o1", "u2"}
@@ -348,7 +349,7 @@ func TestCreate(t *testing.T) {
 		g := NewWithT(t)
 		f := groupVendor(t)
 		members := userIDs("m", 100)
-		got, err := f.client(&Connector{}).Create(ctx, spec(func(s *vendors.GroupSpec) { s.Members = members }))
+		got, err := f.client(NewConnector()).Create(ctx, spec(func(s *vendors.GroupSpec) { s.Members = members }))
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(got.Members).To(HaveLen(101))
 		g.Expect(f.calls(pathCreate)[0].Body["useridlist"]).To(HaveLen(40))
@@ -363,7 +364,7 @@ func TestCreate(t *testing.T) {
 		f := newFakeVendor(t, func(request) (int, string) {
 			return 400, `{"code":"parameter.invalid","message":"Invalid input parameter: user ghost1 does not exist"}`
 		})
-		_, err := f.client(&Connector{}).Create(ctx, spec(func(s *vendors.GroupSpec) { s.Members = []string{"ghost1"} }))
+		_, err := f.client(NewConnector()).Create(ctx, spec(func(s *vendors.GroupSpec) { s.Members = []string{"ghost1"} }))
 		g.Expect(errors.Is(err, vendors.ErrInvalid)).To(BeTrue())
 		g.Expect(vendors.FieldOf(err)).To(Equal("members"))
 		g.Expect(err.Error()).To(ContainSubstring("ghost1"))
@@ -379,7 +380,7 @@ func TestObserve(t *testing.T) {
 		}
 		return 200, chatJSON
 	})
-	c := f.client(&Connector{})
+	c := f.client(NewConnector())
 	obs, err := c.Observe(ctx, "chat1", spec())
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(obs).To(Equal(vendors.Observation{Exists: true, UpToDate: true,
@@ -393,8 +394,12 @@ func TestObserve(t *testing.T) {
 	g.Expect(obs.UpToDate).To(BeFalse())
 	g.Expect(obs.Diff).To(Equal("members +[] -[u2]"))
 
+	// vendor-apis.md documents no chat/get code for a group that is gone; 34001
+	// reads "invalid chatid". Nothing proves the group gone, so the object is
+	// not told so: the answer is retried and shown with its code.
 	obs, err = c.Observe(ctx, "gone", spec())
-	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(errors.Is(err, vendors.ErrUnavailable)).To(BeTrue(), fmt.Sprint(err))
+	g.Expect(err.Error()).To(ContainSubstring("(34001)"))
 	g.Expect(obs.Exists).To(BeFalse())
 }
 
@@ -442,7 +447,8 @@ func TestUpdate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			f := groupVendor(t)
-			c := f.client(&Connector{})
+			c := f.client(NewConnector())
+			ctx := pass()
 			obs, err := c.Observe(ctx, "chat1", tc.want)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(obs.UpToDate).To(BeFalse())
@@ -472,21 +478,36 @@ func toAny(ids []string) []any {
 func TestUpdate_ReadsAgainWhenObservationIsStale(t *testing.T) {
 	g := NewWithT(t)
 	f := groupVendor(t)
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
-	c := f.client(&Connector{Now: clk.now})
+	c := f.client(NewConnector())
 	want := spec(func(s *vendors.GroupSpec) { s.Name = "x" })
-	obs, _ := c.Observe(ctx, "chat1", want)
-	clk.add(2 * seenTTL)
-	_, err := c.Update(ctx, obs.Group, want)
+	obs, _ := c.Observe(pass(), "chat1", want)
+	_, err := c.Update(pass(), obs.Group, want)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(f.calls(pathChatGet)).To(HaveLen(2))
+	g.Expect(f.calls(pathChatGet)).To(HaveLen(2), "a read of an earlier pass is not reused")
 
 	// An observation that does not match what Update is given is not trusted either.
+	ctx := pass()
 	obs, _ = c.Observe(ctx, "chat1", want)
 	obs.Group.Members = []string{"o1"}
 	_, err = c.Update(ctx, obs.Group, want)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(f.calls(pathChatGet)).To(HaveLen(4))
+}
+
+func TestUpdate_AfterAWriteReadsAgain(t *testing.T) {
+	g := NewWithT(t)
+	f := groupVendor(t)
+	c := f.client(NewConnector())
+	ctx := pass()
+	want := spec(func(s *vendors.GroupSpec) { s.Name = "x" })
+	obs, err := c.Observe(ctx, "chat1", want)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.Update(ctx, obs.Group, want)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.calls(pathChatGet)).To(HaveLen(1))
+	_, err = c.Observe(ctx, "chat1", want)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.calls(pathChatGet)).To(HaveLen(2), "a write ends the reuse of the pass's reads")
 }
 
 func TestUpdate_StopsAtTheFirstFailure(t *testing.T) {
@@ -500,7 +521,8 @@ func TestUpdate_StopsAtTheFirstFailure(t *testing.T) {
 		}
 		return 200, `{"success":true}`
 	})
-	c := f.client(&Connector{})
+	c := f.client(NewConnector())
+	ctx := pass()
 	want := spec(func(s *vendors.GroupSpec) { s.Owner = "n9" })
 	obs, _ := c.Observe(ctx, "chat1", want)
 	_, err := c.Update(ctx, obs.Group, want)
@@ -521,7 +543,7 @@ func TestFind(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			f := newFakeVendor(t, func(request) (int, string) { return 200, tc.answer })
-			ids, err := f.client(&Connector{}).Find(ctx, spec())
+			ids, err := f.client(NewConnector()).Find(ctx, spec())
 			g.Expect(ids).To(BeEmpty())
 			search := f.calls(pathSearch)
 			g.Expect(search).To(HaveLen(1))
@@ -576,7 +598,7 @@ func TestRateLimiterIsUsedPerAPI(t *testing.T) {
 	// A bucket of 1 that refills once an hour: the second call of one API is
 	// refused client-side, without reaching the vendor.
 	lim := vendors.NewLimiter(vendors.Limits{QPS: 1.0 / 3600, Burst: 1}, nil)
-	c, err := (&Connector{}).NewClient(vendors.Credentials{Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL}, Limiter: lim,
+	c, err := New(vendors.Credentials{Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: f.srv.URL}, Limiter: lim,
 		Secret: map[string][]byte{"appKey": []byte("k"), "appSecret": []byte("s")}})
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.Observe(ctx, "chat1", spec())
@@ -605,7 +627,7 @@ func TestNoSecretInAnyError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			f := newFakeVendor(t, tc.answer)
-			err := tc.call(f.client(&Connector{}))
+			err := tc.call(f.client(NewConnector()))
 			g.Expect(err).To(HaveOccurred())
 			g.Expect(f.issued).To(BeNumerically(">", 0))
 			for i := 1; i <= f.issued; i++ {
@@ -617,23 +639,61 @@ func TestNoSecretInAnyError(t *testing.T) {
 	}
 }
 
-func TestObserve_ReadsAreKeptForAMinuteOnly(t *testing.T) {
+func TestObserve_ReadsAreKeptForThePassOnly(t *testing.T) {
 	g := NewWithT(t)
-	f := newFakeVendor(t, func(request) (int, string) { return 200, chatJSON })
-	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	c := f.client(&Connector{Now: clk.now})
-	seen := func() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.seen) }
+	f := groupVendor(t)
+	c := f.client(NewConnector())
 
+	ctx := pass()
 	for _, id := range []string{"chat1", "chat2", "chat3"} {
 		_, err := c.Observe(ctx, id, spec())
 		g.Expect(err).NotTo(HaveOccurred())
 	}
-	g.Expect(seen()).To(Equal(3))
-	_, ok := c.recall("chat1")
-	g.Expect(ok).To(BeTrue(), "Update uses what Observe just read")
-
-	clk.add(seenTTL + time.Second)
-	_, err := c.Observe(ctx, "chat4", spec())
+	obs, err := c.Observe(ctx, "chat1", spec())
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(seen()).To(Equal(1), "reads older than seenTTL are swept out, not kept for every group")
+	g.Expect(obs.Group.Name).To(Equal("oncall"))
+	g.Expect(f.calls(pathChatGet)).To(HaveLen(3), "a pass reads each group once")
+
+	_, err = c.Observe(pass(), "chat1", spec())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.calls(pathChatGet)).To(HaveLen(4), "the next pass reads afresh: the client keeps no group's read")
+	_, err = c.Observe(ctx, "chat1", spec())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.calls(pathChatGet)).To(HaveLen(4))
+}
+
+func TestObserve_OpenConversationIDOfACreatedGroup(t *testing.T) {
+	g := NewWithT(t)
+	f := groupVendor(t)
+	conn := NewConnector()
+	_, err := f.client(conn).Create(ctx, spec())
+	g.Expect(err).NotTo(HaveOccurred())
+	obs, err := f.client(conn).Observe(ctx, "chat1", spec())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(obs.Group.Extra).To(Equal(Extra{OpenConversationID: "cidAB+c/d=="}), "chat/get does not report it; create did")
+}
+
+func TestLegacyRedirectIsRefused(t *testing.T) {
+	g := NewWithT(t)
+	var leaked atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { leaked.Add(1) }))
+	t.Cleanup(elsewhere.Close)
+	f := newFakeVendor(t, func(r request) (int, string) { return 200, chatJSON })
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == pathChatGet {
+			http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), http.StatusFound)
+			return
+		}
+		f.srv.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(redirecting.Close)
+	c, err := New(vendors.Credentials{Endpoint: f.srv.URL, Settings: Settings{LegacyEndpoint: redirecting.URL},
+		Secret: map[string][]byte{"appKey": []byte("key"), "appSecret": []byte("s3cr3t-app")}})
+	g.Expect(err).NotTo(HaveOccurred())
+
+	_, err = c.Observe(ctx, "chat1", spec())
+	g.Expect(errors.Is(err, vendors.ErrUnavailable)).To(BeTrue(), fmt.Sprint(err))
+	g.Expect(err.Error()).To(ContainSubstring("302"))
+	g.Expect(err.Error()).NotTo(ContainSubstring("tok-1"))
+	g.Expect(leaked.Load()).To(BeZero(), "the token in the query string is never sent elsewhere")
 }

@@ -12,10 +12,15 @@
 //   - POST /v1.0/im/innerGroups/search, a keyword search in one user's groups.
 //
 // The group ID is the chatid; the openConversationId from create is reported as
-// well. Every call waits for the credential's rate limiter first (one bucket per
-// API; the vendor allows 20 calls per second per API per app), and every ID list
-// of one call holds at most 40 IDs (the legacy documented cap; the v1.0 pages do
-// not state one).
+// well. Every call goes through the shared vendors.Caller: the credential's rate
+// limiter first (one bucket per API; the vendor allows 20 calls per second per
+// API per app), redirects refused (the legacy token rides in the query string),
+// bounded answers, the token and app secret kept out of errors, and a reconcile
+// pass's repeated chat/get answered from its first. Every ID list of one call
+// holds at most 40 IDs (the legacy documented cap; the v1.0 pages do not state
+// one). Answers are classified by errors.go's code tables: only codes the
+// vendor documents as the caller's mistake are ErrInvalid; missing permissions
+// are ErrAccessDenied; anything undocumented is ErrUnavailable.
 //
 // Where the pages are silent the client takes the safe reading: managementOptions
 // always carries all six flags; a new owner joins before ownership moves, and the

@@ -3,6 +3,7 @@ package dingtalk
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,58 +13,81 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// v1.0 error codes (the "code" of the JSON error body).
-const (
-	codeParameterInvalid = "parameter.invalid"
-	// codePermissionDenied is spelled as the vendor spells it. It covers an owner
-	// outside the app's visibility scope and a missing app permission.
-	codePermissionDenied = "permession.checkFailed"
-	codeSystemError      = "system.error"
-	// codeQPSLimitPrefix starts the per-app-and-API and the global QPS codes
-	// (Forbidden.AccessDenied.QpsLimitForAppkeyAndApi, ...QpsLimitForApi).
-	codeQPSLimitPrefix = "Forbidden.AccessDenied.QpsLimit"
-	codeMonthlyQuota   = "Forbidden.AccessDenied.ApiCountLimitForOrg"
-)
-
-// Legacy (oapi) errcodes; they come with HTTP 200.
-const (
-	errcodeBusy = -1
-	// errcodeAuthFailed carries the cause in sub_code.
-	errcodeAuthFailed   = 88
-	errcodeInvalidToken = 40014
-	errcodeQPSLimit     = 90018
-	errcodeQPSGlobal    = 90002
-	errcodeMonthlyQuota = 90020
-	// errcodeChatNotFound is chat/get's answer for an unknown chatid. The vendor
-	// pages we have do not list it; 34001 ("invalid conversation id") is our
-	// reading of the global code list, shared with the simulator as an assumption.
-	errcodeChatNotFound = 34001
-)
-
-// throttleDelay is how long to wait after a QPS code: the vendor says to sleep at
-// least a second.
-const throttleDelay = time.Second
-
-// v1Classes maps the documented v1.0 codes to error classes.
-var v1Classes = map[string]error{
-	codeParameterInvalid: vendors.ErrInvalid,
-	codePermissionDenied: vendors.ErrInvalid,
-	codeSystemError:      vendors.ErrUnavailable,
-	codeMonthlyQuota:     vendors.ErrQuotaExceeded,
+// v1Codes are the documented v1.0 error codes (the "code" of the JSON error
+// body). Any other code is ErrUnavailable: only what DingTalk documents as the
+// caller's mistake stalls a ChatGroup.
+var v1Codes = vendors.Codes{
+	// vendor-apis.md §1.4.1/§1.4.2 (seed pages 000, 002): 400, a rejected parameter.
+	"parameter.invalid": vendors.ErrInvalid,
+	// §1.4.5, §1.5: a bad owner userId, too many members (scene-group pages).
+	"member.notFound": vendors.ErrInvalid,
+	"member.exceed":   vendors.ErrInvalid,
+	// §1.4.1: 400, a missing app permission or an owner outside the app's
+	// visibility scope, both granted in the developer console. Spelled as the
+	// vendor spells it.
+	"permession.checkFailed": vendors.ErrAccessDenied,
+	// §1.4.1: 500, "try again".
+	"system.error": vendors.ErrUnavailable,
+	// §1.5: per app and API, and global, QPS limits (HTTP 403).
+	"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": vendors.ErrRateLimited,
+	"Forbidden.AccessDenied.QpsLimitForApi":          vendors.ErrRateLimited,
+	// §1.5: the monthly call quota, not retryable before next month.
+	"Forbidden.AccessDenied.ApiCountLimitForOrg": vendors.ErrQuotaExceeded,
 }
 
-// legacyClasses maps the documented legacy errcodes to error classes.
-var legacyClasses = map[int]error{
-	errcodeBusy:         vendors.ErrUnavailable,
-	errcodeInvalidToken: vendors.ErrUnauthorized,
-	errcodeQPSLimit:     vendors.ErrRateLimited,
-	errcodeQPSGlobal:    vendors.ErrRateLimited,
-	errcodeMonthlyQuota: vendors.ErrQuotaExceeded,
-	errcodeChatNotFound: vendors.ErrNotFound,
+// legacyCodes are the documented legacy (oapi) errcodes, which come with HTTP
+// 200. errcode 88 carries the real code in sub_code, looked up here too.
+var legacyCodes = vendors.Codes{
+	// The global "system busy".
+	"-1": vendors.ErrUnavailable,
+	// §1.2, §1.5: the access token is invalid or expired.
+	"40014": vendors.ErrUnauthorized,
+	// §1.5: per app and API, and global, QPS limits (90018 also as 88/90018).
+	"90018": vendors.ErrRateLimited,
+	"90002": vendors.ErrRateLimited,
+	// §1.5: the monthly call quota.
+	"90020": vendors.ErrQuotaExceeded,
+	// DingTalk's global return codes (88/60011, "没有调用该接口的权限", as
+	// quoted in issue 11; not yet in vendor-apis.md): the app lacks the API's
+	// permission, granted in the developer console.
+	"60011": vendors.ErrAccessDenied,
+}
+
+// errcodeSubCode is the legacy errcode whose cause is in sub_code.
+const errcodeSubCode = "88"
+
+// throttleDelay is how long to wait after a QPS code: the vendor says to sleep at
+// least a second (§1.5).
+const throttleDelay = time.Second
+
+// permissions names the app permission each API needs (§1.2, seed pages 000 and
+// 002): what an ErrAccessDenied message asks to grant.
+var permissions = map[string]string{
+	apiToken:  "qyapi_base",
+	apiCreate: "qyapi_chat_manage (group basic information management)",
+	apiUpdate: "qyapi_chat_manage (group basic information management)",
+	apiGet:    "qyapi_chat_read (group information read)",
+	apiSearch: "qyapi_chat_read (group information read)",
+}
+
+// check is the client's vendors.Check: it reads an answer of api by the API's
+// envelope (legacy errcode for chat/get, HTTP status and code for v1.0).
+func check(api string, r vendors.Response) error {
+	var err error
+	switch {
+	case api == apiGet:
+		err = legacyError(api, r.Status, r.Body)
+	default:
+		err = v1Error(api, r.Status, r.Body)
+	}
+	if api == apiToken {
+		err = tokenError(r.Status, err)
+	}
+	return withAdvice(api, err)
 }
 
 // v1Body is the v1.0 error body, plus the fields of the per-IP ban answer
-// ({"status":1111,"wait":5,"punish":"deny"}, wait in minutes).
+// ({"status":1111,"wait":5,"punish":"deny"}, wait in minutes; §1.5).
 type v1Body struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -72,72 +96,78 @@ type v1Body struct {
 }
 
 // v1Error classifies a v1.0 answer from its HTTP status and body code; it returns
-// nil for a 2xx answer that is not a ban.
+// nil for a 2xx JSON answer that is not a ban.
 func v1Error(op string, status int, body []byte) error {
 	var b v1Body
-	_ = json.Unmarshal(body, &b) // a body that is not the envelope is classified by status
-	if b.Punish == "deny" {
+	jsonErr := json.Unmarshal(body, &b)
+	switch {
+	case jsonErr == nil && b.Punish == "deny":
 		e := vendors.NewError(vendors.ErrRateLimited, op, "IPBanned", "DingTalk banned this IP for calling too often")
 		e.RetryAfter = time.Duration(max(b.Wait, 1)) * time.Minute
 		return e
-	}
-	if status >= 200 && status < 300 {
+	case status >= 200 && status < 300 && jsonErr != nil:
+		// §1.5: the IP ban may also come as an HTML page.
+		return vendors.NewError(vendors.ErrUnavailable, op, strconv.Itoa(status), "the answer is not DingTalk's JSON")
+	case status >= 200 && status < 300:
 		return nil
 	}
-	class := v1Class(status, b.Code)
-	msg := b.Message
+	code, msg := b.Code, b.Message
+	if code == "" {
+		code = strconv.Itoa(status)
+	}
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
-	e := vendors.NewError(class, op, b.Code, msg)
-	if class == vendors.ErrRateLimited {
+	e := vendors.NewError(v1Class(status, b.Code), op, code, msg)
+	if e.Class == vendors.ErrRateLimited {
 		e.RetryAfter = throttleDelay
 	}
 	return e
 }
 
-// v1Class picks the class for a v1.0 error: the code when it is known, else the status.
+// v1Class picks the class of a failed v1.0 answer: the documented code, else
+// the documented statuses; anything else (an undocumented code, a redirect, an
+// unexpected status, a gateway page) is ErrUnavailable.
 func v1Class(status int, code string) error {
-	if class, ok := v1Classes[code]; ok {
+	if class, ok := v1Codes[code]; ok {
 		return class
 	}
-	switch {
-	case strings.HasPrefix(code, codeQPSLimitPrefix), status == http.StatusTooManyRequests:
+	switch status {
+	case http.StatusUnauthorized: // §1.2, §1.5: the token was refused
+		return vendors.ErrUnauthorized
+	case http.StatusTooManyRequests: // HTTP's own throttle status
 		return vendors.ErrRateLimited
-	case status == http.StatusUnauthorized:
-		return vendors.ErrUnauthorized
-	case status == http.StatusForbidden:
-		// An unlisted refusal of the app itself: fixed in the developer console,
-		// not in the spec.
-		return vendors.ErrUnauthorized
-	case status >= 500:
-		return vendors.ErrUnavailable
 	}
-	return vendors.ErrInvalid
+	return vendors.ErrUnavailable
 }
 
 // legacyBody is the oapi envelope.
 type legacyBody struct {
-	ErrCode int    `json:"errcode"`
+	ErrCode *int   `json:"errcode"`
 	ErrMsg  string `json:"errmsg"`
 	SubCode string `json:"sub_code"`
 	SubMsg  string `json:"sub_msg"`
 }
 
-// legacyError classifies a legacy answer; nil when errcode is 0.
-func legacyError(op string, b legacyBody) error {
-	if b.ErrCode == 0 {
+// legacyError classifies a legacy answer; nil when it is HTTP 200 with errcode 0.
+// The legacy APIs answer errors with HTTP 200, so any other status, or a body
+// without an errcode, comes from something in between: ErrUnavailable.
+func legacyError(op string, status int, body []byte) error {
+	if status != http.StatusOK {
+		return vendors.NewError(vendors.ErrUnavailable, op, strconv.Itoa(status), http.StatusText(status))
+	}
+	var b legacyBody
+	if err := json.Unmarshal(body, &b); err != nil || b.ErrCode == nil {
+		return vendors.NewError(vendors.ErrUnavailable, op, "", "the answer is not DingTalk's JSON")
+	}
+	if *b.ErrCode == 0 {
 		return nil
 	}
-	code, msg := strconv.Itoa(b.ErrCode), b.ErrMsg
-	class, ok := legacyClasses[b.ErrCode]
-	if b.ErrCode == errcodeAuthFailed { // the real cause is in sub_code
+	code, msg := strconv.Itoa(*b.ErrCode), b.ErrMsg
+	class := legacyCodes.Class(code)
+	if code == errcodeSubCode { // the real cause is in sub_code
 		code, msg = code+"/"+b.SubCode, b.SubMsg
-		sub, _ := strconv.Atoi(b.SubCode)
-		class, ok = legacyClasses[sub]
-	}
-	if !ok {
-		class = vendors.ErrInvalid
+		class = legacyCodes.Class(b.SubCode)
 	}
 	e := vendors.NewError(class, op, code, msg)
 	if class == vendors.ErrRateLimited {
@@ -146,26 +176,28 @@ func legacyError(op string, b legacyBody) error {
 	return e
 }
 
-// httpError classifies a non-200 answer of a legacy API, which answers errors
-// with HTTP 200: anything else comes from a gateway or proxy.
-func httpError(op string, status int) error {
-	return vendors.NewError(v1Class(status, ""), op, strconv.Itoa(status), http.StatusText(status))
+// tokenError reads a refusal of the token API: its only inputs are appKey and
+// appSecret, so a 4xx that is not a documented throttle, quota or missing
+// permission means the credentials are wrong (retried slowly, and again when
+// the Secret changes). Redirects and server failures stay what they are.
+func tokenError(status int, err error) error {
+	var e *vendors.Error
+	if errors.As(err, &e) && status >= 400 && status < 500 && (e.Class == vendors.ErrInvalid || e.Class == vendors.ErrUnavailable) {
+		e.Class = vendors.ErrUnauthorized
+	}
+	return err
 }
 
-// scrub removes secrets (the access token, the app secret) from a classified
-// error's text. Vendor messages are not supposed to echo them, but an error
-// string is written into conditions and events, so it is not left to trust.
-func scrub(err error, secrets ...string) error {
+// withAdvice makes an ErrAccessDenied message name what to grant.
+func withAdvice(api string, err error) error {
 	var e *vendors.Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || e.Class != vendors.ErrAccessDenied {
 		return err
 	}
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		e.Message = strings.ReplaceAll(e.Message, s, "[redacted]")
-		e.Code = strings.ReplaceAll(e.Code, s, "[redacted]")
+	e.Message = fmt.Sprintf("%s; in the DingTalk developer console grant the app the permission %s, "+
+		"and keep the group's owner and members within the app's visibility scope", e.Message, permissions[api])
+	if api == apiCreate {
+		e.Message += " (a Standard group also needs allow-listing by DingTalk support)"
 	}
 	return err
 }

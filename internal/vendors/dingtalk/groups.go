@@ -114,14 +114,16 @@ type searchResponse struct {
 // token still cached proves the credentials it was issued for; a changed Secret
 // is a new credential and is checked with a new token call.
 func (c *Client) CheckCredentials(ctx context.Context) error {
-	_, err := c.tokens.get(ctx, c.limiter)
+	_, err := c.tokens.get(ctx, c.caller)
 	return err
 }
 
 // Observe implements vendors.GroupClient with the legacy chat/get, the only
-// documented read of a regular group's owner and members.
+// documented read of a regular group's owner and members. vendor-apis.md
+// documents no chat/get code for a group that is gone, so an unknown chatid
+// comes back as ErrUnavailable with the vendor's code, never as Exists=false.
 func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec) (vendors.Observation, error) {
-	got, err := c.read(ctx, id)
+	got, err := c.read(ctx, id, true)
 	if errors.Is(err, vendors.ErrNotFound) {
 		return vendors.Observation{}, nil
 	}
@@ -132,13 +134,15 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 	return vendors.Observation{Exists: true, UpToDate: upToDate, Diff: diff, Group: got.observed()}, nil
 }
 
-// read gets a group with chat/get and remembers it for Update.
-func (c *Client) read(ctx context.Context, id string) (chat, error) {
+// read gets a group with chat/get. With reuse, a read of the same group
+// earlier in the reconcile pass (and after its last write) answers instead.
+func (c *Client) read(ctx context.Context, id string, reuse bool) (chat, error) {
+	readKey := ""
+	if reuse {
+		readKey = id
+	}
 	var resp chatGetResponse
-	if err := c.getLegacy(ctx, apiGet, pathChatGet, url.Values{"chatid": {id}}, &resp); err != nil {
-		if errors.Is(err, vendors.ErrNotFound) {
-			c.forget(id)
-		}
+	if err := c.getLegacy(ctx, apiGet, pathChatGet, url.Values{"chatid": {id}}, readKey, &resp); err != nil {
 		return chat{}, err
 	}
 	info := resp.ChatInfo
@@ -158,10 +162,7 @@ func (c *Client) read(ctx context.Context, id string) (chat, error) {
 	if info.ConversationTag != nil {
 		g.Tag, g.TagKnown = *info.ConversationTag, true
 	}
-	if prev, ok := c.recall(id); ok { // chat/get does not return it
-		g.OpenConversationID = prev.OpenConversationID
-	}
-	c.remember(g)
+	g.OpenConversationID = c.known.cid(id) // chat/get does not return it
 	return g, nil
 }
 
@@ -175,7 +176,7 @@ func (c *Client) read(ctx context.Context, id string) (chat, error) {
 func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, error) {
 	var resp searchResponse
 	req := searchRequest{UserID: want.Owner, SearchKey: want.Name, MaxResults: searchResults}
-	if err := c.post(ctx, apiSearch, pathSearch, req, &resp); err != nil {
+	if err := c.post(ctx, callSearch, req, &resp); err != nil {
 		return nil, err
 	}
 	var ids, unknown []string
@@ -215,7 +216,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 		ConversationTag: conversationTag(want), ExtIDList: batch(ext, 0), Icon: want.Icon, ManagementOptions: f.wire(),
 	}
 	var resp createResponse
-	if err := c.post(ctx, apiCreate, pathCreate, req, &resp); err != nil {
+	if err := c.post(ctx, callCreate, req, &resp); err != nil {
 		return vendors.ObservedGroup{}, withField(err, want)
 	}
 	if resp.ChatID == "" {
@@ -229,13 +230,11 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 	for _, call := range zip(updateRequest{ChatID: g.ID}, users[1:], nil, tail(ext), nil) {
 		// A failure here comes back with the group: it exists and its ID must be
 		// recorded; the controller retries the missing members through Update.
-		if err := c.post(ctx, apiUpdate, pathUpdate, call, &updateResponse{}); err != nil {
-			c.remember(g)
+		if err := c.post(ctx, callUpdate, call, &updateResponse{}); err != nil {
 			return g.observed(), withField(err, want)
 		}
 		g = g.apply(call)
 	}
-	c.remember(g)
 	return g.observed(), nil
 }
 
@@ -255,29 +254,32 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 	res := vendors.UpdateResult{Group: cur.observed()}
 	for _, call := range plan(cur.ID, d) {
 		var resp updateResponse
-		err := c.post(ctx, apiUpdate, pathUpdate, call, &resp)
+		err := c.post(ctx, callUpdate, call, &resp)
 		if err == nil && !resp.Success {
 			err = vendors.NewError(vendors.ErrUnavailable, apiUpdate, "", "the vendor did not confirm the update")
 		}
 		if err != nil {
-			c.forget(cur.ID) // the group may be half-changed: read it again next time
 			return res, withField(err, want)
 		}
 		cur = cur.apply(call)
 		res = record(res, call, cur)
 	}
-	c.remember(cur)
 	return res, nil
 }
 
-// current returns the group as Observe just read it, or reads it again when that
-// read is stale or does not match got.
+// current returns the group as this pass read it (the pass read cache answers
+// for the read Observe just made), or reads it afresh when that read is not
+// what got says.
 func (c *Client) current(ctx context.Context, got vendors.ObservedGroup) (chat, error) {
-	if g, ok := c.recall(got.ID); ok && g.Name == got.Name && g.Owner == got.Owner &&
+	g, err := c.read(ctx, got.ID, true)
+	if err != nil {
+		return chat{}, err
+	}
+	if g.Name == got.Name && g.Owner == got.Owner &&
 		slices.Equal(slices.Sorted(slices.Values(g.Members)), slices.Sorted(slices.Values(got.Members))) {
 		return g, nil
 	}
-	return c.read(ctx, got.ID)
+	return c.read(ctx, got.ID, false)
 }
 
 // Delete implements vendors.GroupClient. DingTalk documents no way to dismiss a
