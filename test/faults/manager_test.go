@@ -24,17 +24,15 @@ import (
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/registry"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
-	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
-	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/tencentim"
-	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 )
 
 // managerModeEnv, when set, makes the test binary run a manager instead of tests.
 const managerModeEnv = "FAULTS_MANAGER_MODE"
 
-// runManager is the manager process: main.go's wiring (all three vendor
-// connectors, the same controller options, no leader election) with the cache
+// runManager is the manager process: main.go's wiring (every registered
+// vendor, the same controller options, no leader election) with the cache
 // limited to one namespace and every log line, V(1) included, on stderr.
 func runManager(args []string) int {
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
@@ -71,11 +69,7 @@ func runManager(args []string) int {
 	}
 	vendors.MustRegisterMetrics(metrics.Registry)
 	if err := controller.SetupWithManager(mgr, controller.Options{
-		Connectors: map[v1alpha1.Vendor]vendors.Connector{
-			v1alpha1.DingTalk:  &dingtalk.Connector{},
-			v1alpha1.TencentIM: &tencentim.Connector{},
-			v1alpha1.WhatsApp:  whatsapp.Connector{},
-		},
+		Vendors:                 registry.Vendors(),
 		MaxConcurrentReconciles: *workers,
 		RetryInterval:           *retry,
 		VendorTimeout:           *vendorTimeout,

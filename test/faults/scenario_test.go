@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
 var ctx = context.Background()
@@ -40,17 +43,19 @@ type scenario struct {
 	prov *v1alpha1.ChatProvider
 }
 
-// newScenario starts k's simulator (vendorLimit calls per second per API, 0 for
-// the documented limit) and creates the provider, with limit as its
-// spec.rateLimit (nil: the vendor's documented limit).
-func newScenario(t *testing.T, k kit, vendorLimit int, limit *v1alpha1.RateLimit) *scenario {
+// newScenario starts reg's simulator (vendorLimit calls per second per API, 0
+// for the documented limit) and creates the provider "vendor", with limit as
+// its spec.rateLimit (nil: the vendor's documented limit).
+func newScenario(t *testing.T, reg vendorsim.Registration, vendorLimit int, limit *v1alpha1.RateLimit) *scenario {
 	t.Helper()
-	sim := k.newSim(vendorLimit)
+	sim := newSimulator(reg, vendorLimit)
 	wire := &wireLog{sim: sim}
 	srv := httptest.NewServer(wire)
 	t.Cleanup(srv.Close)
 	s := &scenario{t: t, sim: sim, wire: wire, ns: env.Namespace(t), log: &logBuffer{}}
-	secret, prov := providerObjects(sim, s.ns, srv.URL, limit)
+	settings, data := sim.Provider(srv.URL)
+	settings.RateLimit = limit
+	secret, prov := testenv.ProviderObjects(s.ns, "vendor", settings, data)
 	g := NewWithT(t)
 	g.Expect(env.Client.Create(ctx, secret)).To(Succeed())
 	g.Expect(env.Client.Create(ctx, prov)).To(Succeed())
@@ -73,11 +78,7 @@ func (s *scenario) startManager() *manager {
 // before groups are created, so it does not blur the counts.
 func (s *scenario) waitProvider() {
 	s.t.Helper()
-	NewWithT(s.t).Eventually(func(g Gomega) {
-		p := &v1alpha1.ChatProvider{}
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(s.prov), p)).To(Succeed())
-		g.Expect(meta.IsStatusConditionTrue(p.Status.Conditions, v1alpha1.ReadyCondition)).To(BeTrue())
-	}).WithTimeout(30 * time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
+	env.WaitProvider(s.t, s.prov, metav1.ConditionTrue, "")
 }
 
 // createGroups creates n ChatGroups at once.
@@ -97,7 +98,7 @@ func (s *scenario) createGroups(n int) []*v1alpha1.ChatGroup {
 func (s *scenario) edit(groups []*v1alpha1.ChatGroup) {
 	s.t.Helper()
 	for _, cg := range groups {
-		s.patch(cg, func(c *v1alpha1.ChatGroup) { editSpec(&c.Spec) })
+		s.patch(cg, func(c *v1alpha1.ChatGroup) { s.sim.editSpec(&c.Spec) })
 	}
 }
 
@@ -143,9 +144,12 @@ func isReady(g Gomega, cg *v1alpha1.ChatGroup) {
 // resolves each stall as its message tells the user to: adopt the one vendor
 // group with the name, or, when there is none, remove the create-pending
 // annotation so the group is created. It then waits for all to be Ready and
-// returns how many needed resolving.
-func (s *scenario) settle(groups []*v1alpha1.ChatGroup, timeout time.Duration) (adopted, recreated int) {
+// returns the groups that needed resolving, by how. None of them has a group
+// ID derived from its UID: a vendor that takes caller-chosen IDs lets the
+// operator tell for certain whether an interrupted create made the group.
+func (s *scenario) settle(groups []*v1alpha1.ChatGroup, timeout time.Duration) (adopted, recreated []*v1alpha1.ChatGroup) {
 	s.t.Helper()
+	g := NewWithT(s.t)
 	s.waitAll(groups, timeout, func(g Gomega, cg *v1alpha1.ChatGroup) {
 		c := ready(cg)
 		g.Expect(c).NotTo(BeNil(), "%s has no verdict for generation %d", cg.Name, cg.Generation)
@@ -154,20 +158,25 @@ func (s *scenario) settle(groups []*v1alpha1.ChatGroup, timeout time.Duration) (
 		}
 	})
 	for _, cg := range groups {
-		if c := ready(cg); c.Status == metav1.ConditionTrue {
+		c := ready(cg)
+		if c.Status == metav1.ConditionTrue {
 			continue
 		}
-		ids := s.sim.groupIDs(cg.Spec.Name)
-		NewWithT(s.t).Expect(len(ids)).To(BeNumerically("<=", 1), "%s: never a second group", cg.Name)
+		g.Expect(c.Message).To(ContainSubstring("spec.adoptGroupID"), "%s: the stall says how to resolve it", cg.Name)
+		ids := s.sim.GroupIDs(cg.Spec.Name)
+		g.Expect(len(ids)).To(BeNumerically("<=", 1), "%s: never a second group", cg.Name)
 		if len(ids) == 1 {
-			adopted++
+			adopted = append(adopted, cg)
 			s.patch(cg, func(c *v1alpha1.ChatGroup) { c.Spec.AdoptGroupID = ids[0] })
 			continue
 		}
-		recreated++
+		recreated = append(recreated, cg)
 		s.patch(cg, func(c *v1alpha1.ChatGroup) { delete(c.Annotations, v1alpha1.CreatePendingAnnotation) })
 	}
 	s.waitAll(groups, timeout, isReady)
+	for _, cg := range slices.Concat(adopted, recreated) {
+		g.Expect(derivedID(cg)).To(BeFalse(), "%s: group %s has an ID derived from its UID, so the operator needs no help", cg.Name, cg.Status.GroupID)
+	}
 	return adopted, recreated
 }
 
@@ -178,7 +187,7 @@ func (s *scenario) expectOneGroupEach(groups []*v1alpha1.ChatGroup) {
 	g := NewWithT(s.t)
 	for _, cg := range groups {
 		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cg), cg)).To(Succeed())
-		ids := s.sim.groupIDs(cg.Spec.Name)
+		ids := s.sim.GroupIDs(cg.Spec.Name)
 		g.Expect(ids).To(HaveLen(1), "%s: exactly one vendor group named %q", cg.Name, cg.Spec.Name)
 		g.Expect(cg.Status.GroupID).To(Equal(ids[0]), cg.Name)
 		g.Expect(cg.Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, ids[0]), cg.Name)
@@ -227,8 +236,8 @@ func (s *scenario) expectNoLeaks() {
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(s.prov), p)).To(Succeed())
 	texts["ChatProvider"] = fmt.Sprintf("%+v", p.Status)
 
-	secrets := s.sim.secrets()
-	g.Expect(secrets).NotTo(BeEmpty())
+	secrets := s.sim.Secrets()
+	g.Expect(secrets).To(ContainElement(canary(s.sim.vendor)), "the account's secret is among those checked")
 	for where, text := range texts {
 		for _, secret := range secrets {
 			g.Expect(strings.Contains(text, secret)).To(BeFalse(), "a secret (%.12s…) in the %s", secret, where)
@@ -253,7 +262,6 @@ func tail(s string, n int) string {
 // wireCall is one request the simulator received.
 type wireCall struct {
 	op         string
-	group      string
 	start, end time.Time
 	// throttled is true when the answer was the vendor's throttle response.
 	throttled bool
@@ -270,11 +278,11 @@ type wireLog struct {
 }
 
 func (w *wireLog) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	c := wireCall{op: w.sim.opOf(r), group: r.URL.Query().Get("GroupId"), start: time.Now()}
+	c := wireCall{op: w.sim.OpOf(r), start: time.Now()}
 	rec := &recorder{ResponseWriter: rw}
 	w.sim.ServeHTTP(rec, r)
 	c.end = time.Now()
-	c.throttled = w.sim.isThrottle(rec.status, rec.body.Bytes())
+	c.throttled = w.sim.IsThrottle(rec.status, rec.body.Bytes())
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.calls = append(w.calls, c)
