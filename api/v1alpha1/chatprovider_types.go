@@ -18,19 +18,6 @@ const (
 	WhatsApp Vendor = "WhatsApp"
 )
 
-// SecretKeys lists the keys a provider's credentials Secret must hold for v.
-func (v Vendor) SecretKeys() []string {
-	switch v {
-	case DingTalk:
-		return []string{"appKey", "appSecret"}
-	case TencentIM:
-		return []string{"secretKey"}
-	case WhatsApp:
-		return []string{"accessKeyID", "accessKeySecret"}
-	}
-	return nil
-}
-
 // ProviderSettings are the fields ChatProvider and ClusterChatProvider share.
 type ProviderSettings struct {
 	// vendor is the chat platform this provider's account belongs to. Immutable.
