@@ -9,6 +9,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/tencentim"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
+	simdingtalk "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/dingtalk"
 )
 
 // Vendors returns the registrations of the supported vendors, their clients
@@ -26,5 +27,6 @@ func Vendors(opts ...vendors.Option) vendors.Registry {
 func Simulators() []vendorsim.Registration {
 	return []vendorsim.Registration{
 		// Each simulator package adds its Registration here.
+		simdingtalk.Registration(),
 	}
 }

@@ -10,12 +10,15 @@
 // immutable conversationTag. Where the documentation is silent the simulator is
 // strict (see the comments on each rule), so a client that relies on lenience
 // fails here first. Fault knobs, the call log and per-operation counters come
-// from vendorsim.Sim; Writes records every group write it applied or rejected.
+// from vendorsim.Sim; Writes records every group write it applied or rejected;
+// FailWith answers an operation with any vendor code. Harness drives it for the
+// project's tools.
 //
 // It is written from the vendor documentation only and never imports the client.
 package dingtalk
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -57,6 +60,7 @@ const (
 	CodePermissionDenied = "permession.checkFailed"
 	CodeSystemError      = "system.error"
 	CodeQPSLimit         = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
+	CodeQPSLimitGlobal   = "Forbidden.AccessDenied.QpsLimitForApi"
 	CodeMonthlyQuota     = "Forbidden.AccessDenied.ApiCountLimitForOrg"
 	// CodeInvalidToken answers a missing, unknown or expired v1.0 token (HTTP 401).
 	CodeInvalidToken = "InvalidAuthentication"
@@ -68,7 +72,11 @@ const (
 	ErrcodeInvalidToken = 40014
 	ErrcodeInvalidParam = 40035
 	ErrcodeQPSLimit     = 90018
+	ErrcodeQPSGlobal    = 90002
 	ErrcodeMonthlyQuota = 90020
+	// ErrcodeSubCode means "request failed, see sub_code" (e.g. 88 with sub_code
+	// 60011, no permission to call the API).
+	ErrcodeSubCode = 88
 	// ErrcodeChatNotFound answers chat/get for an unknown chatid. The vendor's
 	// code for this case is not in the pages we have; 34001 ("invalid conversation
 	// id") is our best reading of the global code list.
@@ -138,45 +146,92 @@ type token struct {
 type Server struct {
 	*vendorsim.Sim
 	now func() time.Time
+	mux *http.ServeMux
 
 	mu            sync.Mutex
 	apps          map[string]string // appKey -> appSecret
 	tokens        map[string]token
+	issued        []string // every token ever issued
 	users         map[string]bool
 	groups        map[string]*Group
 	order         []string // chatids in creation order
 	qps           int
 	tokenTTL      time.Duration
 	throttled     map[string]bool
+	throttleUntil time.Time
+	failing       map[string]string // op -> vendor code
 	quota         int
 	used          map[string]int // metered calls per app
 	allowStandard bool
 	writes        []Write
 }
 
-// New returns an empty organisation with no apps and no users. A nil now means
-// time.Now.
-func New(now func() time.Time) *Server {
-	if now == nil {
-		now = time.Now
-	}
-	return &Server{
-		Sim: vendorsim.New(now), now: now,
-		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
-		groups: map[string]*Group{}, qps: DefaultQPS, tokenTTL: DefaultTokenTTL,
-		throttled: map[string]bool{}, used: map[string]int{},
-	}
+// Config is a simulated organisation at start.
+type Config struct {
+	// Apps are the internal apps' credentials, appKey to appSecret.
+	Apps map[string]string
+	// Users are the staff user IDs visible to the apps.
+	Users []string
+	// QPS is the per-app, per-API limit; 0 means DefaultQPS.
+	QPS int
 }
 
-// Handler serves the simulated endpoints.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("POST /v1.0/oauth2/accessToken", s.Wrap(OpToken, transientV1, s.handleToken))
-	mux.Handle("POST /v1.0/im/group/create", s.Wrap(OpCreate, transientV1, s.handleCreate))
-	mux.Handle("POST /v1.0/im/group/update", s.Wrap(OpUpdate, transientV1, s.handleUpdate))
-	mux.Handle("GET /chat/get", s.Wrap(OpGet, transientLegacy, s.handleChatGet))
-	mux.Handle("POST /v1.0/im/innerGroups/search", s.Wrap(OpSearch, transientV1, s.handleSearch))
-	return mux
+// route is one simulated API: its operation name, method and path.
+type route struct {
+	op, method, path string
+}
+
+// routes are the simulated APIs (vendor-apis.md §1.2, §1.4).
+var routes = []route{
+	{OpToken, http.MethodPost, "/v1.0/oauth2/accessToken"},
+	{OpCreate, http.MethodPost, "/v1.0/im/group/create"},
+	{OpUpdate, http.MethodPost, "/v1.0/im/group/update"},
+	{OpGet, http.MethodGet, "/chat/get"},
+	{OpSearch, http.MethodPost, "/v1.0/im/innerGroups/search"},
+}
+
+// New returns an organisation as cfg describes it.
+func New(cfg Config, opts ...vendorsim.Option) *Server {
+	o := vendorsim.BuildOptions(opts...)
+	s := &Server{
+		Sim: vendorsim.New(o.Clock.Now), now: o.Clock.Now,
+		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
+		groups: map[string]*Group{}, qps: cmp.Or(cfg.QPS, DefaultQPS), tokenTTL: DefaultTokenTTL,
+		throttled: map[string]bool{}, failing: map[string]string{}, used: map[string]int{},
+	}
+	maps.Copy(s.apps, cfg.Apps)
+	for _, id := range cfg.Users {
+		s.users[id] = true
+	}
+	handlers := map[string]http.HandlerFunc{
+		OpToken: s.handleToken, OpCreate: s.handleCreate, OpUpdate: s.handleUpdate,
+		OpGet: s.handleChatGet, OpSearch: s.handleSearch,
+	}
+	s.mux = http.NewServeMux()
+	for _, r := range routes {
+		transient := transientV1
+		if r.op == OpGet {
+			transient = transientLegacy
+		}
+		s.mux.Handle(r.method+" "+r.path, s.Wrap(r.op, transient, s.failable(r.op, handlers[r.op])))
+	}
+	return s
+}
+
+// ServeHTTP serves the simulated endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Handler returns the Server, which serves the simulated endpoints.
+func (s *Server) Handler() http.Handler { return s }
+
+// OpOf names the operation a request calls, "" for none.
+func OpOf(r *http.Request) string {
+	for _, rt := range routes {
+		if r.URL.Path == rt.path {
+			return rt.op
+		}
+	}
+	return ""
 }
 
 // AddApp registers an internal app's credentials.
@@ -220,6 +275,29 @@ func (s *Server) SetThrottle(op string, on bool) {
 	s.throttled[op] = on
 }
 
+// ThrottleFor makes every call of every operation answer with the vendor's
+// throttle response for d, on the simulator's clock.
+func (s *Server) ThrottleFor(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttleUntil = s.now().Add(d)
+}
+
+// FailWith makes every call of op answer with the vendor's code, in the
+// operation's own format and with the code's documented HTTP status, before
+// anything is checked or applied, until called again with code "". For
+// chat/get the code is an errcode: "34001", or "88/60011" for errcode 88 with
+// a sub_code (a code that is not a number becomes 88's sub_code).
+func (s *Server) FailWith(op, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == "" {
+		delete(s.failing, op)
+		return
+	}
+	s.failing[op] = code
+}
+
 // SetMonthlyQuota limits each app to n metered calls (every API but the token);
 // 0 means unlimited.
 func (s *Server) SetMonthlyQuota(n int) {
@@ -249,6 +327,13 @@ func (s *Server) AllowStandardGroups(allow bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.allowStandard = allow
+}
+
+// IssuedTokens returns every access token issued so far, expired or not.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
 }
 
 // Tokens returns every access token currently valid.

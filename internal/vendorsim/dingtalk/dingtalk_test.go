@@ -8,42 +8,27 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a simulator with one app and a small directory, served over HTTP.
 type fixture struct {
 	*Server
-	clock *clock
+	clock *clocktesting.FakeClock
 	url   string
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	c := &clock{t: time.Unix(1_800_000_000, 0)}
-	s := New(c.now)
-	s.AddApp("key", "secret")
-	s.SetUsers("owner", "u1", "u2", "u3", "u4")
-	srv := httptest.NewServer(s.Handler())
+	c := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
+	s := New(Config{Apps: map[string]string{"key": "secret"}, Users: []string{"owner", "u1", "u2", "u3", "u4"}}, vendorsim.WithClock(c))
+	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &fixture{Server: s, clock: c, url: srv.URL}
 }
@@ -131,7 +116,7 @@ func TestToken(t *testing.T) {
 	g.Expect(f.token(t)).To(Equal(tok), "within its lifetime the same token is returned")
 	g.Expect(f.do(t, "POST", "/v1.0/oauth2/accessToken", "", map[string]string{"appKey": "key", "appSecret": "secret"}).num("expireIn")).To(Equal(7200))
 
-	f.clock.add(DefaultTokenTTL + time.Second)
+	f.clock.Step(DefaultTokenTTL + time.Second)
 	r := f.do(t, "POST", "/v1.0/im/innerGroups/search", tok, map[string]any{"userId": "owner", "searchKey": "x", "maxResults": 5})
 	g.Expect(r.status).To(Equal(401), "an expired token is refused")
 	g.Expect(r.str("code")).To(Equal(CodeInvalidToken))
@@ -343,7 +328,7 @@ func TestRateLimit(t *testing.T) {
 	g.Expect(f.do(t, "GET", "/chat/get?access_token="+tok+"&chatid=x", "", nil).num("errcode")).To(Equal(ErrcodeChatNotFound), "limits are per API")
 	g.Expect(f.Count(OpSearch, "throttled")).To(Equal(1))
 
-	f.clock.add(time.Second)
+	f.clock.Step(time.Second)
 	g.Expect(search().status).To(Equal(200), "a new second")
 
 	f.SetThrottle(OpGet, true)
@@ -403,4 +388,81 @@ func TestEditAndDismiss(t *testing.T) {
 	_, ok := f.Group(id)
 	g.Expect(ok).To(BeFalse())
 	g.Expect(f.Edit(id, func(*Group) {})).NotTo(Succeed())
+}
+
+func TestFailWith(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		op         string
+		code       string
+		call       func(f *fixture, tok, id string) response
+		wantStatus int
+		wantBody   map[string]any
+		outcome    string
+	}{
+		{name: "a documented v1.0 code with its status", op: OpUpdate, code: CodeSystemError, wantStatus: 500,
+			wantBody: map[string]any{"code": CodeSystemError}, outcome: "error"},
+		{name: "permission denied is a 400", op: OpUpdate, code: CodePermissionDenied, wantStatus: 400,
+			wantBody: map[string]any{"code": CodePermissionDenied, "message": "Permission check failed"}, outcome: "error"},
+		{name: "a throttle code is logged as throttled", op: OpUpdate, code: CodeQPSLimit, wantStatus: 403,
+			wantBody: map[string]any{"code": CodeQPSLimit}, outcome: "throttled"},
+		{name: "an undocumented code", op: OpUpdate, code: "chat.somethingNew", wantStatus: 400,
+			wantBody: map[string]any{"code": "chat.somethingNew", "message": "simulated failure chat.somethingNew"}, outcome: "error"},
+		{name: "a legacy errcode comes with HTTP 200", op: OpGet, code: "34001", wantStatus: 200,
+			wantBody: map[string]any{"errcode": 34001.0}, outcome: "error"},
+		{name: "errcode 88 with a sub_code", op: OpGet, code: "88/60011", wantStatus: 200,
+			wantBody: map[string]any{"errcode": 88.0, "sub_code": "60011"}, outcome: "error"},
+		{name: "a legacy throttle", op: OpGet, code: "90018", wantStatus: 200,
+			wantBody: map[string]any{"errcode": 90018.0}, outcome: "throttled"},
+		{name: "a non-numeric legacy code is 88's sub_code", op: OpGet, code: "isv.something", wantStatus: 200,
+			wantBody: map[string]any{"errcode": 88.0, "sub_code": "isv.something"}, outcome: "error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			f := newFixture(t)
+			tok := f.token(t)
+			id := f.create(t, tok, "ops", "u1")
+			call := func() response {
+				if tc.op == OpGet {
+					return f.do(t, "GET", "/chat/get?access_token="+tok+"&chatid="+id, "", nil)
+				}
+				return f.do(t, "POST", "/v1.0/im/group/update", tok, map[string]any{"chatid": id, "name": "renamed"})
+			}
+			f.FailWith(tc.op, tc.code)
+			for range 2 {
+				r := call()
+				g.Expect(r.status).To(Equal(tc.wantStatus))
+				for k, v := range tc.wantBody {
+					g.Expect(r.body).To(HaveKeyWithValue(k, v))
+				}
+			}
+			g.Expect(f.Count(tc.op, tc.outcome)).To(Equal(2))
+			grp, _ := f.Group(id)
+			g.Expect(grp.Name).To(Equal("ops"), "a failed call applies nothing")
+			g.Expect(f.Count(OpCreate, "ok")).To(Equal(1), "other operations are served")
+
+			f.FailWith(tc.op, "")
+			r := call()
+			g.Expect(r.status).To(Equal(200))
+			g.Expect(r.body).NotTo(HaveKey("code"))
+			if tc.op == OpGet {
+				g.Expect(r.num("errcode")).To(Equal(0))
+			}
+		})
+	}
+}
+
+func TestThrottleFor(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	tok := f.token(t)
+	f.ThrottleFor(2 * time.Second)
+	r := f.do(t, "POST", "/v1.0/im/innerGroups/search", tok, map[string]any{"userId": "owner", "searchKey": "x", "maxResults": 1})
+	g.Expect(r.status).To(Equal(403))
+	g.Expect(r.str("code")).To(Equal(CodeQPSLimit))
+	g.Expect(f.do(t, "GET", "/chat/get?access_token="+tok+"&chatid=x", "", nil).num("errcode")).To(Equal(ErrcodeQPSLimit))
+	g.Expect(f.do(t, "POST", "/v1.0/oauth2/accessToken", "", map[string]string{"appKey": "key", "appSecret": "secret"}).status).To(Equal(403))
+
+	f.clock.Step(2 * time.Second)
+	g.Expect(f.do(t, "POST", "/v1.0/im/innerGroups/search", tok, map[string]any{"userId": "owner", "searchKey": "x", "maxResults": 1}).status).To(Equal(200))
 }

@@ -45,12 +45,81 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeRejection(w http.ResponseWriter, r *rejection) {
 	switch r.code {
-	case CodeQPSLimit:
+	case CodeQPSLimit, CodeQPSLimitGlobal:
 		w.Header().Set(vendorsim.OutcomeHeader, "throttled")
 	case CodeInvalidToken, CodeInvalidCredentials:
 		w.Header().Set(vendorsim.OutcomeHeader, "unauthorized")
 	}
 	writeJSON(w, r.status, apiError{Code: r.code, Message: r.message, RequestID: "sim"})
+}
+
+// v1Failures are the documented HTTP status and message of the v1.0 codes
+// (vendor-apis.md §1.4, §1.5), for FailWith. Other codes get HTTP 400, where
+// the vendor answers most refusals.
+var v1Failures = map[string]rejection{
+	CodeParameterInvalid:   {http.StatusBadRequest, CodeParameterInvalid, "Invalid input parameter"},
+	CodePermissionDenied:   {http.StatusBadRequest, CodePermissionDenied, "Permission check failed"},
+	CodeSystemError:        {http.StatusInternalServerError, CodeSystemError, "Try again. If the issue persists, submit a ticket."},
+	CodeQPSLimit:           {http.StatusForbidden, CodeQPSLimit, "The API call frequency of the app exceeds the limit; try again later"},
+	CodeQPSLimitGlobal:     {http.StatusForbidden, CodeQPSLimitGlobal, "The API call frequency exceeds the limit; try again later"},
+	CodeMonthlyQuota:       {http.StatusForbidden, CodeMonthlyQuota, "The organisation has used up this month's API call quota"},
+	CodeInvalidToken:       {http.StatusUnauthorized, CodeInvalidToken, "不合法的access_token"},
+	CodeInvalidCredentials: {http.StatusBadRequest, CodeInvalidCredentials, "The appKey or appSecret is invalid"},
+}
+
+// failable answers op with the code set by FailWith, if any, and otherwise
+// serves it with next.
+func (s *Server) failable(op string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		code, failing := s.failing[op]
+		s.mu.Unlock()
+		switch {
+		case !failing:
+			next(w, r)
+		case op == OpGet:
+			writeLegacyFailure(w, code)
+		default:
+			rej, ok := v1Failures[code]
+			if !ok {
+				rej = rejection{http.StatusBadRequest, code, "simulated failure " + code}
+			}
+			writeRejection(w, &rej)
+		}
+	}
+}
+
+// writeLegacyFailure answers with errcode code ("N" or "88/SUB") in the legacy
+// envelope, which comes with HTTP 200.
+func writeLegacyFailure(w http.ResponseWriter, code string) {
+	e := legacyError{ErrCode: ErrcodeSubCode, ErrMsg: "simulated failure " + code}
+	top, sub, hasSub := strings.Cut(code, "/")
+	if n, err := strconv.Atoi(top); err == nil {
+		e.ErrCode = n
+	} else {
+		sub, hasSub = code, true
+	}
+	if hasSub {
+		e.SubCode, e.SubMsg = sub, "simulated failure "+sub
+	}
+	outcome := "error"
+	switch {
+	case isLegacyThrottle(e):
+		outcome = "throttled"
+	case e.ErrCode == ErrcodeInvalidToken || e.ErrCode == ErrcodeSubCode && e.SubCode == strconv.Itoa(ErrcodeInvalidToken):
+		outcome = "unauthorized"
+	}
+	w.Header().Set(vendorsim.OutcomeHeader, outcome)
+	writeJSON(w, http.StatusOK, e)
+}
+
+// isLegacyThrottle reports whether e is a QPS errcode, alone or as 88's sub_code.
+func isLegacyThrottle(e legacyError) bool {
+	code := strconv.Itoa(e.ErrCode)
+	if e.ErrCode == ErrcodeSubCode {
+		code = e.SubCode
+	}
+	return code == strconv.Itoa(ErrcodeQPSLimit) || code == strconv.Itoa(ErrcodeQPSGlobal)
 }
 
 // decode reads a JSON body strictly: a field whose name is not exactly a
@@ -114,7 +183,7 @@ func (s *Server) appFor(tok string) (string, bool) {
 // admit applies the per-app, per-API rate limit and the monthly quota.
 func (s *Server) admit(app, op string) *rejection {
 	s.mu.Lock()
-	qps, forced := s.qps, s.throttled[op]
+	qps, forced := s.qps, s.throttled[op] || s.now().Before(s.throttleUntil)
 	s.mu.Unlock()
 	if forced || !s.Allow(app+"/"+op, qps) {
 		return &rejection{http.StatusForbidden, CodeQPSLimit, "The API call frequency of the app exceeds the limit; try again later"}
@@ -182,6 +251,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if tok == "" {
 		tok = newToken()
+		s.issued = append(s.issued, tok)
 	}
 	s.tokens[tok] = token{app: req.AppKey, expires: now.Add(s.tokenTTL)}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, ExpireIn: int64(s.tokenTTL.Seconds())})

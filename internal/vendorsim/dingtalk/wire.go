@@ -24,10 +24,13 @@ type apiError struct {
 	RequestID string `json:"requestid"`
 }
 
-// legacyError is the oapi envelope; errcode 0 means success.
+// legacyError is the oapi envelope; errcode 0 means success. errcode 88
+// carries the cause in sub_code and sub_msg.
 type legacyError struct {
 	ErrCode int    `json:"errcode"`
 	ErrMsg  string `json:"errmsg"`
+	SubCode string `json:"sub_code,omitempty"`
+	SubMsg  string `json:"sub_msg,omitempty"`
 }
 
 // wireOptions is managementOptions, the same six integer flags in create and

@@ -1,0 +1,130 @@
+package dingtalk
+
+import (
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
+)
+
+// The account a Harness simulates: one internal app.
+const (
+	HarnessAppKey    = "dingtalk-app-key"
+	HarnessAppSecret = "dingtalk-app-secret"
+)
+
+// sampleOwner owns the DingTalk group of config/samples.
+const sampleOwner = "manager4220"
+
+// Registration plugs the simulator into the project's tools.
+func Registration() vendorsim.Registration {
+	return vendorsim.Registration{
+		Vendor: v1alpha1.DingTalk,
+		Start:  func(cfg vendorsim.SimConfig) vendorsim.Harness { return NewHarness(cfg) },
+	}
+}
+
+// Harness is a simulated DingTalk organisation with one internal app, as the
+// playground, the end-to-end test, the fault suite and the benchmark drive it.
+type Harness struct {
+	*Server
+	appSecret string
+}
+
+var _ vendorsim.Harness = (*Harness)(nil)
+
+// NewHarness returns a simulated organisation. Without cfg.Users its directory
+// holds the people of config/samples (manager4220) and User(1) to User(6),
+// spares to add with kubectl.
+func NewHarness(cfg vendorsim.SimConfig, opts ...vendorsim.Option) *Harness {
+	users := cfg.Users
+	if len(users) == 0 {
+		users = []string{sampleOwner}
+		for i := 1; i <= 6; i++ {
+			users = append(users, user(i))
+		}
+	}
+	secret := cmp.Or(cfg.Secret, HarnessAppSecret)
+	return &Harness{
+		Server:    New(Config{Apps: map[string]string{HarnessAppKey: secret}, Users: users, QPS: cfg.RatePerAPI}, opts...),
+		appSecret: secret,
+	}
+}
+
+// Core implements vendorsim.Harness.
+func (h *Harness) Core() *vendorsim.Sim { return h.Sim }
+
+// Provider implements vendorsim.Harness: both APIs are served at url.
+func (h *Harness) Provider(url string) (v1alpha1.ProviderSettings, map[string][]byte) {
+	return v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk, Endpoint: url, DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: url}},
+		map[string][]byte{"appKey": []byte(HarnessAppKey), "appSecret": []byte(h.appSecret)}
+}
+
+// Secrets implements vendorsim.Harness: the app secret and every token issued.
+func (h *Harness) Secrets() []string {
+	return append([]string{h.appSecret}, h.IssuedTokens()...)
+}
+
+// User implements vendorsim.Harness: DingTalk user IDs are free-form strings.
+func (h *Harness) User(i int) string { return user(i) }
+
+func user(i int) string { return "user" + strconv.Itoa(i) }
+
+// Spec implements vendorsim.Harness: DingTalk groups need an owner in the
+// directory (User(0) when owner is empty); spec.dingtalk keeps its defaults.
+func (h *Harness) Spec(spec *v1alpha1.ChatGroupSpec, owner string) {
+	spec.Owner = cmp.Or(owner, user(0))
+}
+
+// MaxMembers implements vendorsim.Harness. The simulator caps only the IDs per
+// call, not the group's size.
+func (h *Harness) MaxMembers() int { return 0 }
+
+// CreateOp implements vendorsim.Harness.
+func (h *Harness) CreateOp() string { return OpCreate }
+
+// IsWrite implements vendorsim.Harness: group/create and group/update change
+// groups; the token, chat/get and the search only read.
+func (h *Harness) IsWrite(op string) bool { return op == OpCreate || op == OpUpdate }
+
+// OpOf implements vendorsim.Harness.
+func (h *Harness) OpOf(r *http.Request) string { return OpOf(r) }
+
+// IsThrottle implements vendorsim.Harness: a v1.0 QPS code, or a legacy QPS
+// errcode (alone or as errcode 88's sub_code).
+func (h *Harness) IsThrottle(_ int, body []byte) bool {
+	var b struct {
+		Code    string `json:"code"`
+		ErrCode *int   `json:"errcode"`
+		SubCode string `json:"sub_code"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return false
+	}
+	if b.ErrCode != nil {
+		return isLegacyThrottle(legacyError{ErrCode: *b.ErrCode, SubCode: b.SubCode})
+	}
+	return b.Code == CodeQPSLimit || b.Code == CodeQPSLimitGlobal
+}
+
+// GroupIDs implements vendorsim.Harness: the chatids of the groups titled name.
+func (h *Harness) GroupIDs(name string) []string {
+	var ids []string
+	for _, g := range h.GroupsNamed(name) {
+		ids = append(ids, g.ChatID)
+	}
+	return ids
+}
+
+// Lookup implements vendorsim.Harness.
+func (h *Harness) Lookup(id string) (string, []string, bool) {
+	g, ok := h.Group(id)
+	return g.Name, g.Members, ok
+}
+
+// Throttle implements vendorsim.Harness.
+func (h *Harness) Throttle(d time.Duration) { h.ThrottleFor(d) }
