@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -29,8 +31,9 @@ func TestNew(t *testing.T) {
 		{name: "endpoint without scheme", mutate: func(c *vendors.Credentials) { c.Endpoint = "cams.example" }, wantClass: vendors.ErrInvalid},
 		{name: "missing secret key", mutate: func(c *vendors.Credentials) { delete(c.Secret, "accessKeySecret") }, wantClass: vendors.ErrUnauthorized},
 		{name: "missing key ID", mutate: func(c *vendors.Credentials) { c.Secret["accessKeyID"] = nil }, wantClass: vendors.ErrUnauthorized},
-		{name: "missing custSpaceID", mutate: func(c *vendors.Credentials) { c.CustSpaceID = "" }, wantClass: vendors.ErrInvalid},
-		{name: "missing businessNumber", mutate: func(c *vendors.Credentials) { c.BusinessNumber = "" }, wantClass: vendors.ErrInvalid},
+		{name: "missing custSpaceID", mutate: func(c *vendors.Credentials) { c.Settings = Settings{BusinessNumber: testBusiness} }, wantClass: vendors.ErrInvalid},
+		{name: "missing businessNumber", mutate: func(c *vendors.Credentials) { c.Settings = Settings{CustSpaceID: testSpace} }, wantClass: vendors.ErrInvalid},
+		{name: "no settings", mutate: func(c *vendors.Credentials) { c.Settings = nil }, wantClass: vendors.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -51,18 +54,41 @@ func TestNew(t *testing.T) {
 func TestConnector_Connect(t *testing.T) {
 	g := NewWithT(t)
 	gc, err := Connector{}.Connect(context.Background(), testCredentials(""))
-	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(HaveOccurred(), "the zero Connector is ready to use")
 	g.Expect(gc).To(BeAssignableToTypeOf(&Client{}))
-	g.Expect(gc.(*Client).http.Timeout).To(Equal(defaultTimeout))
+	g.Expect(gc.(*Client).endpoint.Host).To(Equal("cams.ap-southeast-1.aliyuncs.com"))
 }
+
+func TestNewConnector_ClientsUseTheOptions(t *testing.T) {
+	g := NewWithT(t)
+	f := newFakeCAMS(t)
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	var sent int
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent++
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	at := time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC)
+	gc, err := NewConnector(vendors.WithHTTPClient(hc), vendors.WithClock(clocktesting.NewFakeClock(at))).Connect(context.Background(), testCredentials(srv.URL))
+	g.Expect(err).NotTo(HaveOccurred())
+
+	g.Expect(gc.CheckCredentials(context.Background())).To(Succeed())
+	g.Expect(sent).To(Equal(1), "through the given HTTP client")
+	g.Expect(f.callsOf("ListChatGroup")[0].Header.Get("x-acs-date")).To(Equal("2026-03-27T00:00:00Z"), "dated by the given clock")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestClient_do_SendsASignedRPCCall(t *testing.T) {
 	g := NewWithT(t)
 	f := newFakeCAMS(t)
-	clock := &fakeClock{now: time.Date(2026, 3, 27, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))}
-	c := newTestClient(t, f, WithClock(clock.Now))
+	clock := clocktesting.NewFakeClock(time.Date(2026, 3, 27, 8, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	c := newTestClient(t, f, vendors.WithClock(clock))
 
-	g.Expect(c.do(context.Background(), "ListChatGroup", map[string]string{"Page": jsonParam(page{Index: 2, Size: 5}), "Subject": "SRE on-call"}, nil)).To(Succeed())
+	g.Expect(c.read(context.Background(), "ListChatGroup", map[string]string{"Page": jsonParam(page{Index: 2, Size: 5}), "Subject": "SRE on-call"}, nil)).To(Succeed())
 
 	calls := f.callsOf("ListChatGroup")
 	g.Expect(calls).To(HaveLen(1))
@@ -75,7 +101,7 @@ func TestClient_do_SendsASignedRPCCall(t *testing.T) {
 	g.Expect(h.Get("Authorization")).To(MatchRegexp(
 		`^ACS3-HMAC-SHA256 Credential=` + testKeyID + `,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=[0-9a-f]{64}$`))
 
-	g.Expect(c.do(context.Background(), "ListChatGroup", nil, nil)).To(Succeed())
+	g.Expect(c.read(context.Background(), "ListChatGroup", nil, nil)).To(Succeed())
 	g.Expect(f.callsOf("ListChatGroup")[1].Header.Get("x-acs-signature-nonce")).NotTo(Equal(h.Get("x-acs-signature-nonce")), "a fresh nonce per call")
 }
 
@@ -97,7 +123,7 @@ func TestClient_do_SuccessIsCodeOK(t *testing.T) {
 			g := NewWithT(t)
 			f := newFakeCAMS(t)
 			f.respond = func(string, url.Values) (int, string) { return tc.status, tc.body }
-			err := newTestClient(t, f).do(context.Background(), "UpdateChatGroup", map[string]string{"GroupId": "G1"}, nil)
+			err := newTestClient(t, f).write(context.Background(), "UpdateChatGroup", map[string]string{"GroupId": "G1"}, nil)
 			if tc.wantErr == nil {
 				g.Expect(err).NotTo(HaveOccurred())
 				return
@@ -125,15 +151,18 @@ func TestClient_do_MapsErrors(t *testing.T) {
 		{name: "invalid subject", status: 400, code: "InvalidParameter.Subject", wantClass: vendors.ErrInvalid, wantField: "name", wantDefinite: true},
 		{name: "invalid picture", status: 400, code: "InvalidParameter", wantClass: vendors.ErrInvalid, wantInMsg: "ProfilePictureFile", wantField: "icon", wantDefinite: true},
 		{name: "missing parameter", status: 400, code: "MissingParameter", wantClass: vendors.ErrInvalid, wantDefinite: true},
-		{name: "not on the allowlist", status: 403, code: "Forbidden.NotAllowlisted", wantClass: vendors.ErrUnauthorized, wantInMsg: "allowlist", wantDefinite: true},
-		{name: "RAM denies the action", status: 403, code: "Forbidden.RAM", wantClass: vendors.ErrUnauthorized, wantInMsg: "cams:UpdateChatGroup", wantDefinite: true},
+		{name: "not on the allowlist", status: 403, code: "Forbidden.NotAllowlisted", wantClass: vendors.ErrAccessDenied, wantInMsg: "allowlist", wantDefinite: true},
+		{name: "RAM denies the action", status: 403, code: "Forbidden.RAM", wantClass: vendors.ErrAccessDenied, wantInMsg: "cams:UpdateChatGroup", wantDefinite: true},
+		{name: "no permission", status: 403, code: "NoPermission", wantClass: vendors.ErrAccessDenied, wantInMsg: "cams:UpdateChatGroup", wantDefinite: true},
 		{name: "unknown AccessKey ID (HTTP 404 is not a missing group)", status: 404, code: "InvalidAccessKeyId.NotFound", wantClass: vendors.ErrUnauthorized, wantInMsg: "accessKeyID", wantDefinite: true},
+		{name: "a wrong endpoint (HTTP 404 is not a missing group)", status: 404, code: "InvalidAction.NotFound", wantClass: vendors.ErrUnavailable, wantInMsg: "endpoint"},
 		{name: "bad signature", status: 400, code: "SignatureDoesNotMatch", wantClass: vendors.ErrUnauthorized, wantInMsg: "accessKeySecret", wantDefinite: true},
 		{name: "clock skew", status: 400, code: "InvalidTimeStamp.Expired", wantClass: vendors.ErrUnauthorized, wantInMsg: "clock", wantDefinite: true},
 		{name: "reused nonce is transient", status: 400, code: "SignatureNonceUsed", wantClass: vendors.ErrUnavailable},
 		{name: "group not found", status: 404, code: "GroupNotExist", wantClass: vendors.ErrNotFound, wantDefinite: true},
-		{name: "unknown 4xx code", status: 400, code: "GroupStatusInvalid", wantClass: vendors.ErrInvalid, wantDefinite: true},
-		{name: "unknown 401", status: 401, code: "Unauthenticated", wantClass: vendors.ErrUnauthorized, wantDefinite: true},
+		{name: "unknown 4xx code is retried, not a stall", status: 400, code: "GroupStatusInvalid", wantClass: vendors.ErrUnavailable, wantInMsg: "ProfilePictureFile"},
+		{name: "unknown code on 401", status: 401, code: "Unauthenticated", wantClass: vendors.ErrUnavailable},
+		{name: "unknown code on 404 is not a missing group", status: 404, code: "ChatGroupNotFound", wantClass: vendors.ErrUnavailable},
 		{name: "unknown 429", status: 429, code: "TooMany", wantClass: vendors.ErrRateLimited, wantDefinite: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +171,7 @@ func TestClient_do_MapsErrors(t *testing.T) {
 			f.respond = func(string, url.Values) (int, string) {
 				return tc.status, fmt.Sprintf(`{"Code":%q,"Message":"the vendor says ProfilePictureFile is wrong","RequestId":"R1"}`, tc.code)
 			}
-			err := newTestClient(t, f).do(context.Background(), "UpdateChatGroup", map[string]string{"GroupId": "G1"}, nil)
+			err := newTestClient(t, f).write(context.Background(), "UpdateChatGroup", map[string]string{"GroupId": "G1"}, nil)
 			g.Expect(err).To(MatchError(tc.wantClass))
 			var ve *vendors.Error
 			g.Expect(errors.As(err, &ve)).To(BeTrue())
@@ -168,7 +197,7 @@ func TestClient_do_HonoursRetryAfter(t *testing.T) {
 		w.Header().Set("Retry-After", "7")
 		f.ServeHTTP(w, r)
 	})
-	err := newTestClient(t, srv).do(context.Background(), "ListChatGroup", nil, nil)
+	err := newTestClient(t, srv).read(context.Background(), "ListChatGroup", nil, nil)
 	g.Expect(vendors.RetryAfter(err)).To(Equal(7 * time.Second))
 }
 
@@ -192,7 +221,7 @@ func TestClient_do_ErrorsNeverContainSecretsOrSignatures(t *testing.T) {
 				sent = r.Header.Get("Authorization")
 				echo(w, r)
 			})
-			err := newTestClient(t, capture).do(context.Background(), "DeleteChatGroup", map[string]string{"GroupId": "G1"}, nil)
+			err := newTestClient(t, capture).write(context.Background(), "DeleteChatGroup", map[string]string{"GroupId": "G1"}, nil)
 			g.Expect(err).To(HaveOccurred())
 			sig := sent[strings.LastIndex(sent, "Signature=")+len("Signature="):]
 			g.Expect(sig).To(HaveLen(64))
@@ -222,7 +251,7 @@ func TestClient_do_TransportErrorsHaveNoURL(t *testing.T) {
 	c, err := New(testCredentials("http://" + l.Addr().String()))
 	g.Expect(err).NotTo(HaveOccurred())
 
-	err = c.do(context.Background(), "ListChatGroup", map[string]string{"Subject": "x"}, nil)
+	err = c.read(context.Background(), "ListChatGroup", map[string]string{"Subject": "x"}, nil)
 	g.Expect(err).To(MatchError(vendors.ErrUnavailable))
 	g.Expect(vendors.Definite(err)).To(BeFalse(), "the call may have been applied")
 	g.Expect(err.Error()).NotTo(ContainSubstring("?"))
@@ -238,9 +267,9 @@ func TestClient_do_WaitsForTheLimiter(t *testing.T) {
 	c, err := New(creds)
 	g.Expect(err).NotTo(HaveOccurred())
 
-	g.Expect(c.do(context.Background(), "ListChatGroup", nil, nil)).To(Succeed())
-	err = c.do(context.Background(), "ListChatGroup", nil, nil)
+	g.Expect(c.read(context.Background(), "ListChatGroup", nil, nil)).To(Succeed())
+	err = c.read(context.Background(), "ListChatGroup", nil, nil)
 	g.Expect(err).To(MatchError(vendors.ErrRateLimited))
 	g.Expect(f.actions()).To(HaveLen(1), "the throttled call never reached CAMS")
-	g.Expect(c.do(context.Background(), "DeleteChatGroup", map[string]string{"GroupId": "G"}, nil)).To(Succeed(), "buckets are per action")
+	g.Expect(c.write(context.Background(), "DeleteChatGroup", map[string]string{"GroupId": "G"}, nil)).To(Succeed(), "buckets are per action")
 }

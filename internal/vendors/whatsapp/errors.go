@@ -1,7 +1,9 @@
 package whatsapp
 
 import (
+	"encoding/json"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -9,15 +11,108 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// apiError classifies a CAMS error from its HTTP status and body Code, and says
-// what to do about it. message is the vendor's text, already scrubbed of the
-// request's signature and secret.
+// CAMS's error codes and their classes. vendor-apis.md §3.4: a call failed when
+// the body's Code is not "OK"; CAMS's own code page was not retrieved, so the
+// table holds the Alibaba Cloud gateway codes the reference gives as
+// retryable (Throttling*, ServiceUnavailable, InternalError) and permanent
+// (InvalidParameter*, Forbidden* / not allowlisted, InvalidAccessKeyId*), the
+// signature V3 codes (§3.1), and the one group-gone code. Anything else, and
+// any answer that is not a CAMS envelope, is ErrUnavailable: retried and shown
+// with its code, never a stall (vendors.Codes).
+var codes = vendors.Codes{
+	// Flow control (§3.4 "Throttling*").
+	"Throttling":      vendors.ErrRateLimited,
+	"Throttling.User": vendors.ErrRateLimited,
+	"Throttling.Api":  vendors.ErrRateLimited,
+	// Transient (§3.4). A reused nonce is a fluke of the random source: the
+	// next call has a new one.
+	"ServiceUnavailable": vendors.ErrUnavailable,
+	"InternalError":      vendors.ErrUnavailable,
+	"SignatureNonceUsed": vendors.ErrUnavailable,
+	// A wrong endpoint or API version (not CAMS, or a proxy): not the group's
+	// absence, so it must never release a finalizer.
+	"InvalidAction.NotFound": vendors.ErrUnavailable,
+	"InvalidVersion":         vendors.ErrUnavailable,
+	// The credentials or the request's signature (§3.1, §3.4 "InvalidAccessKeyId*").
+	"SignatureDoesNotMatch":       vendors.ErrUnauthorized,
+	"IncompleteSignature":         vendors.ErrUnauthorized,
+	"InvalidAccessKeyId.NotFound": vendors.ErrUnauthorized,
+	"InvalidAccessKeyId.Inactive": vendors.ErrUnauthorized,
+	"InvalidTimeStamp.Expired":    vendors.ErrUnauthorized,
+	"InvalidTimeStamp.Format":     vendors.ErrUnauthorized,
+	// The caller's mistake (§3.4 "InvalidParameter*"; required parameters, §3.2).
+	"MissingParameter": vendors.ErrInvalid,
+	"InvalidParameter": vendors.ErrInvalid,
+	// The group is gone. Matched exactly: a code that merely contains
+	// "NotFound" (a wrong action, an unknown AccessKey) says nothing about the
+	// group.
+	"GroupNotExist": vendors.ErrNotFound,
+}
+
+// families are the code families vendor-apis.md gives with a wildcard, by
+// prefix. Only these are matched by prefix; the group-gone code never is.
+var families = []struct {
+	prefix string
+	class  error
+}{
+	{"Throttling.", vendors.ErrRateLimited},          // §3.4 "Throttling*"
+	{"InvalidParameter.", vendors.ErrInvalid},        // §3.4 "InvalidParameter*": InvalidParameter.Subject and the like
+	{"MissingParameter.", vendors.ErrInvalid},        // the same, for a missing one
+	{"InvalidAccessKeyId.", vendors.ErrUnauthorized}, // §3.4 "InvalidAccessKeyId*"
+	// §3.1 and §3.4 "Forbidden* / not-allowlisted": the RAM user lacks a
+	// cams:* action, or the account is not on the chat-group allowlist. Both
+	// are granted in a console, not in the spec.
+	{"Forbidden", vendors.ErrAccessDenied},
+	{"NoPermission", vendors.ErrAccessDenied},
+}
+
+// classOf maps a CAMS error code onto a class: the table, then the families,
+// and ErrUnavailable for a code neither knows.
+func classOf(code string) error {
+	if class, ok := codes[code]; ok {
+		return class
+	}
+	for _, f := range families {
+		if strings.HasPrefix(code, f.prefix) {
+			return f.class
+		}
+	}
+	return codes.Class(code)
+}
+
+// envelope is the part every CAMS answer has (vendor-apis.md §3.4).
+type envelope struct {
+	Code               string
+	Message            string
+	RequestID          string `json:"RequestId"`
+	AccessDeniedDetail string
+}
+
+// check is the client's reading of an answer (vendors.Check). Success is Code
+// "OK" with a 2xx status; the body's Success is ignored, since the
+// documentation shows false next to "OK" (§3.2).
+func check(action string, r vendors.Response) error {
+	var env envelope
+	if err := json.Unmarshal(r.Body, &env); err != nil || env.Code == "" {
+		return unexpectedResponse(action, r.Status)
+	}
+	if r.Status >= 200 && r.Status < 300 && env.Code == "OK" {
+		return nil
+	}
+	return apiError(action, r.Status, env.Code, env.Message, retryAfter(r.Header))
+}
+
+// apiError classifies a CAMS error and says what to do about it. An HTTP 429
+// is a throttle whatever its code says.
 func apiError(action string, status int, code, message string, after time.Duration) *vendors.Error {
-	class := classOf(status, code)
-	e := vendors.NewError(class, action, code, advice(action, code, message))
+	class := classOf(code)
+	if status == http.StatusTooManyRequests {
+		class = vendors.ErrRateLimited
+	}
+	e := vendors.NewError(class, action, code, advice(action, code, class, signatureLike.ReplaceAllString(message, "[redacted]")))
 	switch class {
 	case vendors.ErrRateLimited:
-		e.RetryAfter = max(after, time.Second)
+		e.RetryAfter = max(after, time.Second) // CAMS documents no delay (§3.4)
 	case vendors.ErrInvalid:
 		if e.Field = fieldOf(code); e.Field == "" { // the code names the parameter more surely than the text
 			e.Field = fieldOf(message)
@@ -26,58 +121,27 @@ func apiError(action string, status int, code, message string, after time.Durati
 	return e
 }
 
-// classOf maps a CAMS error onto a class. Codes decide where they are known
-// (Alibaba Cloud answers InvalidAccessKeyId.NotFound with 404, which must not
-// read as "group not found"); the HTTP status decides otherwise.
-func classOf(status int, code string) error {
-	has := func(prefixes ...string) bool {
-		for _, p := range prefixes {
-			if strings.HasPrefix(code, p) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("Throttling"):
-		return vendors.ErrRateLimited
-	case has("ServiceUnavailable", "InternalError", "SignatureNonceUsed"):
-		// a reused nonce is a fluke of the random source: the next call has a new one
-		return vendors.ErrUnavailable
-	case has("SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeyId", "InvalidTimeStamp", "Forbidden", "NoPermission"):
-		return vendors.ErrUnauthorized
-	case strings.Contains(code, "NotFound") || strings.Contains(code, "NotExist"):
-		return vendors.ErrNotFound
-	case has("InvalidParameter", "MissingParameter", "Missing"):
-		return vendors.ErrInvalid
-	}
-	switch {
-	case status == http.StatusTooManyRequests:
-		return vendors.ErrRateLimited
-	case status >= 500:
-		return vendors.ErrUnavailable
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return vendors.ErrUnauthorized
-	case status == http.StatusNotFound:
-		return vendors.ErrNotFound
-	}
-	return vendors.ErrInvalid
-}
+// signatureLike matches SHA-256-sized hex runs: signatures, and the hashed
+// canonical request Alibaba Cloud quotes back when a signature does not match.
+var signatureLike = regexp.MustCompile(`\b[0-9a-fA-F]{64}\b`)
 
 // advice is the error's message: what the user should check. For signature
 // errors the vendor's own text is dropped, because Alibaba Cloud quotes its
 // string-to-sign there.
-func advice(action, code, message string) string {
+func advice(action, code string, class error, message string) string {
 	switch {
-	case strings.HasPrefix(code, "SignatureDoesNotMatch"), strings.HasPrefix(code, "IncompleteSignature"):
+	case code == "SignatureDoesNotMatch", code == "IncompleteSignature":
 		return "CAMS rejected the request signature; check that accessKeySecret in the provider's credentials Secret belongs to its accessKeyID"
 	case strings.HasPrefix(code, "InvalidAccessKeyId"):
 		return "CAMS does not know this AccessKey ID or it is disabled; check accessKeyID in the provider's credentials Secret and that the key is enabled in the RAM console"
 	case strings.HasPrefix(code, "InvalidTimeStamp"):
 		return "CAMS rejected the request time; the operator's clock must be within 15 minutes of UTC"
-	case strings.HasPrefix(code, "Forbidden"), strings.HasPrefix(code, "NoPermission"):
-		return "the account may not call " + action + "; grant the RAM user cams:" + action +
+	case class == vendors.ErrAccessDenied:
+		return "the account may not call " + action + "; grant the RAM user the action cams:" + action +
 			" and make sure the Alibaba Cloud account is on the CAMS chat-group allowlist (a Meta beta feature; ask the account manager)" +
+			suffix(message)
+	case code == "InvalidAction.NotFound", code == "InvalidVersion":
+		return "the endpoint does not serve CAMS " + action + " (API " + apiVersion + "); check that the provider's endpoint is CAMS (" + DefaultEndpoint + ")" +
 			suffix(message)
 	}
 	return message
@@ -90,9 +154,9 @@ func suffix(message string) string {
 	return ": " + message
 }
 
-// unexpectedResponse classifies a response that is not a CAMS envelope (a proxy
-// or load balancer answered, or the endpoint is not CAMS). Nothing proves the
-// call had no effect, so it is never a definite error.
+// unexpectedResponse classifies an answer that is not a CAMS envelope (a proxy
+// or load balancer answered, a redirect, or the endpoint is not CAMS). Nothing
+// proves the call had no effect, so it is never a definite error.
 func unexpectedResponse(action string, status int) *vendors.Error {
 	if status == http.StatusTooManyRequests {
 		return &vendors.Error{Class: vendors.ErrRateLimited, Op: action, Message: "HTTP 429", RetryAfter: time.Second}

@@ -74,7 +74,7 @@ type inviteLinkResponse struct {
 
 // CheckCredentials lists one group: the cheapest signed call.
 func (c *Client) CheckCredentials(ctx context.Context) error {
-	return c.do(ctx, "ListChatGroup", map[string]string{"Page": jsonParam(page{Index: 1, Size: 1})}, nil)
+	return c.read(ctx, "ListChatGroup", map[string]string{"Page": jsonParam(page{Index: 1, Size: 1})}, nil)
 }
 
 // Observe reads group id (ListChatGroup by the wanted subject, then all pages)
@@ -149,7 +149,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 	}
 	c.remember(want.Name) // before the call: a lost response may still have created it
 	var out addGroupResponse
-	if err := c.do(ctx, "AddChatGroup", params, &out); err != nil {
+	if err := c.write(ctx, "AddChatGroup", params, &out); err != nil {
 		if vendors.Definite(err) {
 			c.forget(want.Name)
 		}
@@ -161,10 +161,15 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 // Update makes the calls that turn got (from Observe) into want: UpdateChatGroup
 // with the settings that differ, DeleteChatGroupParticipants for unlisted
 // participants, and opening or revoking the invite link. It needs the group's
-// settings, which ObservedGroup does not carry: in the pass that observed the
-// group that read is reused, otherwise the group is read again.
+// settings, which ObservedGroup does not carry: it repeats Observe's lookup
+// exactly, so in the pass that observed the group every read is answered from
+// that pass's reads.
+//
+// While CAMS is still applying an earlier update (UPDATING, vendor-apis.md
+// §3.3) it makes no call and returns an ErrUnavailable error: the change is
+// retried with backoff once the group is ACTIVE again, never stalled.
 func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want vendors.GroupSpec) (vendors.UpdateResult, error) {
-	g, found, err := c.lookup(ctx, got.ID, got.Name)
+	g, found, err := c.lookup(ctx, got.ID, want.ObservedName, want.Name)
 	if err != nil {
 		return vendors.UpdateResult{}, err
 	}
@@ -173,8 +178,12 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 	}
 	ch := compare(want, snapshotOf(g, got.Members), c.businessNumber)
 	res := vendors.UpdateResult{Group: observed(g, got.Members, ch.Pending)}
+	if g.GroupStatus == statusUpdating && !ch.upToDate() {
+		return res, vendors.NewError(vendors.ErrUnavailable, "UpdateChatGroup", "",
+			"CAMS is still applying an earlier update to group "+got.ID+" ("+statusUpdating+"); the change is retried once it is "+statusActive)
+	}
 	if ch.settingsChanged() {
-		if err := c.do(ctx, "UpdateChatGroup", settingsParams(got.ID, ch), nil); err != nil {
+		if err := c.write(ctx, "UpdateChatGroup", settingsParams(got.ID, ch), nil); err != nil {
 			return res, err
 		}
 		res.SettingsChanged = true
@@ -194,7 +203,7 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 
 // Delete deletes the group; a group that is already gone counts as deleted.
 func (c *Client) Delete(ctx context.Context, id string) error {
-	err := c.do(ctx, "DeleteChatGroup", map[string]string{"GroupId": id}, nil)
+	err := c.write(ctx, "DeleteChatGroup", map[string]string{"GroupId": id}, nil)
 	if errors.Is(err, vendors.ErrNotFound) {
 		return nil
 	}
@@ -219,7 +228,7 @@ func (c *Client) removeParticipants(ctx context.Context, id string, numbers []st
 		for i, n := range batch {
 			list[i] = participant{ParticipantNumber: n}
 		}
-		if err := c.do(ctx, "DeleteChatGroupParticipants", map[string]string{"GroupId": id, "List": jsonParam(list)}, nil); err != nil {
+		if err := c.write(ctx, "DeleteChatGroupParticipants", map[string]string{"GroupId": id, "List": jsonParam(list)}, nil); err != nil {
 			return err
 		}
 	}
@@ -232,12 +241,12 @@ func (c *Client) syncInviteLink(ctx context.Context, id string, ch changes, curr
 	switch {
 	case ch.OpenLink:
 		var out inviteLinkResponse
-		if err := c.do(ctx, "AddChatGroupInviteLink", map[string]string{"GroupId": id}, &out); err != nil {
+		if err := c.write(ctx, "AddChatGroupInviteLink", map[string]string{"GroupId": id}, &out); err != nil {
 			return "", err
 		}
 		return out.InviteLink, nil
 	case ch.RevokeLink:
-		if err := c.do(ctx, "DeleteChatGroupInviteLink", map[string]string{"GroupId": id}, nil); err != nil {
+		if err := c.write(ctx, "DeleteChatGroupInviteLink", map[string]string{"GroupId": id}, nil); err != nil {
 			return current, err
 		}
 		return "", nil
@@ -247,48 +256,40 @@ func (c *Client) syncInviteLink(ctx context.Context, id string, ch changes, curr
 
 // lookup finds group id among the groups with each of subjects in turn
 // (usually one call), then, when the subject has changed on the vendor, among
-// all groups. Within a reconcile pass (until a write) it is answered once:
-// observing and then updating the group need the same read.
+// all groups. Its reads are pass reads: within a reconcile pass, until a write,
+// the same lookup (Observe's, then Update's) is answered without a call.
 func (c *Client) lookup(ctx context.Context, id string, subjects ...string) (chatGroup, bool, error) {
-	type answer struct {
-		group chatGroup
-		found bool
-	}
-	a, err := vendors.Remember(ctx, "group/"+id, func() (answer, error) {
-		for i, subject := range subjects {
-			if subject == "" || slices.Contains(subjects[:i], subject) {
-				continue
-			}
-			groups, err := c.withSubject(ctx, subject)
-			if err != nil {
-				return answer{}, err
-			}
-			if i := slices.IndexFunc(groups, func(g chatGroup) bool { return g.GroupID == id }); i >= 0 {
-				return answer{groups[i], true}, nil
-			}
+	for i, subject := range subjects {
+		if subject == "" || slices.Contains(subjects[:i], subject) {
+			continue
 		}
-		var a answer
-		err := c.scanGroups(ctx, "", func(g chatGroup) bool {
-			a = answer{g, g.GroupID == id}
-			return a.found
-		})
-		return a, err
+		groups, err := c.withSubject(ctx, subject)
+		if err != nil {
+			return chatGroup{}, false, err
+		}
+		if i := slices.IndexFunc(groups, func(g chatGroup) bool { return g.GroupID == id }); i >= 0 {
+			return groups[i], true, nil
+		}
+	}
+	var found chatGroup
+	err := c.scanGroups(ctx, "", func(g chatGroup) bool {
+		if g.GroupID == id {
+			found = g
+			return true
+		}
+		return false
 	})
-	return a.group, a.found, err
+	return found, found.GroupID != "", err
 }
 
-// withSubject lists the groups whose subject is exactly subject. Within a
-// reconcile pass the list is read once (until a write): the lookup before a
-// create or adoption, the observation and the update all need it.
+// withSubject lists the groups whose subject is exactly subject.
 func (c *Client) withSubject(ctx context.Context, subject string) ([]chatGroup, error) {
-	return vendors.Remember(ctx, "ListChatGroup/"+subject, func() ([]chatGroup, error) {
-		var out []chatGroup
-		err := c.scanGroups(ctx, subject, func(g chatGroup) bool {
-			out = append(out, g)
-			return false
-		})
-		return out, err
+	var out []chatGroup
+	err := c.scanGroups(ctx, subject, func(g chatGroup) bool {
+		out = append(out, g)
+		return false
 	})
+	return out, err
 }
 
 // scanGroups pages through ListChatGroup (filtered by subject when not empty)
@@ -303,7 +304,7 @@ func (c *Client) scanGroups(ctx context.Context, subject string, visit func(chat
 			params["Subject"] = subject
 		}
 		var out listGroupsResponse
-		if err := c.do(ctx, "ListChatGroup", params, &out); err != nil {
+		if err := c.read(ctx, "ListChatGroup", params, &out); err != nil {
 			return err
 		}
 		for _, g := range out.Data.List {
@@ -327,7 +328,7 @@ func (c *Client) participants(ctx context.Context, id string) ([]string, error) 
 	for index := 1; index <= maxPages; index++ {
 		var out listParticipantsResponse
 		params := map[string]string{"GroupId": id, "Page": jsonParam(page{Index: index, Size: pageSize})}
-		if err := c.do(ctx, "ListChatGroupParticipants", params, &out); err != nil {
+		if err := c.read(ctx, "ListChatGroupParticipants", params, &out); err != nil {
 			return nil, err
 		}
 		for _, p := range out.Data.List {
@@ -362,7 +363,7 @@ func inProgress(op, format string, args ...any) error {
 func (c *Client) remember(subject string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.creating[subject] = c.now()
+	c.creating[subject] = c.clock.Now()
 }
 
 // forget drops subject once its group is listed or its create was refused.
@@ -378,5 +379,5 @@ func (c *Client) recentlyCreated(subject string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	at, ok := c.creating[subject]
-	return ok && c.now().Sub(at) < createGrace
+	return ok && c.clock.Since(at) < createGrace
 }

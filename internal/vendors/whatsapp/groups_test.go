@@ -9,6 +9,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -133,11 +134,11 @@ func TestFind(t *testing.T) {
 			g := NewWithT(t)
 			f := newFakeCAMS(t)
 			f.groups = tc.groups
-			clock := &fakeClock{now: time.Unix(1000, 0)}
-			c := newTestClient(t, f, WithClock(clock.Now))
+			clock := clocktesting.NewFakeClock(time.Unix(1000, 0))
+			c := newTestClient(t, f, vendors.WithClock(clock))
 			if tc.created > 0 {
 				c.remember(want.Name)
-				clock.Add(tc.created)
+				clock.Step(tc.created)
 			}
 			ids, err := c.Find(ctx, want)
 			if tc.wantClass != nil {
@@ -161,7 +162,7 @@ func TestFind_AfterARefusedCreateDoesNotWait(t *testing.T) {
 	}
 	c := newTestClient(t, f)
 	_, err := c.Create(ctx, vendors.GroupSpec{Name: "Field team"})
-	g.Expect(err).To(MatchError(vendors.ErrUnauthorized))
+	g.Expect(err).To(MatchError(vendors.ErrAccessDenied))
 	ids, err := c.Find(ctx, vendors.GroupSpec{Name: "Field team"})
 	g.Expect(err).NotTo(HaveOccurred(), "nothing was created, so there is nothing to wait for")
 	g.Expect(ids).To(BeEmpty())
@@ -236,7 +237,7 @@ func TestObserve(t *testing.T) {
 			g.Expect(obs.Diff).To(Equal(tc.wantDiff))
 			g.Expect(obs.Group.ID).To(Equal("G1"))
 			g.Expect(obs.Group.PendingMembers).To(Equal(tc.wantPending))
-			g.Expect(obs.Group.InviteLink).To(Equal(tc.wantLink))
+			g.Expect(obs.Group.Invitation).To(Equal(invitation(tc.wantLink)))
 			g.Expect(obs.Group.Members).To(HaveLen(len(tc.participants)))
 			g.Expect(f.callsOf("ListChatGroupParticipants")[0].Params.Get("GroupId")).To(Equal("G1"))
 		})
@@ -284,7 +285,7 @@ func TestUpdate(t *testing.T) {
 			want:       func(w *vendors.GroupSpec) { w.Members = []string{"+8613800000001"} },
 			members:    []string{},
 			wantWrites: []string{"AddChatGroupInviteLink"},
-			wantResult: vendors.UpdateResult{Group: vendors.ObservedGroup{ID: "G1", Name: "Field team", Members: []string{}, PendingMembers: []string{"+8613800000001"}, InviteLink: "https://chat.whatsapp.com/NEWLINK"}}},
+			wantResult: vendors.UpdateResult{Group: vendors.ObservedGroup{ID: "G1", Name: "Field team", Members: []string{}, PendingMembers: []string{"+8613800000001"}, Invitation: invitation("https://chat.whatsapp.com/NEWLINK")}}},
 		{name: "everyone joined: revoke the link",
 			group:      func(g *chatGroup) { g.InviteLink = link },
 			want:       func(w *vendors.GroupSpec) { w.Members = []string{"+8613800000001"} },
@@ -298,7 +299,7 @@ func TestUpdate(t *testing.T) {
 			wantWrites: []string{"DeleteChatGroupParticipants"},
 			wantParams: map[string]url.Values{"DeleteChatGroupParticipants": {"GroupId": {"G1"}, "List": {`[{"ParticipantNumber":"8613800000009"}]`}}},
 			wantResult: vendors.UpdateResult{Removed: []string{"8613800000009"},
-				Group: vendors.ObservedGroup{ID: "G1", Name: "Field team", Members: []string{"8613800000001"}, PendingMembers: []string{"+8613800000002"}, InviteLink: link}}},
+				Group: vendors.ObservedGroup{ID: "G1", Name: "Field team", Members: []string{"8613800000001"}, PendingMembers: []string{"+8613800000002"}, Invitation: invitation(link)}}},
 		{name: "additive: a removed member is reported as the operator added it",
 			want: func(w *vendors.GroupSpec) {
 				w.MemberPolicy, w.AddedMembers = vendors.Additive, []string{"+8613800000007"}
@@ -326,7 +327,7 @@ func TestUpdate(t *testing.T) {
 			if members == nil {
 				members = []string{}
 			}
-			got := vendors.ObservedGroup{ID: "G1", Name: cg.Subject, Members: members, InviteLink: cg.InviteLink}
+			got := vendors.ObservedGroup{ID: "G1", Name: cg.Subject, Members: members, Invitation: invitation(cg.InviteLink)}
 
 			res, err := newTestClient(t, f).Update(ctx, got, want)
 			g.Expect(err).NotTo(HaveOccurred())
@@ -377,7 +378,9 @@ func TestDelete(t *testing.T) {
 		{name: "deleted"},
 		{name: "already gone counts as deleted", status: 404, body: `{"Code":"GroupNotExist"}`},
 		{name: "transient failure", status: 503, body: `{"Code":"ServiceUnavailable"}`, wantClass: vendors.ErrUnavailable},
-		{name: "not allowed", status: 403, body: `{"Code":"Forbidden.RAM"}`, wantClass: vendors.ErrUnauthorized},
+		{name: "not allowed", status: 403, body: `{"Code":"Forbidden.RAM"}`, wantClass: vendors.ErrAccessDenied},
+		{name: "a wrong endpoint is not a deleted group", status: 404, body: `{"Code":"InvalidAction.NotFound"}`, wantClass: vendors.ErrUnavailable},
+		{name: "an unknown code is not a deleted group", status: 404, body: `{"Code":"ChatGroupNotFound"}`, wantClass: vendors.ErrUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -413,4 +416,65 @@ func TestJSONParam(t *testing.T) {
 	var back page
 	g.Expect(json.Unmarshal([]byte(jsonParam(page{Index: 3, Size: 7})), &back)).To(Succeed())
 	g.Expect(back).To(Equal(page{Index: 3, Size: 7}))
+}
+
+func TestUpdate_ReusesTheReadsOfThePassThatObserved(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		observedName  string // status.whatsapp.subject
+		subject       string // the group's subject on CAMS
+		wantListCalls int
+	}{
+		{name: "found under the subject last observed", observedName: "Field team", subject: "Field team", wantListCalls: 1},
+		{name: "found under the wanted subject", subject: "Field crew", wantListCalls: 1},
+		{name: "renamed on CAMS: found among all groups", subject: "Renamed", wantListCalls: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			f := newFakeCAMS(t)
+			f.groups = []chatGroup{{GroupID: "G1", Subject: tc.subject, GroupStatus: statusActive}}
+			c := newTestClient(t, f)
+			pass := vendors.WithPassReads(ctx)
+			want := vendors.GroupSpec{Name: "Field crew", ObservedName: tc.observedName, Description: "Visits"}
+
+			obs, err := c.Observe(pass, "G1", want)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(obs.Exists).To(BeTrue())
+			_, err = c.Update(pass, obs.Group, want)
+			g.Expect(err).NotTo(HaveOccurred())
+
+			g.Expect(f.callsOf("ListChatGroup")).To(HaveLen(tc.wantListCalls), "Update reads nothing Observe read")
+			g.Expect(f.callsOf("ListChatGroupParticipants")).To(HaveLen(1))
+			g.Expect(writes(f.actions())).To(Equal([]string{"UpdateChatGroup"}))
+
+			_, err = c.Observe(pass, "G1", want)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(f.callsOf("ListChatGroupParticipants")).To(HaveLen(2), "a write ends the reuse")
+		})
+	}
+}
+
+func TestUpdate_WaitsForAnUpdatingGroup(t *testing.T) {
+	g := NewWithT(t)
+	f := newFakeCAMS(t)
+	f.groups = []chatGroup{{GroupID: "G1", Subject: "Old", GroupStatus: statusUpdating}}
+	_, err := newTestClient(t, f).Update(ctx, vendors.ObservedGroup{ID: "G1", Name: "Old", Members: []string{}}, vendors.GroupSpec{Name: "New"})
+	g.Expect(err).To(MatchError(vendors.ErrUnavailable), "retried, never a stall")
+	g.Expect(err.Error()).To(ContainSubstring(statusUpdating))
+	g.Expect(writes(f.actions())).To(BeEmpty(), "no call that CAMS would refuse")
+
+	f.groups[0].GroupStatus = statusActive
+	_, err = newTestClient(t, f).Update(ctx, vendors.ObservedGroup{ID: "G1", Name: "Old", Members: []string{}}, vendors.GroupSpec{Name: "New"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes(f.actions())).To(Equal([]string{"UpdateChatGroup"}))
+}
+
+func TestObserve_AnUpdatingGroupExists(t *testing.T) {
+	g := NewWithT(t)
+	f := newFakeCAMS(t)
+	f.groups = []chatGroup{{GroupID: "G1", Subject: "Field team", GroupStatus: statusUpdating}}
+	obs, err := newTestClient(t, f).Observe(ctx, "G1", vendors.GroupSpec{Name: "Field team"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(obs.Exists).To(BeTrue())
+	g.Expect(obs.UpToDate).To(BeTrue())
 }

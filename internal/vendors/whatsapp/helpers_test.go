@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -161,7 +160,7 @@ func (f *fakeCAMS) callsOf(action string) []call {
 }
 
 // newTestClient serves h and returns a client for it with the test credentials.
-func newTestClient(t *testing.T, h http.Handler, opts ...Option) *Client {
+func newTestClient(t *testing.T, h http.Handler, opts ...vendors.Option) *Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -174,27 +173,8 @@ func newTestClient(t *testing.T, h http.Handler, opts ...Option) *Client {
 
 func testCredentials(endpoint string) vendors.Credentials {
 	return vendors.Credentials{
-		Endpoint:       endpoint,
-		CustSpaceID:    testSpace,
-		BusinessNumber: testBusiness,
-		Secret:         map[string][]byte{"accessKeyID": []byte(testKeyID), "accessKeySecret": []byte(testSecret)},
+		Endpoint: endpoint,
+		Settings: Settings{CustSpaceID: testSpace, BusinessNumber: testBusiness},
+		Secret:   map[string][]byte{"accessKeyID": []byte(testKeyID), "accessKeySecret": []byte(testSecret)},
 	}
-}
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,28 +45,35 @@ const (
 
 var (
 	ctx = context.Background()
-	env *testenv.Env
+	// env is the control plane and operator the integration tests share. It is
+	// started by the first test that needs it (startEnv), so that running only
+	// the package's unit tests starts no control plane.
+	env      *testenv.Env
+	envErr   error
+	envStart sync.Once
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	var err error
-	env, err = testenv.Start(setup)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	code := m.Run()
+	if env != nil {
+		env.Stop()
 	}
-	defer env.Stop()
-	return m.Run()
+	os.Exit(code)
 }
 
-// setup runs the operator's reconcilers with the CAMS connector, as main.go does.
+// startEnv starts env once, for the calling integration test.
+func startEnv(t *testing.T) {
+	t.Helper()
+	envStart.Do(func() { env, envErr = testenv.Start(setup) })
+	if envErr != nil {
+		t.Fatal(envErr)
+	}
+}
+
+// setup runs the operator's reconcilers with WhatsApp registered, as main.go does.
 func setup(mgr ctrl.Manager) error {
 	return controller.SetupWithManager(mgr, controller.Options{
-		Connectors:              map[v1alpha1.Vendor]vendors.Connector{v1alpha1.WhatsApp: whatsapp.Connector{}},
+		Vendors:                 vendors.Registry{whatsapp.Registration()},
 		MaxConcurrentReconciles: 4,
 		RetryInterval:           time.Second,
 	})
@@ -202,6 +210,7 @@ func condition(cg *v1alpha1.ChatGroup, typ string) metav1.Condition {
 
 func TestWhatsApp_CreateIsAsynchronousAndEndsReadyWithTheGroupID(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	g := NewWithT(t)
 	f := newFixture(t, time.Hour, keyID, keySecret) // CREATING until released below
 	cg := f.group("create")
@@ -231,6 +240,7 @@ func TestWhatsApp_CreateIsAsynchronousAndEndsReadyWithTheGroupID(t *testing.T) {
 
 func TestWhatsApp_OperatorRestartWhileCreatingMakesOneGroup(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	g := NewWithT(t)
 	f := newFixture(t, time.Hour, keyID, keySecret)
 
@@ -271,6 +281,7 @@ func TestWhatsApp_OperatorRestartWhileCreatingMakesOneGroup(t *testing.T) {
 
 func TestWhatsApp_LostCreateResponseMakesOneGroup(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	g := NewWithT(t)
 	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
 	f.sim.SetOpFaults("AddChatGroup", vendorsim.Faults{DropRate: 1}) // applied, then the connection closes
@@ -286,6 +297,7 @@ func TestWhatsApp_LostCreateResponseMakesOneGroup(t *testing.T) {
 
 func TestWhatsApp_ExistingGroupWithTheSubjectIsAdopted(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	g := NewWithT(t)
 	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
 	cg := f.group("existing")
@@ -305,6 +317,7 @@ func TestWhatsApp_ExistingGroupWithTheSubjectIsAdopted(t *testing.T) {
 
 func TestWhatsApp_MembersJoinThroughTheInviteLink(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	g := NewWithT(t)
 	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
 	members := []string{"+8613800000001", "+8613800000002", "+8613800000003"}
@@ -347,6 +360,7 @@ func TestWhatsApp_MembersJoinThroughTheInviteLink(t *testing.T) {
 
 func TestWhatsApp_UnlistedParticipantIsRemovedOnTheNextSync(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	g := NewWithT(t)
 	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
 	cg := f.group("intruder", "+8613800000001", "+8613800000002")
@@ -369,6 +383,7 @@ func TestWhatsApp_UnlistedParticipantIsRemovedOnTheNextSync(t *testing.T) {
 
 func TestWhatsApp_SpecChangeMakesOneUpdateAndANoOpResyncNoWrites(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	g := NewWithT(t)
 	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
 	cg := f.group("settings", "+8613800000001") // pending with an open link: still up to date
@@ -410,6 +425,7 @@ func TestWhatsApp_SpecChangeMakesOneUpdateAndANoOpResyncNoWrites(t *testing.T) {
 
 func TestWhatsApp_DeletionPolicy(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
 	for _, tc := range []struct {
 		policy      v1alpha1.DeletionPolicy
@@ -441,6 +457,7 @@ func TestWhatsApp_DeletionPolicy(t *testing.T) {
 
 func TestWhatsApp_RejectedCredentialsAreReportedWithoutSecrets(t *testing.T) {
 	t.Parallel()
+	startEnv(t)
 	for _, tc := range []struct {
 		name, id, secret, advice string
 	}{
