@@ -1,16 +1,12 @@
 package tencentim
 
 import (
-	"bytes"
-	"compress/zlib"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tencentyun/tls-sig-api-v2-golang/tencentyun"
+	"k8s.io/utils/clock"
 )
 
 const (
@@ -23,76 +19,49 @@ const (
 	userSigRenewBefore = 10 * time.Minute
 )
 
-// sigEncoding is TLSSigAPIv2's URL-safe base64: the standard alphabet with '+',
-// '/' and '=' replaced by '*', '-' and '_'.
-var sigEncoding = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-").WithPadding('_')
-
-// sigDocument is the JSON inside a UserSig.
-type sigDocument struct {
-	Version    string `json:"TLS.ver"`
-	Identifier string `json:"TLS.identifier"`
-	SDKAppID   int64  `json:"TLS.sdkappid"`
-	Expire     int64  `json:"TLS.expire"`
-	Time       int64  `json:"TLS.time"`
-	Sig        string `json:"TLS.sig"`
-}
-
-// sigContent is the text TLSSigAPIv2 signs: each field on its own line, in this order.
-func sigContent(identifier string, appID, issued, expire int64) string {
-	return "TLS.identifier:" + identifier + "\n" +
-		"TLS.sdkappid:" + strconv.FormatInt(appID, 10) + "\n" +
-		"TLS.time:" + strconv.FormatInt(issued, 10) + "\n" +
-		"TLS.expire:" + strconv.FormatInt(expire, 10) + "\n"
-}
-
-// genUserSig makes a TLSSigAPIv2 UserSig: the HMAC-SHA256 of sigContent under the
-// secret key, wrapped with the signed fields in a JSON document that is
-// zlib-compressed and encoded with sigEncoding.
-func genUserSig(key []byte, appID int64, identifier string, issued time.Time, ttl time.Duration) (string, error) {
-	doc := sigDocument{Version: "2.0", Identifier: identifier, SDKAppID: appID,
-		Expire: int64(ttl / time.Second), Time: issued.Unix()}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(sigContent(identifier, appID, doc.Time, doc.Expire)))
-	doc.Sig = base64.StdEncoding.EncodeToString(mac.Sum(nil))
-
-	raw, err := json.Marshal(doc)
+// genUserSig makes a TLSSigAPIv2 UserSig for identifier valid for ttl with the
+// vendor's own library (vendor-apis.md §2.2). The library dates the UserSig
+// with the wall clock, which is also what the vendor checks it against.
+func genUserSig(appID int64, key, identifier string, ttl time.Duration) (string, error) {
+	sig, err := tencentyun.GenUserSig(int(appID), key, identifier, int(ttl/time.Second))
 	if err != nil {
-		return "", fmt.Errorf("encode UserSig: %w", err)
+		return "", fmt.Errorf("generate UserSig: %w", err)
 	}
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(raw); err != nil {
-		return "", fmt.Errorf("compress UserSig: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return "", fmt.Errorf("compress UserSig: %w", err)
-	}
-	return sigEncoding.EncodeToString(buf.Bytes()), nil
+	return sig, nil
 }
 
 // signer hands out the admin account's UserSig, generating it only when there is
-// none, it is close to expiry, or the vendor called it expired. It is safe for
-// concurrent use: one signer serves every group of a credential.
+// none, it is close to expiry, or the vendor called it expired. The UserSig is
+// kept because the vendor lets REST callers reuse one within its validity
+// (vendor-apis.md §2.2) and generating one per call would cost a signature per
+// request. It is safe for concurrent use: one signer serves every group of a
+// credential.
 type signer struct {
 	appID      int64
 	identifier string
-	key        []byte
-	now        func() time.Time
+	key        string
+	// clock schedules renewals.
+	clock clock.PassiveClock
+	// gen makes a UserSig (genUserSig; tests count calls through it).
+	gen func(appID int64, key, identifier string, ttl time.Duration) (string, error)
 
 	mu      sync.Mutex
 	sig     string
 	expires time.Time
 }
 
+func newSigner(appID int64, identifier, key string, clk clock.PassiveClock) *signer {
+	return &signer{appID: appID, identifier: identifier, key: key, clock: clk, gen: genUserSig}
+}
+
 // current returns a UserSig valid for at least userSigRenewBefore.
 func (s *signer) current() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	if s.sig != "" && now.Before(s.expires.Add(-userSigRenewBefore)) {
+	if s.sig != "" && s.clock.Now().Before(s.expires.Add(-userSigRenewBefore)) {
 		return s.sig, nil
 	}
-	return s.renewLocked(now)
+	return s.renewLocked()
 }
 
 // renew replaces stale, which the vendor rejected as expired. When another call has
@@ -104,11 +73,12 @@ func (s *signer) renew(stale string) (string, error) {
 	if s.sig != "" && s.sig != stale {
 		return s.sig, nil
 	}
-	return s.renewLocked(s.now())
+	return s.renewLocked()
 }
 
-func (s *signer) renewLocked(now time.Time) (string, error) {
-	sig, err := genUserSig(s.key, s.appID, s.identifier, now, userSigTTL)
+func (s *signer) renewLocked() (string, error) {
+	now := s.clock.Now()
+	sig, err := s.gen(s.appID, s.key, s.identifier, userSigTTL)
 	if err != nil {
 		return "", err
 	}

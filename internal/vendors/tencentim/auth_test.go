@@ -9,15 +9,16 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
-// The worked example. The key is the placeholder from the vendor's SDK READMEs;
-// the expected HMAC was computed outside Go, over the content below:
+// The worked example, which checks the tests' own verifier (content, hmacOf).
+// The key is the placeholder from the vendor's SDK READMEs; the expected HMAC
+// was computed outside Go, over the content below:
 //
 //	printf 'TLS.identifier:administrator\nTLS.sdkappid:1400000000\nTLS.time:1700000000\nTLS.expire:86400\n' |
 //	  openssl dgst -sha256 -hmac "$KEY" -binary | base64
@@ -33,7 +34,7 @@ const (
 	exampleHMAC    = "yLAe+w7WUeUuqbV9h/TX78u21oTGi+i9Zp1u3PpnY60="
 )
 
-// decodeSig undoes genUserSig by hand: the URL-safe base64 variant, zlib, JSON.
+// decodeSig undoes a UserSig by hand: the URL-safe base64 variant, zlib, JSON.
 func decodeSig(t testing.TB, sig string) map[string]any {
 	t.Helper()
 	g := NewWithT(t)
@@ -63,32 +64,50 @@ func decodeSig(t testing.TB, sig string) map[string]any {
 	return doc
 }
 
+// content is the text a TLSSigAPIv2 UserSig signs, written here from the
+// vendor's description (vendor-apis.md §2.2), independently of the library.
+func content(identifier string, appID, issued, expire int64) string {
+	return "TLS.identifier:" + identifier + "\n" + "TLS.sdkappid:" + itoa(appID) + "\n" +
+		"TLS.time:" + itoa(issued) + "\n" + "TLS.expire:" + itoa(expire) + "\n"
+}
+
+// hmacOf is the base64 HMAC-SHA256 of text under key.
+func hmacOf(key, text string) string {
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(text))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
 func TestGenUserSig_WorkedExample(t *testing.T) {
 	g := NewWithT(t)
-	g.Expect(sigContent(exampleAdmin, exampleAppID, exampleTime, exampleExpire)).To(Equal(exampleContent))
+	// The verifier below, checked against the value computed outside Go.
+	g.Expect(content(exampleAdmin, exampleAppID, exampleTime, exampleExpire)).To(Equal(exampleContent))
+	g.Expect(hmacOf(exampleKey, exampleContent)).To(Equal(exampleHMAC))
 
-	sig, err := genUserSig([]byte(exampleKey), exampleAppID, exampleAdmin, time.Unix(exampleTime, 0), exampleExpire*time.Second)
+	// The vendor's library dates a UserSig with the wall clock.
+	before := time.Now().Unix()
+	sig, err := genUserSig(exampleAppID, exampleKey, exampleAdmin, exampleExpire*time.Second)
+	after := time.Now().Unix()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(sig).To(MatchRegexp(`^[A-Za-z0-9*\-_]+$`), "only the URL-safe alphabet: the sig travels in a query string")
 
 	doc := decodeSig(t, sig)
+	issued, err := doc["TLS.time"].(json.Number).Int64()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(issued).To(BeNumerically(">=", before))
+	g.Expect(issued).To(BeNumerically("<=", after))
 	g.Expect(doc).To(Equal(map[string]any{
 		"TLS.ver":        "2.0",
 		"TLS.identifier": exampleAdmin,
 		"TLS.sdkappid":   json.Number("1400000000"),
 		"TLS.expire":     json.Number("86400"),
-		"TLS.time":       json.Number("1700000000"),
-		"TLS.sig":        exampleHMAC,
+		"TLS.time":       json.Number(itoa(issued)),
+		"TLS.sig":        hmacOf(exampleKey, content(exampleAdmin, exampleAppID, issued, exampleExpire)),
 	}))
-
-	// The same check a verifier makes, independent of sigContent.
-	mac := hmac.New(sha256.New, []byte(exampleKey))
-	mac.Write([]byte(exampleContent))
-	g.Expect(base64.StdEncoding.EncodeToString(mac.Sum(nil))).To(Equal(exampleHMAC))
 }
 
 func TestGenUserSig_KeyAndFieldsChangeTheSignature(t *testing.T) {
-	base, _ := genUserSig([]byte(exampleKey), exampleAppID, exampleAdmin, time.Unix(exampleTime, 0), time.Hour)
+	base, _ := genUserSig(exampleAppID, exampleKey, exampleAdmin, time.Hour)
 	for _, tc := range []struct {
 		name       string
 		key        string
@@ -101,29 +120,32 @@ func TestGenUserSig_KeyAndFieldsChangeTheSignature(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			sig, err := genUserSig([]byte(tc.key), tc.appID, tc.identifier, time.Unix(exampleTime, 0), time.Hour)
+			sig, err := genUserSig(tc.appID, tc.key, tc.identifier, time.Hour)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(decodeSig(t, sig)["TLS.sig"]).NotTo(Equal(decodeSig(t, base)["TLS.sig"]))
 		})
 	}
 }
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+// numbered replaces s's generator with the library's, made to give the n-th
+// UserSig a validity of n seconds more than asked: within one wall-clock second
+// the library would make the same UserSig again, and the tests must tell a
+// regenerated one apart. It returns the number of UserSigs generated.
+func numbered(s *signer) *int {
+	n := new(int)
+	s.gen = func(appID int64, key, identifier string, ttl time.Duration) (string, error) {
+		*n++
+		return genUserSig(appID, key, identifier, ttl+time.Duration(*n)*time.Second)
+	}
+	return n
 }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// expireOf returns a UserSig's TLS.expire.
+func expireOf(t testing.TB, sig string) int64 {
+	t.Helper()
+	n, err := decodeSig(t, sig)["TLS.expire"].(json.Number).Int64()
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	return n
 }
 
 func TestSigner_ReusesUntilCloseToExpiry(t *testing.T) {
@@ -140,16 +162,20 @@ func TestSigner_ReusesUntilCloseToExpiry(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			clk := &clock{now: time.Unix(exampleTime, 0)}
-			s := &signer{appID: exampleAppID, identifier: exampleAdmin, key: []byte(exampleKey), now: clk.Now}
+			clk := clocktesting.NewFakeClock(time.Unix(exampleTime, 0))
+			s := newSigner(exampleAppID, exampleAdmin, exampleKey, clk)
+			generated := numbered(s)
 			first, err := s.current()
 			g.Expect(err).NotTo(HaveOccurred())
-			clk.Advance(tc.elapsed)
+			clk.Step(tc.elapsed)
 			second, err := s.current()
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(second != first).To(Equal(tc.wantNew))
 			if tc.wantNew {
-				g.Expect(decodeSig(t, second)["TLS.time"]).To(Equal(json.Number(itoa(clk.Now().Unix()))))
+				g.Expect(*generated).To(Equal(2))
+				g.Expect(s.expires).To(Equal(clk.Now().Add(userSigTTL)), "the new sig is dated now")
+			} else {
+				g.Expect(*generated).To(Equal(1))
 			}
 		})
 	}
@@ -157,19 +183,22 @@ func TestSigner_ReusesUntilCloseToExpiry(t *testing.T) {
 
 func TestSigner_RenewRegeneratesOncePerStaleSig(t *testing.T) {
 	g := NewWithT(t)
-	clk := &clock{now: time.Unix(exampleTime, 0)}
-	s := &signer{appID: exampleAppID, identifier: exampleAdmin, key: []byte(exampleKey), now: clk.Now}
+	clk := clocktesting.NewFakeClock(time.Unix(exampleTime, 0))
+	s := newSigner(exampleAppID, exampleAdmin, exampleKey, clk)
+	generated := numbered(s)
 	stale, _ := s.current()
 
-	clk.Advance(time.Minute)
+	clk.Step(time.Minute)
 	fresh, err := s.renew(stale)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(fresh).NotTo(Equal(stale))
-	g.Expect(decodeSig(t, fresh)["TLS.time"]).To(Equal(json.Number(itoa(exampleTime + 60))))
+	g.Expect(*generated).To(Equal(2))
+	g.Expect(s.expires).To(Equal(time.Unix(exampleTime+60, 0).Add(userSigTTL)), "dated at the renewal")
 
-	clk.Advance(time.Minute)
+	clk.Step(time.Minute)
 	again, _ := s.renew(stale) // a second caller that also saw the stale sig rejected
 	g.Expect(again).To(Equal(fresh), "a concurrent 70001 for the same stale sig does not regenerate again")
+	g.Expect(*generated).To(Equal(2))
 	current, _ := s.current()
 	g.Expect(current).To(Equal(fresh))
 }

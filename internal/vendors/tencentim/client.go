@@ -1,17 +1,14 @@
 package tencentim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -22,32 +19,37 @@ const DefaultEndpoint = "https://console.tim.qq.com"
 // service is the REST service that holds the group commands.
 const service = "group_open_http_svc"
 
-// maxResponseBytes bounds a response body: a page of members is well below it.
-const maxResponseBytes = 16 << 20
-
-// defaultHTTPTimeout bounds one round trip when the Connector has no HTTP client.
-const defaultHTTPTimeout = 30 * time.Second
-
 // Connector builds Clients. The zero value is ready to use.
 type Connector struct {
-	// HTTPClient makes the requests; nil means a client with a 30s timeout. Its
-	// redirect policy is replaced: the vendor never redirects, and following one
-	// would resend the UserSig to another host.
-	HTTPClient *http.Client
-	// Now is the clock UserSigs are dated with; nil means time.Now.
-	Now func() time.Time
+	opts []vendors.Option
 }
 
 var _ vendors.Connector = &Connector{}
 
 // NewConnector returns a Connector whose clients use opts.
 func NewConnector(opts ...vendors.Option) *Connector {
-	o := vendors.BuildOptions(opts...)
-	return &Connector{HTTPClient: o.HTTPClient, Now: o.Clock.Now}
+	return &Connector{opts: opts}
 }
 
-// Connect checks the account settings and returns a Client. It makes no call.
+// Connect returns a Client for creds. It makes no call.
 func (c *Connector) Connect(_ context.Context, creds vendors.Credentials) (vendors.GroupClient, error) {
+	return New(creds, c.opts...)
+}
+
+// Client manages the groups of one Tencent IM app as its App admin.
+type Client struct {
+	caller *vendors.Caller
+	base   string
+	appID  int64
+	admin  string
+	signer *signer
+}
+
+var _ vendors.GroupClient = (*Client)(nil)
+
+// New checks the account settings (creds.Settings is a Settings) and returns a
+// Client. It makes no call.
+func New(creds vendors.Credentials, opts ...vendors.Option) (*Client, error) {
 	base, err := endpoint(creds.Endpoint)
 	if err != nil {
 		return nil, err
@@ -60,19 +62,15 @@ func (c *Connector) Connect(_ context.Context, creds vendors.Credentials) (vendo
 	case settings.AdminIdentifier == "":
 		return nil, vendors.NewError(vendors.ErrInvalid, "connect", "", "spec.tencentIM.adminIdentifier must be set")
 	case len(key) == 0:
-		return nil, vendors.NewError(vendors.ErrUnauthorized, "connect", "", `the credentials Secret has no "secretKey"`)
+		return nil, vendors.NewError(vendors.ErrUnauthorized, "connect", "", `the credentials Secret has no "`+SecretKey+`"`)
 	}
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
+	o := vendors.BuildOptions(opts...)
 	return &Client{
-		http:    noRedirects(c.HTTPClient),
-		base:    base,
-		appID:   settings.SDKAppID,
-		admin:   settings.AdminIdentifier,
-		limiter: creds.Limiter,
-		signer:  &signer{appID: settings.SDKAppID, identifier: settings.AdminIdentifier, key: key, now: now},
+		caller: vendors.NewCaller(creds.Limiter, check, o),
+		base:   base,
+		appID:  settings.SDKAppID,
+		admin:  settings.AdminIdentifier,
+		signer: newSigner(settings.SDKAppID, settings.AdminIdentifier, string(key), o.Clock),
 	}, nil
 }
 
@@ -90,30 +88,6 @@ func endpoint(raw string) (string, error) {
 	return strings.TrimRight(raw, "/"), nil
 }
 
-// noRedirects returns a copy of hc (or a default client) that does not follow
-// redirects.
-func noRedirects(hc *http.Client) *http.Client {
-	out := &http.Client{Timeout: defaultHTTPTimeout}
-	if hc != nil {
-		cp := *hc
-		out = &cp
-	}
-	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return out
-}
-
-// Client manages the groups of one Tencent IM app as its App admin.
-type Client struct {
-	http    *http.Client
-	base    string
-	appID   int64
-	admin   string
-	limiter *vendors.Limiter
-	signer  *signer
-}
-
-var _ vendors.GroupClient = (*Client)(nil)
-
 // envelope is the outcome part of every response.
 type envelope struct {
 	ActionStatus string `json:"ActionStatus"`
@@ -123,80 +97,84 @@ type envelope struct {
 
 func (e envelope) failed() bool { return e.ActionStatus != "OK" || e.ErrorCode != 0 }
 
-// do calls command with in as the JSON body and decodes the response into out
-// (when not nil). A vendor error becomes a classified *vendors.Error; an expired
+// write is a request for a command that changes something on the vendor.
+func write(command string) vendors.Request {
+	return vendors.Request{API: command, Write: true}
+}
+
+// read is a request for a command that only reads. A non-empty key names what
+// it reads, so that a second identical read in the same reconcile pass (and
+// before any write) is answered from the first.
+func read(command, key string) vendors.Request {
+	return vendors.Request{API: command, ReadKey: key}
+}
+
+// jsonHeader is every request's header: the body is JSON.
+var jsonHeader = http.Header{"Content-Type": {"application/json"}}
+
+// do sends in as the JSON body of req's command and decodes the response into
+// out (when not nil). A vendor error is a classified *vendors.Error; an expired
 // UserSig (70001) is regenerated and the call made once more.
-func (c *Client) do(ctx context.Context, command string, in, out any) error {
+func (c *Client) do(ctx context.Context, req vendors.Request, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
-		return fmt.Errorf("encode %s request: %w", command, err)
+		return fmt.Errorf("encode %s request: %w", req.API, err)
 	}
+	req.Method, req.URL, req.Header, req.Body = http.MethodPost, c.base+"/v4/"+service+"/"+req.API, jsonHeader, body
 	sig, err := c.signer.current()
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(command, "get_") {
-		defer vendors.Wrote(ctx) // even a failed write may have changed something
-	}
-	env, raw, err := c.post(ctx, command, sig, body)
-	if err == nil && env.ErrorCode == codeUserSigExpired {
-		if sig, err = c.signer.renew(sig); err == nil {
-			env, raw, err = c.post(ctx, command, sig, body)
+	req.Sign = c.signWith(sig)
+	resp, err := c.caller.Do(ctx, req)
+	if hasCode(err, codeUserSigExpired) {
+		if sig, err = c.signer.renew(sig); err != nil {
+			return err
 		}
+		req.Sign = c.signWith(sig)
+		resp, err = c.caller.Do(ctx, req)
 	}
-	if err != nil {
+	if err != nil || out == nil {
 		return err
 	}
-	if env.failed() {
-		return c.limiter.Note(command, classify(command, env.ErrorCode, env.ErrorInfo))
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return vendors.NewError(vendors.ErrUnavailable, command, "", "malformed response: "+err.Error())
+	if err := json.Unmarshal(resp.Body, out); err != nil {
+		return vendors.NewError(vendors.ErrUnavailable, req.API, "", "malformed response: "+err.Error())
 	}
 	return nil
 }
 
-// post makes one round trip, paced by the limiter. Errors never quote the request
-// URL: it carries the UserSig.
-func (c *Client) post(ctx context.Context, command, sig string, body []byte) (envelope, []byte, error) {
-	if err := c.limiter.Wait(ctx, command); err != nil {
-		return envelope{}, nil, err
+// signWith returns the Request.Sign that puts the query string on a request:
+// the account, the UserSig sig and a fresh random. The UserSig is returned as
+// a secret (also URL-escaped, as it appears in the query) so that the Caller
+// keeps it out of every error.
+func (c *Client) signWith(sig string) func(*http.Request) []string {
+	return func(r *http.Request) []string {
+		q := url.Values{}
+		q.Set("sdkappid", strconv.FormatInt(c.appID, 10))
+		q.Set("identifier", c.admin)
+		q.Set("usersig", sig)
+		q.Set("random", strconv.FormatUint(uint64(rand.Uint32()), 10))
+		q.Set("contenttype", "json")
+		r.URL.RawQuery = q.Encode()
+		return []string{sig, url.QueryEscape(sig)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(command, sig), bytes.NewReader(body))
-	if err != nil {
-		return envelope{}, nil, vendors.Transport(command, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return envelope{}, nil, vendors.Transport(command, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return envelope{}, nil, vendors.Transport(command, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return envelope{}, nil, c.limiter.Note(command, statusError(command, resp.StatusCode))
-	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil || env.ActionStatus == "" {
-		return envelope{}, nil, vendors.NewError(vendors.ErrUnavailable, command, "",
-			"the answer is not a Tencent IM response; check that spec.endpoint is the app's REST API domain")
-	}
-	return env, raw, nil
 }
 
-// url builds the request URL for command.
-func (c *Client) url(command, sig string) string {
-	q := url.Values{}
-	q.Set("sdkappid", strconv.FormatInt(c.appID, 10))
-	q.Set("identifier", c.admin)
-	q.Set("usersig", sig)
-	q.Set("random", strconv.FormatUint(uint64(rand.Uint32()), 10))
-	q.Set("contenttype", "json")
-	return c.base + "/v4/" + service + "/" + command + "?" + q.Encode()
+// check reads an answer (the Caller's Check): the vendor answers every API
+// outcome with HTTP 200 and the ActionStatus/ErrorCode envelope
+// (vendor-apis.md §2.1), so another status, or a body that is not the envelope,
+// is not the vendor speaking: ErrUnavailable, never ErrInvalid.
+func check(command string, r vendors.Response) error {
+	if r.Status != http.StatusOK {
+		return statusError(command, r.Status)
+	}
+	var env envelope
+	if err := json.Unmarshal(r.Body, &env); err != nil || env.ActionStatus == "" {
+		return vendors.NewError(vendors.ErrUnavailable, command, "",
+			"the answer is not a Tencent IM response; check that spec.endpoint is the app's REST API domain")
+	}
+	if env.failed() {
+		return classify(command, env.ErrorCode, env.ErrorInfo)
+	}
+	return nil
 }

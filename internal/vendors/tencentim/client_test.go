@@ -16,6 +16,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -98,7 +99,7 @@ func failed(code int, info string) string {
 }
 
 // newStubClient returns a Client talking to a stub with replies, dated by clk.
-func newStubClient(t *testing.T, replies map[string][]any, clk *clock, limiter *vendors.Limiter) (*Client, *stub) {
+func newStubClient(t *testing.T, replies map[string][]any, clk *clocktesting.FakeClock, limiter *vendors.Limiter) (*Client, *stub) {
 	t.Helper()
 	s := &stub{replies: replies}
 	srv := httptest.NewServer(s)
@@ -106,17 +107,17 @@ func newStubClient(t *testing.T, replies map[string][]any, clk *clock, limiter *
 	return connect(t, srv.URL, clk, limiter), s
 }
 
-func connect(t *testing.T, endpoint string, clk *clock, limiter *vendors.Limiter) *Client {
+func connect(t *testing.T, endpoint string, clk *clocktesting.FakeClock, limiter *vendors.Limiter) *Client {
 	t.Helper()
 	if clk == nil {
-		clk = &clock{now: time.Unix(exampleTime, 0)}
+		clk = clocktesting.NewFakeClock(time.Unix(exampleTime, 0))
 	}
-	gc, err := (&Connector{Now: clk.Now}).Connect(context.Background(), vendors.Credentials{
+	c, err := New(vendors.Credentials{
 		Endpoint: endpoint, Settings: Settings{SDKAppID: exampleAppID, AdminIdentifier: exampleAdmin},
 		Secret: map[string][]byte{"secretKey": []byte(exampleKey)}, Limiter: limiter,
-	})
+	}, vendors.WithClock(clk))
 	NewWithT(t).Expect(err).NotTo(HaveOccurred())
-	return gc.(*Client)
+	return c
 }
 
 func TestConnect(t *testing.T) {
@@ -144,7 +145,7 @@ func TestConnect(t *testing.T) {
 			if tc.mod != nil {
 				tc.mod(&creds)
 			}
-			gc, err := (&Connector{}).Connect(context.Background(), creds)
+			gc, err := NewConnector().Connect(context.Background(), creds)
 			if tc.wantClass != nil {
 				g.Expect(err).To(MatchError(tc.wantClass))
 				g.Expect(err.Error()).To(ContainSubstring(tc.wantMsg))
@@ -159,7 +160,7 @@ func TestConnect(t *testing.T) {
 func TestClientDo_Request(t *testing.T) {
 	g := NewWithT(t)
 	c, s := newStubClient(t, nil, nil, nil)
-	g.Expect(c.do(context.Background(), "destroy_group", groupIDRequest{GroupID: "g1"}, nil)).To(Succeed())
+	g.Expect(c.do(context.Background(), write("destroy_group"), groupIDRequest{GroupID: "g1"}, nil)).To(Succeed())
 
 	g.Expect(s.requests).To(HaveLen(1))
 	r := s.requests[0]
@@ -205,7 +206,7 @@ func TestClientDo_Outcomes(t *testing.T) {
 			defer srv.Close()
 			c := connect(t, srv.URL, nil, nil)
 			var out createGroupResponse
-			err := c.do(context.Background(), "create_group", createGroupRequest{Name: "n"}, &out)
+			err := c.do(context.Background(), write("create_group"), createGroupRequest{Name: "n"}, &out)
 			if tc.wantClass == nil {
 				g.Expect(err).NotTo(HaveOccurred())
 				g.Expect(out.GroupID).To(Equal("g1"))
@@ -251,12 +252,13 @@ func TestClientDo_ExpiredUserSig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			clk := &clock{now: time.Unix(exampleTime, 0)}
+			clk := clocktesting.NewFakeClock(time.Unix(exampleTime, 0))
 			c, s := newStubClient(t, map[string][]any{"destroy_group": tc.script}, clk, nil)
+			generated := numbered(c.signer)
 			_, _ = c.signer.current() // cache a sig at exampleTime
-			clk.Advance(time.Hour)    // the vendor's clock says it expired
+			clk.Step(time.Hour)       // the vendor's clock says it expired
 
-			err := c.do(context.Background(), "destroy_group", groupIDRequest{GroupID: "g"}, nil)
+			err := c.do(context.Background(), write("destroy_group"), groupIDRequest{GroupID: "g"}, nil)
 			if tc.wantErr == nil {
 				g.Expect(err).NotTo(HaveOccurred())
 			} else {
@@ -264,10 +266,11 @@ func TestClientDo_ExpiredUserSig(t *testing.T) {
 				g.Expect(err.Error()).To(ContainSubstring("clock"))
 			}
 			g.Expect(s.calls()).To(HaveLen(tc.wantCalls))
-			first := decodeSig(t, s.requests[0].query.Get("usersig"))
-			second := decodeSig(t, s.requests[1].query.Get("usersig"))
-			g.Expect(first["TLS.time"]).To(Equal(json.Number(itoa(exampleTime))))
-			g.Expect(second["TLS.time"]).To(Equal(json.Number(itoa(exampleTime+3600))), "the retry carries a regenerated sig")
+			g.Expect(*generated).To(Equal(2), "one regeneration, however the retry ends")
+			ttl := int64(userSigTTL / time.Second)
+			g.Expect(expireOf(t, s.requests[0].query.Get("usersig"))).To(Equal(ttl + 1))
+			g.Expect(expireOf(t, s.requests[1].query.Get("usersig"))).To(Equal(ttl+2), "the retry carries a regenerated sig")
+			g.Expect(c.signer.expires).To(Equal(time.Unix(exampleTime+3600, 0).Add(userSigTTL)), "dated at the retry")
 		})
 	}
 }
@@ -278,12 +281,12 @@ func TestClientDo_WaitsForTheLimiterBeforeEachCall(t *testing.T) {
 	// refused by the limiter without reaching the vendor.
 	lim := vendors.NewLimiter(vendors.Limits{QPS: 0.01, Burst: 1}, nil)
 	c, s := newStubClient(t, nil, nil, lim)
-	g.Expect(c.do(context.Background(), "destroy_group", groupIDRequest{GroupID: "g"}, nil)).To(Succeed())
-	err := c.do(context.Background(), "destroy_group", groupIDRequest{GroupID: "g"}, nil)
+	g.Expect(c.do(context.Background(), write("destroy_group"), groupIDRequest{GroupID: "g"}, nil)).To(Succeed())
+	err := c.do(context.Background(), write("destroy_group"), groupIDRequest{GroupID: "g"}, nil)
 	g.Expect(err).To(MatchError(vendors.ErrRateLimited))
 	g.Expect(vendors.RetryAfter(err)).To(BeNumerically(">", vendors.MaxLimiterWait))
 	g.Expect(s.calls()).To(HaveLen(1))
-	g.Expect(c.do(context.Background(), "get_group_info", groupInfoRequest{GroupIDs: []string{"g"}}, nil)).To(Succeed(), "one bucket per API")
+	g.Expect(c.do(context.Background(), read("get_group_info", "g"), groupInfoRequest{GroupIDs: []string{"g"}}, nil)).To(Succeed(), "one bucket per API")
 }
 
 // TestErrors_NeverCarryTheUserSigOrKey drives every failure path and checks the
@@ -344,7 +347,7 @@ func TestErrors_NeverCarryTheUserSigOrKey(t *testing.T) {
 			c := connect(t, endpoint, nil, nil)
 			sig, _ := c.signer.current()
 			var out createGroupResponse
-			err := c.do(ctx, "create_group", createGroupRequest{Name: "n"}, &out)
+			err := c.do(ctx, write("create_group"), createGroupRequest{Name: "n"}, &out)
 			g.Expect(err).To(HaveOccurred())
 			msg := err.Error()
 			g.Expect(msg).NotTo(ContainSubstring(sig))

@@ -159,7 +159,7 @@ const (
 // CheckCredentials lists one group ID: the cheapest call that needs a valid
 // UserSig for an App admin of the app.
 func (c *Client) CheckCredentials(ctx context.Context) error {
-	return c.do(ctx, "get_appid_group_list", groupListRequest{Limit: 1}, nil)
+	return c.do(ctx, read("get_appid_group_list", ""), groupListRequest{Limit: 1}, nil)
 }
 
 // Find returns the group with want's GroupId, if it exists. The GroupId is chosen
@@ -209,7 +209,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 	first := members[:min(len(members), createMemberCap)]
 
 	var resp createGroupResponse
-	err := c.do(ctx, "create_group", createRequest(id, want, first), &resp)
+	err := c.do(ctx, write("create_group"), createRequest(id, want, first), &resp)
 	var got group
 	switch {
 	case hasCode(err, codeGroupIDUsed, codeGroupIDUsedByAdmin):
@@ -251,7 +251,7 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 
 // Delete destroys the group; one that is already gone counts as done.
 func (c *Client) Delete(ctx context.Context, id string) error {
-	err := c.do(ctx, "destroy_group", groupIDRequest{GroupID: id}, nil)
+	err := c.do(ctx, write("destroy_group"), groupIDRequest{GroupID: id}, nil)
 	if hasCode(err, codeGroupNotFound, codeGroupIDInvalid) {
 		return nil
 	}
@@ -268,7 +268,7 @@ func (c *Client) apply(ctx context.Context, got group, want vendors.GroupSpec) (
 	}
 	if m := baseInfoChanges(want, got); !m.empty() {
 		m.GroupID = got.ID
-		if err := c.do(ctx, "modify_group_base_info", m, nil); err != nil {
+		if err := c.do(ctx, write("modify_group_base_info"), m, nil); err != nil {
 			return res, err
 		}
 		res.SettingsChanged = true
@@ -286,7 +286,7 @@ func (c *Client) apply(ctx context.Context, got group, want vendors.GroupSpec) (
 	}
 	owner := got.Owner
 	if ownerChange(want, got) {
-		if err := c.do(ctx, "change_group_owner", changeOwnerRequest{GroupID: got.ID, NewOwner: want.Owner}, nil); err != nil {
+		if err := c.do(ctx, write("change_group_owner"), changeOwnerRequest{GroupID: got.ID, NewOwner: want.Owner}, nil); err != nil {
 			return res, err
 		}
 		res.OwnerTransferred, res.Group.Owner, owner = true, want.Owner, want.Owner
@@ -309,7 +309,7 @@ func (c *Client) addMembers(ctx context.Context, id string, accounts []string) (
 			req.Members = append(req.Members, memberAccount{Account: a})
 		}
 		var resp addMembersResponse
-		if err := c.do(ctx, "add_group_member", req, &resp); err != nil {
+		if err := c.do(ctx, write("add_group_member"), req, &resp); err != nil {
 			return added, joined, err
 		}
 		for _, m := range resp.MemberList {
@@ -338,7 +338,7 @@ func (c *Client) addMembers(ctx context.Context, id string, accounts []string) (
 func (c *Client) deleteMembers(ctx context.Context, id string, accounts []string) ([]string, error) {
 	var removed []string
 	for _, batch := range vendors.Batches(accounts, deleteMemberCap) {
-		if err := c.do(ctx, "delete_group_member", deleteMembersRequest{GroupID: id, Accounts: batch}, nil); err != nil {
+		if err := c.do(ctx, write("delete_group_member"), deleteMembersRequest{GroupID: id, Accounts: batch}, nil); err != nil {
 			return removed, err
 		}
 		removed = append(removed, batch...)
@@ -365,28 +365,16 @@ func (c *Client) read(ctx context.Context, id string) (group, bool, error) {
 
 // readInfo reads one group with get_group_info. Without a filter the vendor
 // returns the whole profile and every AppDefinedData key, which the diff needs to
-// find keys to delete. A missing group is reported per group (10010/10015).
+// find keys to delete; that read is made to observe and again to update, so
+// within a reconcile pass (until a write) the second is the first one's answer.
+// A missing group is reported per group (10010/10015).
 func (c *Client) readInfo(ctx context.Context, id string, filter *responseFilter) (group, bool, error) {
+	req := read("get_group_info", id)
 	if filter != nil {
-		return c.readInfoOnce(ctx, id, filter)
+		req.ReadKey = "" // another answer than the whole profile's
 	}
-	// The whole profile is read to observe and again to update: within a
-	// reconcile pass (until a write) the second read is the first one's answer.
-	type answer struct {
-		g      group
-		exists bool
-	}
-	a, err := vendors.Remember(ctx, "get_group_info/"+id, func() (answer, error) {
-		g, exists, err := c.readInfoOnce(ctx, id, nil)
-		return answer{g, exists}, err
-	})
-	return a.g, a.exists, err
-}
-
-// readInfoOnce makes one get_group_info call for group id.
-func (c *Client) readInfoOnce(ctx context.Context, id string, filter *responseFilter) (group, bool, error) {
 	var resp groupInfoResponse
-	if err := c.do(ctx, "get_group_info", groupInfoRequest{GroupIDs: []string{id}, Filter: filter}, &resp); err != nil {
+	if err := c.do(ctx, req, groupInfoRequest{GroupIDs: []string{id}, Filter: filter}, &resp); err != nil {
 		return group{}, false, err
 	}
 	i := slices.IndexFunc(resp.Groups, func(gi groupInfo) bool { return gi.GroupID == id })
@@ -431,7 +419,7 @@ func (c *Client) readMembers(ctx context.Context, g group) (members []string, ow
 	}
 	for pages := 0; ; pages++ {
 		var resp memberInfoResponse
-		if err := c.do(ctx, "get_group_member_info", req, &resp); err != nil {
+		if err := c.do(ctx, read("get_group_member_info", ""), req, &resp); err != nil {
 			return nil, "", err
 		}
 		for _, m := range resp.MemberList {

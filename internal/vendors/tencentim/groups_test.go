@@ -218,7 +218,10 @@ func TestClient_Observe(t *testing.T) {
 			wantCalls: []string{"get_group_info"}},
 		{name: "another per-group error is classified", want: spec(),
 			replies:   map[string][]any{"get_group_info": {missingReply("g", 10007)}},
-			wantCalls: []string{"get_group_info"}, wantClass: vendors.ErrInvalid},
+			wantCalls: []string{"get_group_info"}, wantClass: vendors.ErrAccessDenied},
+		{name: "an undocumented per-group error is unavailable", want: spec(),
+			replies:   map[string][]any{"get_group_info": {missingReply("g", 10099)}},
+			wantCalls: []string{"get_group_info"}, wantClass: vendors.ErrUnavailable},
 		{name: "an up-to-date group", want: spec(),
 			replies: map[string][]any{"get_group_info": {infoReply(upToDate())},
 				"get_group_member_info": {membersReply("alice", []string{"alice", "bob", "carol"})}},
@@ -446,7 +449,8 @@ func TestClient_Delete(t *testing.T) {
 		{name: "already gone (10010) counts as done", reply: failed(10010, "group not found")},
 		{name: "bad ID (10015) counts as done", reply: failed(10015, "invalid group id")},
 		{name: "internal error is unavailable", reply: failed(10002, "retry"), wantClass: vendors.ErrUnavailable},
-		{name: "no permission is invalid", reply: failed(10007, "no permission"), wantClass: vendors.ErrInvalid},
+		{name: "no permission is access denied", reply: failed(10007, "no permission"), wantClass: vendors.ErrAccessDenied},
+		{name: "an undocumented code is unavailable", reply: failed(10099, "new"), wantClass: vendors.ErrUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -507,6 +511,56 @@ func TestClient_CheckCredentials(t *testing.T) {
 				g.Expect(err).To(MatchError(tc.wantClass))
 			}
 			g.Expect(s.bodies("get_appid_group_list")).To(Equal([]map[string]any{{"Limit": float64(1)}}))
+		})
+	}
+}
+
+// TestClient_PassReads: within a reconcile pass the whole-profile read that
+// Observe made answers Update's, until a write; other reads are not shared.
+func TestClient_PassReads(t *testing.T) {
+	replies := func() map[string][]any {
+		return map[string][]any{"get_group_info": {infoReply(upToDate())},
+			"get_group_member_info": {membersReply("alice", []string{"alice", "bob", "carol"})}}
+	}
+	renamed := spec(func(s *wantSpec) { s.Name = "SRE 2" })
+	for _, tc := range []struct {
+		name      string
+		pass      func(ctx context.Context, c *Client) error
+		wantCalls []string
+	}{
+		{name: "Update reuses Observe's read", pass: func(ctx context.Context, c *Client) error {
+			obs, err := c.Observe(ctx, "g", renamed)
+			if err != nil {
+				return err
+			}
+			_, err = c.Update(ctx, obs.Group, renamed)
+			return err
+		}, wantCalls: []string{"get_group_info", "get_group_member_info", "modify_group_base_info"}},
+		{name: "a write ends the reuse", pass: func(ctx context.Context, c *Client) error {
+			obs, err := c.Observe(ctx, "g", renamed)
+			if err == nil {
+				_, err = c.Update(ctx, obs.Group, renamed)
+			}
+			if err == nil {
+				_, err = c.Observe(ctx, "g", renamed)
+			}
+			return err
+		}, wantCalls: []string{"get_group_info", "get_group_member_info", "modify_group_base_info",
+			"get_group_info", "get_group_member_info"}},
+		{name: "Find's filtered read is not the profile", pass: func(ctx context.Context, c *Client) error {
+			custom := spec(func(s *wantSpec) { s.TencentIM.GroupID = "g" })
+			if _, err := c.Find(ctx, custom); err != nil {
+				return err
+			}
+			_, err := c.Observe(ctx, "g", custom)
+			return err
+		}, wantCalls: []string{"get_group_info", "get_group_info", "get_group_member_info"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			c, s := newStubClient(t, replies(), nil, nil)
+			g.Expect(tc.pass(vendors.WithPassReads(context.Background()), c)).To(Succeed())
+			g.Expect(s.calls()).To(Equal(tc.wantCalls))
 		})
 	}
 }
