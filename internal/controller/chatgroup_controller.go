@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -49,8 +51,8 @@ type ChatGroupReconciler struct {
 	// Instance names this operator process in the create claims it writes
 	// (create-pending); SetupWithManager sets a random one when it is empty.
 	Instance string
-	// Clock dates create claims (time.Now when nil).
-	Clock func() time.Time
+	// Clock dates create claims (the real clock when nil).
+	Clock clock.PassiveClock
 }
 
 // vendorTimeout returns VendorTimeout or its default.

@@ -74,10 +74,10 @@ func (r *ChatGroupReconciler) stallUnlessClaimed(obj *v1alpha1.ChatGroup, stall 
 		c.instance, c.at.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
 }
 
-// clock returns the time from Clock, or time.Now when it is unset.
+// clock returns the time from Clock, or the real time when it is unset.
 func (r *ChatGroupReconciler) clock() time.Time {
 	if r.Clock != nil {
-		return r.Clock()
+		return r.Clock.Now()
 	}
 	return time.Now()
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,7 +73,7 @@ func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) 
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			r, obj, _ := stepReconciler(t, stepGroup(withAnnotation(v1alpha1.CreatePendingAnnotation, tc.claim)))
-			r.Instance, r.Clock, r.VendorTimeout = "me", func() time.Time { return now }, timeout
+			r.Instance, r.Clock, r.VendorTimeout = "me", clocktesting.NewFakePassiveClock(now), timeout
 			gc := &fake.GroupClient{FindFn: tc.find}
 
 			_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
@@ -93,7 +95,7 @@ func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) 
 	t.Run("one group found under another instance's fresh claim is adopted at once", func(t *testing.T) {
 		g := NewWithT(t)
 		r, obj, _ := stepReconciler(t, stepGroup(withAnnotation(v1alpha1.CreatePendingAnnotation, claimBy("other", time.Second))))
-		r.Instance, r.Clock, r.VendorTimeout = "me", func() time.Time { return now }, timeout
+		r.Instance, r.Clock, r.VendorTimeout = "me", clocktesting.NewFakePassiveClock(now), timeout
 		gc := &fake.GroupClient{
 			FindFn:    func(context.Context, vendors.GroupSpec) ([]string, error) { return []string{"grp-1"}, nil },
 			ObserveFn: observeExisting("grp-1"),
@@ -113,7 +115,7 @@ func TestChatGroupReconciler_createGroupClaims(t *testing.T) {
 	t.Run("the claim names this instance and the time", func(t *testing.T) {
 		g := NewWithT(t)
 		r, obj, _ := stepReconciler(t, stepGroup())
-		r.Instance, r.Clock = "me", func() time.Time { return now }
+		r.Instance, r.Clock = "me", clocktesting.NewFakePassiveClock(now)
 		var claim string
 		gc := &fake.GroupClient{CreateFn: func(ctx context.Context, _ vendors.GroupSpec) (vendors.ObservedGroup, error) {
 			cur := &v1alpha1.ChatGroup{}
@@ -132,7 +134,7 @@ func TestChatGroupReconciler_createGroupClaims(t *testing.T) {
 	t.Run("an object changed since it was read is not claimed and not created", func(t *testing.T) {
 		g := NewWithT(t)
 		r, obj, _ := stepReconciler(t, stepGroup())
-		r.Instance, r.Clock = "me", func() time.Time { return now }
+		r.Instance, r.Clock = "me", clocktesting.NewFakePassiveClock(now)
 		// Another instance claims it first.
 		other := obj.DeepCopy()
 		metav1SetAnnotation(other, v1alpha1.CreatePendingAnnotation, createClaim{instance: "other", at: now}.String())

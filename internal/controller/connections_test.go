@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"errors"
 	"math/rand/v2"
 	"slices"
@@ -240,46 +241,49 @@ func TestConnections_Client(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
-	fingerprint := func(s v1alpha1.ProviderSettings, data map[string][]byte) string {
-		reg, _ := registry.Vendors().Get(s.Vendor)
-		return fingerprint(s.Vendor, credentials(reg, s, data))
+	type settings struct {
+		AppID int64  `json:"appID"`
+		Admin string `json:"admin"`
 	}
-	settings := func(mods ...func(*v1alpha1.ProviderSettings)) v1alpha1.ProviderSettings {
-		s := v1alpha1.ProviderSettings{
-			Vendor:    v1alpha1.TencentIM,
-			Endpoint:  "https://console.tim.qq.com",
-			TencentIM: &v1alpha1.TencentIMProvider{SDKAppID: 1400000000, AdminIdentifier: "admin"},
+	creds := func(mods ...func(*vendors.Credentials)) vendors.Credentials {
+		c := vendors.Credentials{
+			Endpoint: "https://api.example.com",
+			Settings: settings{AppID: 1400000000, Admin: "admin"},
+			Secret:   map[string][]byte{"secretKey": []byte("s1")},
 		}
 		for _, m := range mods {
-			m(&s)
+			m(&c)
 		}
-		return s
+		return c
 	}
-	data := func(v string) map[string][]byte { return map[string][]byte{"secretKey": []byte(v)} }
-	ref := fingerprint(settings(), data("s1"))
+	const vendor = v1alpha1.TencentIM
+	ref := fingerprint(vendor, creds())
 
 	for _, tc := range []struct {
 		name      string
-		s         v1alpha1.ProviderSettings
-		d         map[string][]byte
+		vendor    v1alpha1.Vendor
+		c         vendors.Credentials
 		wantEqual bool
 	}{
-		{name: "equal input", s: settings(), d: data("s1"), wantEqual: true},
-		{name: "endpoint", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.Endpoint = "https://adminapisgp.im.qcloud.com" })},
-		{name: "secret value", s: settings(), d: data("s2")},
-		{name: "extra Secret key", s: settings(), d: map[string][]byte{"secretKey": []byte("s1"), "x": []byte("y")}},
-		{name: "sdkAppID", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.TencentIM.SDKAppID = 1400000001 })},
-		{name: "adminIdentifier", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.TencentIM.AdminIdentifier = "other" })},
-		{name: "vendor", d: data("s1"), s: settings(func(s *v1alpha1.ProviderSettings) { s.Vendor = v1alpha1.WhatsApp })},
-		{
-			name: "secret value moved between keys", s: settings(),
-			d: map[string][]byte{"secretKey": []byte("s"), "z": []byte("1")},
-		},
+		{name: "equal input", c: creds(), wantEqual: true},
+		{name: "endpoint", c: creds(func(c *vendors.Credentials) { c.Endpoint = "https://other.example.com" })},
+		{name: "secret value", c: creds(func(c *vendors.Credentials) { c.Secret = map[string][]byte{"secretKey": []byte("s2")} })},
+		{name: "extra Secret key", c: creds(func(c *vendors.Credentials) {
+			c.Secret = map[string][]byte{"secretKey": []byte("s1"), "x": []byte("y")}
+		})},
+		{name: "a vendor setting", c: creds(func(c *vendors.Credentials) { c.Settings = settings{AppID: 1400000001, Admin: "admin"} })},
+		{name: "another vendor setting", c: creds(func(c *vendors.Credentials) { c.Settings = settings{AppID: 1400000000, Admin: "other"} })},
+		{name: "no vendor settings", c: creds(func(c *vendors.Credentials) { c.Settings = nil })},
+		{name: "vendor", vendor: v1alpha1.WhatsApp, c: creds()},
+		{name: "secret value moved between keys", c: creds(func(c *vendors.Credentials) {
+			c.Secret = map[string][]byte{"secretKey": []byte("s"), "z": []byte("1")}
+		})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			got := fingerprint(tc.s, tc.d)
-			g.Expect(got).To(Equal(fingerprint(tc.s, tc.d)), "deterministic")
+			v := cmp.Or(tc.vendor, vendor)
+			got := fingerprint(v, tc.c)
+			g.Expect(got).To(Equal(fingerprint(v, tc.c)), "deterministic")
 			if tc.wantEqual {
 				g.Expect(got).To(Equal(ref))
 			} else {
@@ -288,20 +292,16 @@ func TestFingerprint(t *testing.T) {
 		})
 	}
 
-	t.Run("DingTalk legacyEndpoint and WhatsApp settings", func(t *testing.T) {
-		g := NewWithT(t)
-		d := map[string][]byte{"appKey": []byte("k"), "appSecret": []byte("s")}
-		dt := func(legacy string) v1alpha1.ProviderSettings {
-			return v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk, DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: legacy}}
+	t.Run("every registered vendor's settings take part", func(t *testing.T) {
+		for _, reg := range registry.Vendors() {
+			g := NewWithT(t)
+			s := providerSettings(reg.Vendor)
+			c := credentials(reg, s, map[string][]byte{"k": []byte("v")})
+			g.Expect(c.Settings).NotTo(BeNil(), reg.Vendor)
+			without := c
+			without.Settings = nil
+			g.Expect(fingerprint(reg.Vendor, c)).NotTo(Equal(fingerprint(reg.Vendor, without)), reg.Vendor)
 		}
-		g.Expect(fingerprint(dt("https://a"), d)).To(Equal(fingerprint(dt("https://a"), d)))
-		g.Expect(fingerprint(dt("https://a"), d)).NotTo(Equal(fingerprint(dt("https://b"), d)))
-
-		wa := func(space, number string) v1alpha1.ProviderSettings {
-			return v1alpha1.ProviderSettings{Vendor: v1alpha1.WhatsApp, WhatsApp: &v1alpha1.WhatsAppProvider{CustSpaceID: space, BusinessNumber: number}}
-		}
-		g.Expect(fingerprint(wa("s", "1"), d)).NotTo(Equal(fingerprint(wa("t", "1"), d)))
-		g.Expect(fingerprint(wa("s", "1"), d)).NotTo(Equal(fingerprint(wa("s", "2"), d)))
 	})
 }
 
