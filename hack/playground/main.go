@@ -1,8 +1,8 @@
 // Command playground runs the operator on this machine against simulated vendors,
 // so a newcomer can watch it manage groups with one command (make playground):
-// a local kube-apiserver and etcd with the CRDs, the DingTalk, Tencent IM and
-// WhatsApp (CAMS) simulators on loopback, config/samples pointed at them, and the
-// real bin/manager as a separate process. It prints what happens as it happens and
+// a local kube-apiserver and etcd with the CRDs, every registered vendor's
+// simulator on loopback, config/samples pointed at them, and the real
+// bin/manager as a separate process. It prints what happens as it happens and
 // the kubectl commands to try. Ctrl-C stops everything and removes what it made.
 //
 // Run it from the repository root after building bin/manager and bin/k8s (the
@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/registry"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 )
 
@@ -34,8 +35,8 @@ const (
 	samplesDir    = "config/samples"
 )
 
-// createDelay is how long the simulated CAMS keeps a new WhatsApp group
-// CREATING, so that the asynchronous create can be seen.
+// createDelay is how long a simulated vendor that creates groups
+// asynchronously takes, so that the asynchronous create can be seen.
 const createDelay = 3 * time.Second
 
 func main() {
@@ -73,10 +74,13 @@ func run(ctx context.Context, stop func()) error {
 	}
 	defer env.Stop()
 
-	sims := playground.StartSimulators(playground.SimOptions{CreateDelay: createDelay})
+	sims := playground.StartSimulators(registry.Simulators(), playground.SimOptions{CreateDelay: createDelay})
 	defer sims.Close()
-	say("Simulators on loopback: DingTalk %s, Tencent IM %s, WhatsApp (CAMS) %s",
-		sims.URLs[playground.DingTalk], sims.URLs[playground.TencentIM], sims.URLs[playground.WhatsApp])
+	var urls []string
+	for _, sim := range sims.All() {
+		urls = append(urls, fmt.Sprintf("%s %s", sim.Vendor, sim.URL))
+	}
+	say("Simulators on loopback: %s", strings.Join(urls, ", "))
 
 	if err := playground.WriteKubeconfig(env.Config, "playground", kubeconfig, ""); err != nil {
 		return err
@@ -103,7 +107,13 @@ func run(ctx context.Context, stop func()) error {
 	if err != nil {
 		return err
 	}
-	return newWatcher(env.Client, sims, sampleGroups(objs), logPath, applied).run(ctx, mgr)
+	groupsFile := filepath.Join(tmp, "chatgroups.yaml") // to apply the samples' groups again
+	if err := playground.WriteChatGroups(objs, groupsFile); err != nil {
+		return err
+	}
+	w := newWatcher(env.Client, sims, sampleGroups(objs), logPath, applied)
+	w.tryThis = sims.TryThis(kubectlBinary+" --kubeconfig "+kubeconfig, objs, groupsFile)
+	return w.run(ctx, mgr)
 }
 
 // applySamples points the samples at the simulators, says how, and creates them.

@@ -33,6 +33,8 @@ type watcher struct {
 	cursor  playground.CallCursor
 	samples []string
 	logPath string
+	// tryThis is printed once every sample is Ready: kubectl commands to try.
+	tryThis string
 
 	start    time.Time
 	seen     map[string]string // kind namespace/name -> last printed state
@@ -89,7 +91,7 @@ func (w *watcher) poll(ctx context.Context) {
 	if !w.allReady && w.samplesReady(ctx) {
 		w.allReady = true
 		say("All %d sample ChatGroups are Ready, %.1fs after they were applied.", len(w.samples), time.Since(w.start).Seconds())
-		printTryThis()
+		fmt.Print(w.tryThis)
 	}
 }
 
@@ -160,39 +162,4 @@ func (w *watcher) samplesReady(ctx context.Context) bool {
 // line prints one timestamped event, relative to when the samples were applied.
 func (w *watcher) line(at time.Time, text string) {
 	fmt.Printf("[%+6.1fs] %s\n", at.Sub(w.start).Seconds(), text)
-}
-
-// printTryThis prints the kubectl commands to try, all against the playground's
-// kubeconfig.
-func printTryThis() {
-	k := kubectlBinary + " --kubeconfig " + kubeconfig
-	fmt.Printf(`
-Try these in another terminal, from the repository root (the output here shows what each one causes):
-
-  # the groups: Vendor, Group ID, Members, Ready, Status (Ready's message), Age
-  %[1]s get chatgroups
-  %[1]s get chatproviders,clusterchatproviders -A
-
-  # change members: one DingTalk group/update call adds user4 and removes user3
-  %[1]s patch chatgroup sre-oncall --type=merge -p '{"spec":{"members":["user1","user2","user4"]}}'
-  # or edit in $EDITOR, e.g. add dave to release-train's members (Tencent IM)
-  %[1]s edit chatgroup release-train
-
-  # WhatsApp members join through an invite link: field-team lists them as pending
-  %[1]s describe chatgroup field-team
-
-  # a drift check now (reads, no writes), or no vendor calls at all
-  %[1]s annotate --overwrite chatgroup sre-oncall im.chatgroup.io/reconcile-requested-at="$(date +%%s)"
-  %[1]s patch chatgroup sre-oncall --type=merge -p '{"spec":{"suspend":true}}'
-
-  # delete: release-train has deletionPolicy Delete (destroy_group on the Tencent IM
-  # simulator); sre-oncall keeps the default Orphan (the DingTalk group stays)
-  %[1]s delete chatgroup release-train sre-oncall
-  %[1]s get events --field-selector involvedObject.kind=ChatGroup
-  %[1]s apply -f config/samples/im_v1alpha1_chatgroup_tencentim.yaml
-
-Users the simulators know: DingTalk %[2]s; Tencent IM %[3]s; WhatsApp: any phone number.
-Ctrl-C stops everything.
-
-`, k, strings.Join(playground.Users[playground.DingTalk], " "), strings.Join(playground.Users[playground.TencentIM], " "))
 }

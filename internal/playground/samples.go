@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 )
 
 // LoadSamples reads every object in dir's YAML files (kustomization.yaml aside),
@@ -84,36 +88,36 @@ func isProvider(u *unstructured.Unstructured) bool {
 }
 
 // PointAtSimulators rewrites the samples in place so that they work against the
-// simulators: each provider's endpoint (and DingTalk's legacy endpoint) becomes
-// its simulator's URL and its account IDs the simulator's, and each Secret a
-// provider reads gets the simulator's credentials instead of REPLACE_ME. ChatGroups
-// are left as they are; their owners and members are added to the simulators'
-// user directories. It returns one sentence per change, for the playground to
-// print.
+// simulators: each provider gets its simulator's settings (Harness.Provider: the
+// endpoint and the account's IDs in the vendor's block, other fields kept), and
+// each Secret a provider reads gets the simulator's credentials instead of
+// REPLACE_ME. ChatGroups are left as they are; their owners and members are
+// added to the simulators' user directories. It returns one sentence per
+// change, for the playground to print.
 func (s *Simulators) PointAtSimulators(objs []*unstructured.Unstructured) ([]string, error) {
 	var notes []string
-	secrets := map[string]string{} // namespace/name -> vendor
+	secrets := map[string]*Simulator{} // namespace/name -> its provider's simulator
 	for _, u := range objs {
 		if !isProvider(u) {
 			continue
 		}
-		vendor, ns, name, err := s.pointProvider(u)
+		sim, ns, name, fields, err := s.pointProvider(u)
 		if err != nil {
 			return nil, err
 		}
-		secrets[ns+"/"+name] = vendor
-		notes = append(notes, fmt.Sprintf("%s %s: spec.endpoint%s set to the %s simulator at %s", u.GetKind(), u.GetName(), accountFields[vendor], vendor, s.URLs[vendor]))
+		secrets[ns+"/"+name] = sim
+		notes = append(notes, fmt.Sprintf("%s %s: %s set to the %s simulator at %s", u.GetKind(), u.GetName(), strings.Join(fields, ", "), sim.Vendor, sim.URL))
 	}
 	for _, u := range objs {
 		switch u.GetKind() {
 		case "Secret":
-			vendor, ok := secrets[u.GetNamespace()+"/"+u.GetName()]
+			sim, ok := secrets[u.GetNamespace()+"/"+u.GetName()]
 			if !ok {
 				continue
 			}
-			keys := fillSecret(u, vendor)
+			keys := fillSecret(u, sim)
 			notes = append(notes, fmt.Sprintf("Secret %s/%s: %s set to the %s simulator's credentials instead of REPLACE_ME",
-				u.GetNamespace(), u.GetName(), strings.Join(keys, " and "), vendor))
+				u.GetNamespace(), u.GetName(), strings.Join(keys, " and "), sim.Vendor))
 		case "ChatGroup":
 			s.addGroupUsers(u)
 		}
@@ -121,75 +125,81 @@ func (s *Simulators) PointAtSimulators(objs []*unstructured.Unstructured) ([]str
 	return notes, nil
 }
 
-// accountFields name the provider fields pointProvider sets besides spec.endpoint.
-var accountFields = map[string]string{
-	DingTalk:  " and spec.dingtalk.legacyEndpoint",
-	TencentIM: " and spec.tencentIM (the simulated app)",
-	WhatsApp:  " and spec.whatsapp (the simulated account)",
-}
-
-// pointProvider points one provider at its simulator and returns its vendor and
-// the Secret it reads.
-func (s *Simulators) pointProvider(u *unstructured.Unstructured) (vendor, secretNS, secretName string, err error) {
-	vendor, _, _ = unstructured.NestedString(u.Object, "spec", "vendor")
-	url, ok := s.URLs[vendor]
+// pointProvider gives one provider its simulator's settings and returns the
+// simulator, the Secret the provider reads and the fields it set.
+func (s *Simulators) pointProvider(u *unstructured.Unstructured) (sim *Simulator, secretNS, secretName string, fields []string, err error) {
+	vendor, _, _ := unstructured.NestedString(u.Object, "spec", "vendor")
+	sim, ok := s.Get(v1alpha1.Vendor(vendor))
 	if !ok {
-		return "", "", "", fmt.Errorf("%s %s: no simulator for vendor %q", u.GetKind(), u.GetName(), vendor)
+		return nil, "", "", nil, fmt.Errorf("%s %s: no simulator for vendor %q", u.GetKind(), u.GetName(), vendor)
 	}
-	set := func(v any, path ...string) {
-		if err == nil {
-			err = unstructured.SetNestedField(u.Object, v, append([]string{"spec"}, path...)...)
-		}
+	settings, _ := sim.Provider(sim.URL)
+	want, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&settings)
+	if err != nil {
+		return nil, "", "", nil, err
 	}
-	set(url, "endpoint")
-	switch vendor {
-	case DingTalk:
-		set(url, "dingtalk", "legacyEndpoint")
-	case TencentIM:
-		set(TencentIMAppID, "tencentIM", "sdkAppID")
-		set(TencentIMAdmin, "tencentIM", "adminIdentifier")
-	case WhatsApp:
-		set(CAMSCustSpaceID, "whatsapp", "custSpaceID")
-		set(CAMSBusinessNumber, "whatsapp", "businessNumber")
+	delete(want, "vendor")
+	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
+	fields = merge(spec, want, "spec")
+	if err := unstructured.SetNestedMap(u.Object, spec, "spec"); err != nil {
+		return nil, "", "", nil, err
 	}
 	secretName, _, _ = unstructured.NestedString(u.Object, "spec", "credentialsSecretRef", "name")
 	secretNS, _, _ = unstructured.NestedString(u.Object, "spec", "credentialsSecretRef", "namespace")
 	if u.GetKind() == "ChatProvider" { // always its own namespace
 		secretNS = u.GetNamespace()
 	}
-	return vendor, secretNS, secretName, err
+	return sim, secretNS, secretName, fields, nil
 }
 
-// fillSecret replaces a credentials Secret's content with the simulator's
-// credentials for vendor and returns the keys it set.
-func fillSecret(u *unstructured.Unstructured, vendor string) []string {
-	data := map[string]any{}
-	switch vendor {
-	case DingTalk:
-		data = map[string]any{"appKey": DingTalkAppKey, "appSecret": DingTalkAppSecret}
-	case TencentIM:
-		data = map[string]any{"secretKey": TencentIMSecretKey}
-	case WhatsApp:
-		data = map[string]any{"accessKeyID": CAMSAccessKeyID, "accessKeySecret": CAMSAccessKeySecret}
+// merge sets every field of src in dst, descending into objects so that dst's
+// other fields stay, and returns the paths of the values it set (below path),
+// in order.
+func merge(dst, src map[string]any, path string) []string {
+	var set []string
+	for _, k := range slices.Sorted(maps.Keys(src)) {
+		if sub, isMap := src[k].(map[string]any); isMap {
+			have, ok := dst[k].(map[string]any)
+			if !ok {
+				have = map[string]any{}
+				dst[k] = have
+			}
+			set = append(set, merge(have, sub, path+"."+k)...)
+			continue
+		}
+		dst[k] = src[k]
+		set = append(set, path+"."+k)
+	}
+	return set
+}
+
+// fillSecret replaces a credentials Secret's content with sim's credentials
+// and returns the keys it set.
+func fillSecret(u *unstructured.Unstructured, sim *Simulator) []string {
+	_, data := sim.Provider(sim.URL)
+	stringData := map[string]any{}
+	for k, v := range data {
+		stringData[k] = string(v)
 	}
 	unstructured.RemoveNestedField(u.Object, "data")
-	u.Object["stringData"] = data
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	u.Object["stringData"] = stringData
+	return slices.Sorted(maps.Keys(data))
 }
 
-// addGroupUsers adds a sample group's owner and members to its vendor's directory.
+// addGroupUsers adds a sample group's owner and members to its vendor's
+// directory; they are no longer spare.
 func (s *Simulators) addGroupUsers(u *unstructured.Unstructured) {
 	vendor, _, _ := unstructured.NestedString(u.Object, "spec", "vendor")
+	sim, ok := s.Get(v1alpha1.Vendor(vendor))
+	if !ok {
+		return
+	}
 	ids, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "members")
 	if owner, _, _ := unstructured.NestedString(u.Object, "spec", "owner"); owner != "" {
 		ids = append(ids, owner)
 	}
-	s.AddUsers(vendor, ids...)
+	sim.AddUsers(ids...)
+	sim.Users = slices.DeleteFunc(sim.Users, func(id string) bool { return slices.Contains(ids, id) })
 }
 
 // WriteManifests writes objs to path as one multi-document YAML file, for
@@ -205,4 +215,23 @@ func WriteManifests(objs []*unstructured.Unstructured, path string) error {
 		buf.Write(data)
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o600)
+}
+
+// WriteChatGroups writes the ChatGroups of objs to path as they were declared
+// (without what the API server added on create), for applying them again with
+// kubectl after they were deleted.
+func WriteChatGroups(objs []*unstructured.Unstructured, path string) error {
+	var groups []*unstructured.Unstructured
+	for _, u := range objs {
+		if u.GetKind() != "ChatGroup" {
+			continue
+		}
+		c := u.DeepCopy()
+		delete(c.Object, "status")
+		for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "deletionTimestamp", "finalizers"} {
+			unstructured.RemoveNestedField(c.Object, "metadata", f)
+		}
+		groups = append(groups, c)
+	}
+	return WriteManifests(groups, path)
 }
