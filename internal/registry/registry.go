@@ -10,6 +10,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 	simdingtalk "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/dingtalk"
+	simwhatsapp "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/whatsapp"
 )
 
 // Vendors returns the registrations of the supported vendors, their clients
@@ -28,5 +29,6 @@ func Simulators() []vendorsim.Registration {
 	return []vendorsim.Registration{
 		// Each simulator package adds its Registration here.
 		simdingtalk.Registration(),
+		simwhatsapp.Registration(),
 	}
 }

@@ -104,7 +104,7 @@ type fixture struct {
 // creates a namespace with a provider holding the given credentials.
 func newFixture(t *testing.T, createDelay time.Duration, id, secret string) *fixture {
 	t.Helper()
-	sim := camssim.New(camssim.Options{AccessKeyID: keyID, AccessKeySecret: keySecret, CustSpaceID: space, BusinessNumber: business, CreateDelay: createDelay})
+	sim := camssim.New(camssim.Config{AccessKeyID: keyID, AccessKeySecret: keySecret, CustSpaceID: space, BusinessNumber: business, CreateDelay: createDelay})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, sim: sim, endpoint: srv.URL, ns: env.Namespace(t)}

@@ -50,7 +50,7 @@ type (
 func (s *Sim) addChatGroup(q url.Values) (map[string]any, *apiError) {
 	subject := q.Get("Subject")
 	if subject == "" {
-		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "Subject is mandatory for this action."}
+		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "Subject is mandatory for this action.", ""}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -81,7 +81,7 @@ func (s *Sim) listChatGroup(q url.Values) (map[string]any, *apiError) {
 func (s *Sim) updateChatGroup(q url.Values) (map[string]any, *apiError) {
 	if pic := q.Get("ProfilePictureFile"); pic != "" {
 		if u, err := url.Parse(pic); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, &apiError{http.StatusBadRequest, "InvalidParameter.ProfilePictureFile", "ProfilePictureFile must be the URL of a JPEG image."}
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameter.ProfilePictureFile", "ProfilePictureFile must be the URL of a JPEG image.", ""}
 		}
 	}
 	return s.withActiveGroup(q, func(g *group) map[string]any {
@@ -90,6 +90,7 @@ func (s *Sim) updateChatGroup(q url.Values) (map[string]any, *apiError) {
 				*field = v
 			}
 		}
+		g.updatedAt = s.now()                                // UPDATING for the update delay
 		return map[string]any{"Result": 1, "Success": false} // Success:false next to Code OK, as documented
 	})
 }
@@ -128,7 +129,7 @@ func (s *Sim) listParticipants(q url.Values) (map[string]any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return s.withActiveGroup(q, func(g *group) map[string]any {
+	return s.withGroup(q, []string{StatusActive, StatusUpdating}, func(g *group) map[string]any {
 		list := make([]participantEntry, len(g.Participants))
 		for i, p := range g.Participants {
 			list[i] = participantEntry{ParticipantNumber: p}
@@ -141,7 +142,7 @@ func (s *Sim) deleteParticipants(q url.Values) (map[string]any, *apiError) {
 	var list []participantEntry
 	if err := json.Unmarshal([]byte(q.Get("List")), &list); err != nil || len(list) == 0 || len(list) > MaxParticipants {
 		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.List",
-			fmt.Sprintf("List must be a JSON array of 1 to %d {\"ParticipantNumber\":...} objects.", MaxParticipants)}
+			fmt.Sprintf("List must be a JSON array of 1 to %d {\"ParticipantNumber\":...} objects.", MaxParticipants), ""}
 	}
 	return s.withActiveGroup(q, func(g *group) map[string]any {
 		before := len(g.Participants)
@@ -153,16 +154,23 @@ func (s *Sim) deleteParticipants(q url.Values) (map[string]any, *apiError) {
 	})
 }
 
-// withActiveGroup runs f on the ACTIVE group named by GroupId, under the lock.
+// withActiveGroup runs f on the ACTIVE group named by GroupId, under the lock:
+// what changes a group waits until CAMS is done creating or updating it.
 func (s *Sim) withActiveGroup(q url.Values, f func(*group) map[string]any) (map[string]any, *apiError) {
+	return s.withGroup(q, []string{StatusActive}, f)
+}
+
+// withGroup runs f on the group named by GroupId if its status is one of
+// statuses, under the lock.
+func (s *Sim) withGroup(q url.Values, statuses []string, f func(*group) map[string]any) (map[string]any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, e := s.group(q)
 	if e != nil {
 		return nil, e
 	}
-	if st := s.status(g); st != StatusActive {
-		return nil, &apiError{http.StatusBadRequest, "GroupStatusInvalid", "The group is " + st + "; try again when it is ACTIVE."}
+	if st := s.status(g); !slices.Contains(statuses, st) {
+		return nil, &apiError{http.StatusBadRequest, "GroupStatusInvalid", "The group is " + st + "; try again when it is ACTIVE.", ""}
 	}
 	return f(g), nil
 }
@@ -171,12 +179,12 @@ func (s *Sim) withActiveGroup(q url.Values, f func(*group) map[string]any) (map[
 func (s *Sim) group(q url.Values) (*group, *apiError) {
 	id := q.Get("GroupId")
 	if id == "" {
-		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "GroupId is mandatory for this action."}
+		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "GroupId is mandatory for this action.", ""}
 	}
 	if g := s.find(id); g != nil {
 		return g, nil
 	}
-	return nil, &apiError{http.StatusNotFound, "GroupNotExist", "The group " + id + " does not exist."}
+	return nil, &apiError{http.StatusNotFound, "GroupNotExist", "The group " + id + " does not exist.", ""}
 }
 
 // add stores a new CREATING group. Callers hold s.mu.
@@ -197,10 +205,14 @@ func (s *Sim) find(id string) *group {
 	return nil
 }
 
-// status is CREATING until the create delay has passed. Callers hold s.mu.
+// status is CREATING until the create delay has passed, and UPDATING until
+// the update delay has passed since the last update. Callers hold s.mu.
 func (s *Sim) status(g *group) string {
-	if s.now().Sub(g.createdAt) < s.createDelay {
+	switch now := s.now(); {
+	case now.Sub(g.createdAt) < s.createDelay:
 		return StatusCreating
+	case !g.updatedAt.IsZero() && now.Sub(g.updatedAt) < s.updateDelay:
+		return StatusUpdating
 	}
 	return StatusActive
 }
@@ -218,7 +230,7 @@ func (s *Sim) entry(g *group) groupEntry {
 	return groupEntry{
 		GroupID: g.ID, Subject: g.Subject, Description: g.Description, GroupStatus: s.status(g),
 		InviteLink: g.InviteLink, ProfilePictureFile: g.ProfilePictureFile, TotalParticipantCount: len(g.Participants),
-		BusinessNumber: s.opts.BusinessNumber, BusinessRole: "ADMIN", GroupType: "WHATSAPP",
+		BusinessNumber: s.cfg.BusinessNumber, BusinessRole: "ADMIN", GroupType: "WHATSAPP",
 	}
 }
 
@@ -226,7 +238,7 @@ func (s *Sim) entry(g *group) groupEntry {
 func pageOf(q url.Values) (pageParam, *apiError) {
 	var pg pageParam
 	if err := json.Unmarshal([]byte(q.Get("Page")), &pg); err != nil || pg.Index < 1 || pg.Size < 1 || pg.Size > 100 {
-		return pg, &apiError{http.StatusBadRequest, "InvalidParameter.Page", `Page is mandatory: {"Index":>=1,"Size":1..100}.`}
+		return pg, &apiError{http.StatusBadRequest, "InvalidParameter.Page", `Page is mandatory: {"Index":>=1,"Size":1..100}.`, ""}
 	}
 	return pg, nil
 }

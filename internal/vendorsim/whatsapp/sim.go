@@ -6,7 +6,8 @@
 //     accepted AccessKey pair, a fresh nonce and a date within 15 minutes;
 //   - CustSpaceId and BusinessNumber are required and must be the account's;
 //   - AddChatGroup answers with a UniqueCode only; the group is CREATING for
-//     CreateDelay, then ACTIVE (visible through ListChatGroup);
+//     CreateDelay, then ACTIVE (visible through ListChatGroup); after an
+//     UpdateChatGroup it is UPDATING for UpdateDelay (vendor-apis.md §3.3);
 //   - members join only through the group's current invite link (Join), at most
 //     8 per group; the link can be revoked;
 //   - each AccessKey may make RateLimit calls per second per action; more are
@@ -17,10 +18,13 @@
 // Where the documentation is silent the simulator picks a plausible answer and
 // says so: ListChatGroup's Subject filter matches substrings (clients must not
 // rely on it being exact), participants are listed without a leading "+" (as the
-// documentation spells numbers), and a missing group is HTTP 404 GroupNotExist.
+// documentation spells numbers), a missing group is HTTP 404 GroupNotExist, and
+// a write to a group that is not ACTIVE is HTTP 400 GroupStatusInvalid (reads
+// of an UPDATING group still answer).
 //
 // Fault knobs, counters and the call log come from vendorsim.Sim; operations are
-// the action names.
+// the action names. FailWith answers an action with any code, in the gateway's
+// error format and with the HTTP status Alibaba Cloud gives the code.
 package whatsapp
 
 import (
@@ -51,6 +55,7 @@ const (
 const (
 	StatusCreating = "CREATING"
 	StatusActive   = "ACTIVE"
+	StatusUpdating = "UPDATING"
 )
 
 // Errors of Join.
@@ -61,21 +66,23 @@ var (
 	ErrGroupFull = errors.New("the group is full")
 )
 
-// Options configure a Sim.
-type Options struct {
+// Config configures a Sim.
+type Config struct {
 	// AccessKeyID and AccessKeySecret are the accepted AccessKey pair.
 	AccessKeyID     string
 	AccessKeySecret string
 	// CustSpaceID and BusinessNumber are the account's channel and WhatsApp number.
 	CustSpaceID    string
 	BusinessNumber string
-	// CreateDelay is how long a new group stays CREATING.
+	// CreateDelay is how long a new group stays CREATING (SetCreateDelay
+	// changes it).
 	CreateDelay time.Duration
+	// UpdateDelay is how long a group stays UPDATING after an UpdateChatGroup
+	// (SetUpdateDelay changes it).
+	UpdateDelay time.Duration
 	// RateLimit is the calls per second per AccessKey and action; 0 means
 	// DefaultRateLimit, negative means unlimited.
 	RateLimit int
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 // Group is a simulated group as a test sees it.
@@ -93,33 +100,36 @@ type Group struct {
 type group struct {
 	Group
 	createdAt time.Time
+	updatedAt time.Time
 }
 
 // Sim is a CAMS simulator; serve it with httptest.NewServer. Its methods are
 // safe for concurrent use.
 type Sim struct {
 	*vendorsim.Sim
-	opts Options
-	now  func() time.Time
+	cfg Config
+	now func() time.Time
 
 	mu            sync.Mutex
 	createDelay   time.Duration
+	updateDelay   time.Duration
 	throttleUntil time.Time
-	groups        []*group // in creation order
-	nextID        int
-	nonces        map[string]time.Time
-	signatures    []string
+	// failWith is the code FailWith set per action.
+	failWith   map[string]string
+	groups     []*group // in creation order
+	nextID     int
+	nonces     map[string]time.Time
+	signatures []string
 }
 
-// New returns a Sim.
-func New(o Options) *Sim {
-	if o.Now == nil {
-		o.Now = time.Now
+// New returns a Sim of the account cfg describes; its clock comes from opts.
+func New(cfg Config, opts ...vendorsim.Option) *Sim {
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
 	}
-	if o.RateLimit == 0 {
-		o.RateLimit = DefaultRateLimit
-	}
-	return &Sim{Sim: vendorsim.New(o.Now), opts: o, now: o.Now, createDelay: o.CreateDelay, nonces: map[string]time.Time{}}
+	now := vendorsim.BuildOptions(opts...).Clock.Now
+	return &Sim{Sim: vendorsim.New(now), cfg: cfg, now: now, createDelay: cfg.CreateDelay, updateDelay: cfg.UpdateDelay,
+		failWith: map[string]string{}, nonces: map[string]time.Time{}}
 }
 
 // SetCreateDelay changes how long groups stay CREATING, counted from their
@@ -128,6 +138,36 @@ func (s *Sim) SetCreateDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.createDelay = d
+}
+
+// SetUpdateDelay changes how long groups stay UPDATING after an
+// UpdateChatGroup, counted from that call; it applies to groups still UPDATING
+// too (0 makes them ACTIVE).
+func (s *Sim) SetUpdateDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updateDelay = d
+}
+
+// FailWith answers every call of action with code, in the gateway's error
+// format and with the HTTP status Alibaba Cloud gives the code (httpStatus),
+// before anything is applied, until it is called again with code "". Calls
+// must still be signed: authentication comes first, as on the gateway.
+func (s *Sim) FailWith(action, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == "" {
+		delete(s.failWith, action)
+		return
+	}
+	s.failWith[action] = code
+}
+
+// failure returns the code FailWith set for action, or "".
+func (s *Sim) failure(action string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failWith[action]
 }
 
 // Throttle answers every call with Throttling.User for d, as when other
@@ -164,7 +204,7 @@ func (s *Sim) Join(link, number string) error {
 	defer s.mu.Unlock()
 	number = strings.TrimPrefix(number, "+")
 	for _, g := range s.groups {
-		if link == "" || g.InviteLink != link || s.status(g) != StatusActive {
+		if link == "" || g.InviteLink != link || s.status(g) == StatusCreating {
 			continue
 		}
 		if slices.Contains(g.Participants, number) {
@@ -249,13 +289,16 @@ func (s *Sim) call(r *http.Request, action string) (map[string]any, *apiError) {
 	run, ok := actions[action]
 	switch q := r.URL.Query(); {
 	case !ok:
-		return nil, &apiError{http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."}
+		return nil, &apiError{http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.", ""}
 	case r.Header.Get("x-acs-version") != Version || (q.Has("Version") && q.Get("Version") != Version):
-		return nil, &apiError{http.StatusNotFound, "InvalidVersion", "Specified parameter Version is not valid."}
+		return nil, &apiError{http.StatusNotFound, "InvalidVersion", "Specified parameter Version is not valid.", ""}
 	case q.Has("Action") && q.Get("Action") != action:
-		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.Action", "the Action parameter differs from x-acs-action"}
-	case s.throttled() || !s.Allow(s.opts.AccessKeyID+"/"+action, s.opts.RateLimit):
-		return nil, &apiError{http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control."}
+		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.Action", "the Action parameter differs from x-acs-action", ""}
+	case s.failure(action) != "":
+		code := s.failure(action)
+		return nil, &apiError{httpStatus(code), code, "The request failed: " + code + ".", "injected"}
+	case s.throttled() || !s.Allow(s.cfg.AccessKeyID+"/"+action, s.cfg.RateLimit):
+		return nil, &apiError{http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.", ""}
 	default:
 		if e := s.checkAccount(q); e != nil {
 			return nil, e
@@ -266,16 +309,16 @@ func (s *Sim) call(r *http.Request, action string) (map[string]any, *apiError) {
 
 // checkAccount requires the common parameters every chat-group action has.
 func (s *Sim) checkAccount(q url.Values) *apiError {
-	for _, p := range []struct{ name, want string }{{"CustSpaceId", s.opts.CustSpaceID}, {"BusinessNumber", s.opts.BusinessNumber}} {
+	for _, p := range []struct{ name, want string }{{"CustSpaceId", s.cfg.CustSpaceID}, {"BusinessNumber", s.cfg.BusinessNumber}} {
 		switch got := q.Get(p.name); {
 		case got == "":
-			return &apiError{http.StatusBadRequest, "MissingParameter", p.name + " is mandatory for this action."}
+			return &apiError{http.StatusBadRequest, "MissingParameter", p.name + " is mandatory for this action.", ""}
 		case got != p.want:
-			return &apiError{http.StatusBadRequest, "InvalidParameter." + p.name, "The " + p.name + " " + got + " does not belong to this account."}
+			return &apiError{http.StatusBadRequest, "InvalidParameter." + p.name, "The " + p.name + " " + got + " does not belong to this account.", ""}
 		}
 	}
 	if c := q.Get("ChannelType"); c != "" && c != "WHATSAPP" {
-		return &apiError{http.StatusBadRequest, "InvalidParameter.ChannelType", "Only the WHATSAPP channel is supported."}
+		return &apiError{http.StatusBadRequest, "InvalidParameter.ChannelType", "Only the WHATSAPP channel is supported.", ""}
 	}
 	return nil
 }
@@ -291,18 +334,44 @@ func (s *Sim) recordSignature(sig string) {
 
 // transient is the vendor's answer to an injected fault.
 func transient(w http.ResponseWriter, _ *http.Request) {
-	(&apiError{http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."}).write(w)
+	(&apiError{http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.", ""}).write(w)
 }
+
+// httpStatus is the HTTP status the gateway answers code with: 404 for what
+// does not exist, 403 for a denied permission, 5xx for its own failures, and
+// 400 for everything else, throttles included (Throttling.User is a 400).
+func httpStatus(code string) int {
+	switch {
+	case code == "ServiceUnavailable":
+		return http.StatusServiceUnavailable
+	case code == "InternalError":
+		return http.StatusInternalServerError
+	case code == "GroupNotExist", code == "InvalidVersion", strings.HasSuffix(code, ".NotFound"):
+		return http.StatusNotFound
+	case strings.HasPrefix(code, "Forbidden"), strings.HasPrefix(code, "NoPermission"):
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
+}
+
+// isThrottle reports whether code is a flow-control refusal.
+func isThrottle(code string) bool { return strings.HasPrefix(code, "Throttling") }
 
 // apiError is an error answer.
 type apiError struct {
 	status  int
 	code    string
 	message string
+	// outcome names the call's outcome in the call log ("": "throttled" for a
+	// throttle code, else "error").
+	outcome string
 }
 
 func (e *apiError) write(w http.ResponseWriter) {
-	if e.code == "Throttling.User" {
+	switch {
+	case e.outcome != "":
+		w.Header().Set(vendorsim.OutcomeHeader, e.outcome)
+	case isThrottle(e.code):
 		w.Header().Set(vendorsim.OutcomeHeader, "throttled")
 	}
 	writeJSON(w, e.status, map[string]any{"RequestId": requestID(), "Code": e.code, "Message": e.message, "HostId": "cams.ap-southeast-1.aliyuncs.com"})

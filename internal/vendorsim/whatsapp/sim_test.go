@@ -8,11 +8,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
@@ -24,39 +24,21 @@ const (
 	business = "8613800000000"
 )
 
-// clock is a settable clock shared by the simulator and the test's signer.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type harness struct {
 	t     *testing.T
 	sim   *Sim
 	srv   *httptest.Server
-	clock *clock
+	clock *clocktesting.FakeClock
 	nonce int
 }
 
-func newHarness(t *testing.T, mutate ...func(*Options)) *harness {
-	c := &clock{now: time.Date(2026, 3, 27, 8, 0, 0, 0, time.UTC)}
-	o := Options{AccessKeyID: keyID, AccessKeySecret: secret, CustSpaceID: space, BusinessNumber: business, CreateDelay: 5 * time.Second, Now: c.Now}
+func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
+	c := clocktesting.NewFakeClock(time.Date(2026, 3, 27, 8, 0, 0, 0, time.UTC))
+	cfg := Config{AccessKeyID: keyID, AccessKeySecret: secret, CustSpaceID: space, BusinessNumber: business, CreateDelay: 5 * time.Second}
 	for _, m := range mutate {
-		m(&o)
+		m(&cfg)
 	}
-	h := &harness{t: t, sim: New(o), clock: c}
+	h := &harness{t: t, sim: New(cfg, vendorsim.WithClock(c)), clock: c}
 	h.srv = httptest.NewServer(h.sim)
 	t.Cleanup(h.srv.Close)
 	return h
@@ -140,7 +122,7 @@ func TestVerify_PublishedExample(t *testing.T) {
 	// Alibaba Cloud's worked example for signature V3 (see the client's auth_test.go
 	// for the full canonical request).
 	at := time.Date(2023, 10, 26, 10, 22, 32, 0, time.UTC)
-	s := New(Options{AccessKeyID: "YourAccessKeyId", AccessKeySecret: "YourAccessKeySecret", Now: func() time.Time { return at }})
+	s := New(Config{AccessKeyID: "YourAccessKeyId", AccessKeySecret: "YourAccessKeySecret"}, vendorsim.WithClock(clocktesting.NewFakeClock(at)))
 	newReq := func(sig string) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "https://ecs.cn-shanghai.aliyuncs.com/?ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai", nil)
 		r.Header.Set("x-acs-action", "RunInstances")
@@ -291,7 +273,7 @@ func TestAddChatGroup_IsAsynchronous(t *testing.T) {
 	_, body = h.call("AddChatGroupInviteLink", map[string]string{"GroupId": id})
 	g.Expect(body["Code"]).To(Equal("GroupStatusInvalid"), "no links while CREATING")
 
-	h.clock.Add(5 * time.Second)
+	h.clock.Step(5 * time.Second)
 	g.Expect(list(h.ok("ListChatGroup", map[string]string{"Subject": "Field team", "Page": firstPage}))[0]["GroupStatus"]).To(Equal(StatusActive))
 	g.Expect(h.sim.Count("AddChatGroup", "ok")).To(Equal(1))
 
@@ -301,7 +283,7 @@ func TestAddChatGroup_IsAsynchronous(t *testing.T) {
 
 func TestSetCreateDelay_AppliesToGroupsStillCreating(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t, func(o *Options) { o.CreateDelay = time.Hour })
+	h := newHarness(t, func(c *Config) { c.CreateDelay = time.Hour })
 	h.ok("AddChatGroup", map[string]string{"Subject": "Slow"})
 	created := h.sim.GroupsWithSubject("Slow")
 	g.Expect(created).To(HaveLen(1))
@@ -314,7 +296,7 @@ func TestSetCreateDelay_AppliesToGroupsStillCreating(t *testing.T) {
 
 func TestListChatGroup(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t, func(o *Options) { o.CreateDelay = 0 })
+	h := newHarness(t, func(c *Config) { c.CreateDelay = 0 })
 	for i := range 25 {
 		h.sim.Put(fmt.Sprintf("Team %02d", i))
 	}
@@ -424,7 +406,7 @@ func TestThrottling(t *testing.T) {
 	g.Expect(h.sim.Count("ListChatGroup", "throttled")).To(Equal(1))
 	h.ok("ListChatGroupParticipants", map[string]string{"GroupId": h.sim.Put("x"), "Page": firstPage}) // limits are per action
 
-	h.clock.Add(time.Second)
+	h.clock.Step(time.Second)
 	h.ok("ListChatGroup", map[string]string{"Page": firstPage})
 	g.Expect(h.sim.Count("ListChatGroup", "ok")).To(Equal(DefaultRateLimit + 1))
 }
@@ -441,7 +423,7 @@ func TestThrottle_ForAWhile(t *testing.T) {
 	}
 	g.Expect(h.sim.GroupsWithSubject("x")).To(BeEmpty(), "a throttled call applies nothing")
 
-	h.clock.Add(2 * time.Second)
+	h.clock.Step(2 * time.Second)
 	h.ok("ListChatGroup", map[string]string{"Page": firstPage})
 }
 
@@ -464,4 +446,67 @@ func TestSignatures_AreRecorded(t *testing.T) {
 	h.do(r)
 	sent := r.Header.Get("Authorization")
 	g.Expect(h.sim.Signatures()).To(Equal([]string{sent[strings.LastIndex(sent, "=")+1:]}))
+}
+
+func TestFailWith(t *testing.T) {
+	for _, tc := range []struct {
+		code       string
+		wantStatus int
+		wantLog    string
+	}{
+		{code: "Undocumented.Code", wantStatus: 400},
+		{code: "Forbidden.RAM", wantStatus: 403},
+		{code: "NoPermission", wantStatus: 403},
+		{code: "GroupNotExist", wantStatus: 404},
+		{code: "InvalidAction.NotFound", wantStatus: 404},
+		{code: "Throttling.User", wantStatus: 400},
+		{code: "ServiceUnavailable", wantStatus: 503},
+		{code: "InternalError", wantStatus: 500},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			g := NewWithT(t)
+			h := newHarness(t, func(c *Config) { c.CreateDelay = 0 })
+			h.sim.FailWith("AddChatGroup", tc.code)
+
+			status, body := h.call("AddChatGroup", map[string]string{"Subject": "x"})
+			g.Expect(status).To(Equal(tc.wantStatus))
+			g.Expect(body).To(And(HaveKeyWithValue("Code", tc.code), HaveKey("Message"), HaveKey("RequestId"), HaveKey("HostId")), "the gateway's error format")
+			g.Expect(h.sim.GroupsWithSubject("x")).To(BeEmpty(), "nothing is applied")
+			g.Expect(h.sim.Count("AddChatGroup", "injected")).To(Equal(1))
+			h.ok("ListChatGroup", map[string]string{"Page": firstPage}) // other actions answer as usual
+
+			r := h.request("AddChatGroup", map[string]string{"Subject": "x"})
+			_, body = h.do(r)
+			g.Expect(body["Code"]).To(Equal("IncompleteSignature"), "authentication comes first")
+
+			h.sim.FailWith("AddChatGroup", "")
+			h.ok("AddChatGroup", map[string]string{"Subject": "x"})
+			g.Expect(h.sim.GroupsWithSubject("x")).To(HaveLen(1))
+		})
+	}
+}
+
+func TestUpdateChatGroup_LeavesTheGroupUpdatingForTheUpdateDelay(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t, func(c *Config) { c.UpdateDelay = 3 * time.Second })
+	id := h.sim.Put("Team")
+	h.ok("UpdateChatGroup", map[string]string{"GroupId": id, "Subject": "Team B"})
+
+	g.Expect(list(h.ok("ListChatGroup", map[string]string{"Page": firstPage}))[0]["GroupStatus"]).To(Equal(StatusUpdating))
+	h.ok("ListChatGroupParticipants", map[string]string{"GroupId": id, "Page": firstPage}) // reads still answer
+	for _, action := range []string{"UpdateChatGroup", "AddChatGroupInviteLink", "DeleteChatGroupInviteLink"} {
+		status, body := h.call(action, map[string]string{"GroupId": id, "Subject": "Team C"})
+		g.Expect(status).To(Equal(400), action)
+		g.Expect(body["Code"]).To(Equal("GroupStatusInvalid"), action)
+	}
+
+	h.clock.Step(3 * time.Second)
+	got, _ := h.sim.Group(id)
+	g.Expect(got.Status).To(Equal(StatusActive))
+	g.Expect(got.Subject).To(Equal("Team B"))
+	h.ok("UpdateChatGroup", map[string]string{"GroupId": id, "Subject": "Team C"})
+
+	h.sim.SetUpdateDelay(0)
+	got, _ = h.sim.Group(id)
+	g.Expect(got.Status).To(Equal(StatusActive), "the new delay applies to groups still UPDATING")
 }
