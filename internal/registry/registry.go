@@ -10,6 +10,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 	simdingtalk "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/dingtalk"
+	simtencentim "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/tencentim"
 	simwhatsapp "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/whatsapp"
 )
 
@@ -29,6 +30,7 @@ func Simulators() []vendorsim.Registration {
 	return []vendorsim.Registration{
 		// Each simulator package adds its Registration here.
 		simdingtalk.Registration(),
+		simtencentim.Registration(),
 		simwhatsapp.Registration(),
 	}
 }

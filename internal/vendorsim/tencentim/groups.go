@@ -133,7 +133,7 @@ func (s *Server) createGroup(a *app, caller string, body []byte) (map[string]any
 	g := &Group{ID: id, Type: req.Type, Name: req.Name, Introduction: req.Introduction, Notification: req.Notification,
 		FaceURL: req.FaceURL, Owner: req.OwnerAccount, MaxMembers: rules.maxMembers,
 		ApplyJoinOption: cmp.Or(req.ApplyJoinOption, rules.apply), InviteJoinOption: cmp.Or(req.InviteJoinOption, rules.invite),
-		Created: s.now()}
+		Created: s.clock.Now()}
 	if req.MaxMemberCount > 0 && rules.maxMembers > 0 {
 		if req.MaxMemberCount > rules.maxMembers {
 			return nil, fail(codeBadParam, "MaxMemberCount %d is above the %s limit %d", req.MaxMemberCount, req.Type, rules.maxMembers)
@@ -144,7 +144,7 @@ func (s *Server) createGroup(a *app, caller string, body []byte) (map[string]any
 		return nil, fail(codeBadParam, "%d members exceed MaxMemberCount %d", len(accounts), g.MaxMembers)
 	}
 	if req.OwnerAccount != "" {
-		g.Members = append(g.Members, Member{Account: req.OwnerAccount, Role: "Owner", Joined: s.now()})
+		g.Members = append(g.Members, Member{Account: req.OwnerAccount, Role: "Owner", Joined: s.clock.Now()})
 	}
 	for _, m := range req.MemberList {
 		if m.MemberAccount == req.OwnerAccount || g.member(m.MemberAccount) >= 0 {
@@ -153,7 +153,7 @@ func (s *Server) createGroup(a *app, caller string, body []byte) (map[string]any
 		if a.maxJoinedGroups > 0 && a.joinedGroups(m.MemberAccount) >= a.maxJoinedGroups {
 			return nil, fail(10037, "account %s has joined the maximum number of groups", m.MemberAccount)
 		}
-		g.Members = append(g.Members, Member{Account: m.MemberAccount, Role: cmp.Or(m.Role, "Member"), Joined: s.now()})
+		g.Members = append(g.Members, Member{Account: m.MemberAccount, Role: cmp.Or(m.Role, "Member"), Joined: s.clock.Now()})
 	}
 	g.AppDefinedData = applyData(nil, req.AppDefinedData)
 	a.groups[id] = g
@@ -397,7 +397,7 @@ func (s *Server) addGroupMember(a *app, _ string, body []byte) (map[string]any, 
 		case a.maxJoinedGroups > 0 && a.joinedGroups(id) >= a.maxJoinedGroups:
 			result = 0
 		default:
-			g.Members = append(g.Members, Member{Account: id, Role: "Member", Joined: s.now()})
+			g.Members = append(g.Members, Member{Account: id, Role: "Member", Joined: s.clock.Now()})
 		}
 		results = append(results, map[string]any{"Member_Account": id, "Result": result})
 	}

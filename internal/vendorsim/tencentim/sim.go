@@ -37,8 +37,9 @@
 //
 // Errors are answered with HTTP 200 and the ActionStatus/ErrorCode envelope, as the
 // vendor does. The fault knobs of vendorsim.Sim apply per command (the injected
-// transient error is 10002), and every call is logged twice: in the Sim (by
-// command) and here with its SDKAppID and group, for per-group counts.
+// transient error is 10002), FailWith answers a command with any vendor code, and
+// every call is logged twice: in the Sim (by command) and here with its SDKAppID
+// and group, for per-group counts.
 package tencentim
 
 import (
@@ -53,6 +54,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
@@ -104,9 +107,6 @@ type App struct {
 type Config struct {
 	// Apps are the SDKAppIDs this data centre hosts; others are answered 70020.
 	Apps map[int64]App
-	// Now is the clock for UserSig expiry, rate limits and the call log (nil:
-	// time.Now).
-	Now func() time.Time
 }
 
 // Group is a group as the simulator holds it.
@@ -165,13 +165,15 @@ type Server struct {
 	// Sim holds the fault knobs, the call log by command and the rate windows.
 	*vendorsim.Sim
 
-	now      func() time.Time
+	// clock dates UserSig checks, rate-limit windows, groups and the call log.
+	clock    clock.PassiveClock
 	handlers map[string]http.Handler
 
 	mu            sync.Mutex
 	apps          map[int64]*app
 	rateLimits    map[int64]int
 	throttleUntil time.Time
+	failing       map[string]int // command: the ErrorCode FailWith answers it with
 	sigs          map[string]bool
 	calls         []Call
 	seq           int
@@ -214,14 +216,11 @@ var commands = map[string]command{
 	"get_appid_group_list":   (*Server).getAppIDGroupList,
 }
 
-// New returns a Server hosting cfg.Apps.
-func New(cfg Config) *Server {
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	s := &Server{Sim: vendorsim.New(now), now: now, handlers: map[string]http.Handler{},
-		apps: map[int64]*app{}, rateLimits: map[int64]int{}, sigs: map[string]bool{}}
+// New returns a Server hosting cfg.Apps, dated by the options' clock.
+func New(cfg Config, opts ...vendorsim.Option) *Server {
+	clk := vendorsim.BuildOptions(opts...).Clock
+	s := &Server{Sim: vendorsim.New(clk.Now), clock: clk, handlers: map[string]http.Handler{},
+		apps: map[int64]*app{}, rateLimits: map[int64]int{}, failing: map[string]int{}, sigs: map[string]bool{}}
 	for id, a := range cfg.Apps {
 		s.apps[id] = newApp(a)
 	}
@@ -250,7 +249,7 @@ func set(ids []string) map[string]bool {
 
 // ServeHTTP routes /v4/group_open_http_svc/{command}.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name, ok := strings.CutPrefix(r.URL.Path, "/v4/group_open_http_svc/")
+	name, ok := strings.CutPrefix(r.URL.Path, servicePath)
 	h, known := s.handlers[name]
 	if !ok || !known {
 		writeEnvelope(w, nil, fail(60009, "no such REST resource: %s", r.URL.Path))
@@ -275,6 +274,9 @@ func (s *Server) serve(name string, cmd command) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 		appID, a, caller, verr := s.admit(name, r)
+		if verr == nil {
+			verr = s.failure(name)
+		}
 		var out map[string]any
 		if verr == nil {
 			s.mu.Lock()
@@ -311,7 +313,7 @@ func (s *Server) admit(name string, r *http.Request) (int64, *app, string, *vend
 	s.mu.Lock()
 	a := s.apps[appID]
 	limit, ok := s.rateLimits[appID]
-	throttled := s.now().Before(s.throttleUntil)
+	throttled := s.clock.Now().Before(s.throttleUntil)
 	sig := q.Get("usersig")
 	s.sigs[sig] = true
 	s.mu.Unlock()
@@ -325,7 +327,7 @@ func (s *Server) admit(name string, r *http.Request) (int64, *app, string, *vend
 		return appID, nil, "", fail(codeRateLimited, "REST API call frequency exceeds the limit")
 	}
 	caller := q.Get("identifier")
-	if verr := verifyUserSig(sig, a.key, appID, caller, s.now()); verr != nil {
+	if verr := verifyUserSig(sig, a.key, appID, caller, s.clock.Now()); verr != nil {
 		return appID, nil, "", verr
 	}
 	if !a.admins[caller] {
@@ -355,7 +357,7 @@ func groupOf(body []byte, out map[string]any) string {
 }
 
 func (s *Server) log(c Call) {
-	c.At = s.now()
+	c.At = s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, c)
@@ -418,7 +420,60 @@ func (s *Server) SetRateLimit(appID int64, perSecond int) {
 func (s *Server) Throttle(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.throttleUntil = s.now().Add(d)
+	s.throttleUntil = s.clock.Now().Add(d)
+}
+
+// FailWith answers every call of command with ErrorCode code, in the vendor's
+// envelope and with HTTP 200 as the vendor answers every outcome, once the
+// request is admitted and before anything is applied; code "" stops it. A code
+// that is not a number panics: it is a mistake in the test.
+func (s *Server) FailWith(command, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == "" {
+		delete(s.failing, command)
+		return
+	}
+	n, err := strconv.Atoi(code)
+	if err != nil {
+		panic(fmt.Sprintf("tencentim simulator: FailWith(%q, %q): the code is not a number", command, code))
+	}
+	s.failing[command] = n
+}
+
+// failure is the error FailWith set for command, or nil.
+func (s *Server) failure(command string) *vendorError {
+	s.mu.Lock()
+	code, ok := s.failing[command]
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	info, ok := errorInfo[code]
+	if !ok {
+		info = "error " + strconv.Itoa(code)
+	}
+	return fail(code, "%s", info)
+}
+
+// errorInfo is the vendor's explanation of the codes it documents (vendor-apis.md
+// §2.4), for the answers FailWith makes.
+var errorInfo = map[int]string{
+	codeInternal:      "internal error, please retry",
+	10003:             "invalid command",
+	codeBadParam:      "invalid parameter",
+	10006:             "operation frequency limit, please retry later",
+	codeNoPermission:  "insufficient permission",
+	codeGroupNotFound: "group does not exist or has been dismissed",
+	codeGroupFull:     "the group is full",
+	codeBadGroupID:    "invalid group id",
+	codeNoAccount:     "account does not exist",
+	10026:             "this command is disabled for the SDKAppID",
+	codeRateLimited:   "REST API call frequency exceeds the limit",
+	60008:             "service timeout, please retry",
+	60011:             "SDKAppID request frequency exceeds the limit",
+	60021:             "the source IP is not allowed",
+	80001:             "the text contains sensitive words",
 }
 
 // Group returns a copy of group id of app appID.

@@ -10,11 +10,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
@@ -25,47 +25,30 @@ const (
 	testAdmin = "administrator"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// harness is a Server behind a real HTTP server, with one app.
-type harness struct {
+// fixture is a Server behind a real HTTP server, with one app.
+type fixture struct {
 	t   *testing.T
 	sim *Server
 	url string
-	clk *fakeClock
+	clk *clocktesting.FakeClock
 }
 
-func newHarness(t *testing.T, mods ...func(*App)) *harness {
+func newFixture(t *testing.T, mods ...func(*App)) *fixture {
 	t.Helper()
-	clk := &fakeClock{now: time.Unix(1700000000, 0)}
+	clk := clocktesting.NewFakeClock(time.Unix(1700000000, 0))
 	a := App{SecretKey: testKey, Admins: []string{testAdmin}, Accounts: []string{"alice", "bob", "carol", "dave"},
 		GroupDataKeys: []string{"team", "tier"}}
 	for _, m := range mods {
 		m(&a)
 	}
-	sim := New(Config{Apps: map[int64]App{testApp: a}, Now: clk.Now})
+	sim := New(Config{Apps: map[int64]App{testApp: a}}, vendorsim.WithClock(clk))
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, sim: sim, url: srv.URL, clk: clk}
+	return &fixture{t: t, sim: sim, url: srv.URL, clk: clk}
 }
 
 // query is a valid request query for the admin.
-func (h *harness) query() url.Values {
+func (h *fixture) query() url.Values {
 	q := url.Values{}
 	q.Set("sdkappid", strconv.FormatInt(testApp, 10))
 	q.Set("identifier", testAdmin)
@@ -76,11 +59,11 @@ func (h *harness) query() url.Values {
 }
 
 // call posts body to command as the admin and returns the decoded answer.
-func (h *harness) call(command string, body any) map[string]any {
+func (h *fixture) call(command string, body any) map[string]any {
 	return h.send(http.MethodPost, command, h.query(), body)
 }
 
-func (h *harness) send(method, command string, q url.Values, body any) map[string]any {
+func (h *fixture) send(method, command string, q url.Values, body any) map[string]any {
 	h.t.Helper()
 	g := NewWithT(h.t)
 	raw, ok := body.(string)
@@ -116,7 +99,7 @@ func code(t *testing.T, resp map[string]any) int {
 }
 
 // create makes a Private group id owned by alice with members.
-func (h *harness) create(id string, members ...string) {
+func (h *fixture) create(id string, members ...string) {
 	h.t.Helper()
 	list := []map[string]string{}
 	for _, m := range members {
@@ -130,35 +113,35 @@ func TestAdmission(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		method   string
-		mod      func(h *harness, q url.Values)
+		mod      func(h *fixture, q url.Values)
 		wantCode int
 	}{
 		{name: "valid", wantCode: 0},
-		{name: "wrong key", mod: func(h *harness, q url.Values) {
+		{name: "wrong key", mod: func(h *fixture, q url.Values) {
 			q.Set("usersig", SignUserSig("another-key", testApp, testAdmin, h.clk.Now(), time.Hour))
 		}, wantCode: 70009},
-		{name: "sig for another identifier", mod: func(h *harness, q url.Values) {
+		{name: "sig for another identifier", mod: func(h *fixture, q url.Values) {
 			q.Set("usersig", SignUserSig(testKey, testApp, "bob", h.clk.Now(), time.Hour))
 		}, wantCode: 70013},
-		{name: "sig for another app", mod: func(h *harness, q url.Values) {
+		{name: "sig for another app", mod: func(h *fixture, q url.Values) {
 			q.Set("usersig", SignUserSig(testKey, testApp+1, testAdmin, h.clk.Now(), time.Hour))
 		}, wantCode: 70014},
-		{name: "expired sig", mod: func(h *harness, q url.Values) {
+		{name: "expired sig", mod: func(h *fixture, q url.Values) {
 			q.Set("usersig", SignUserSig(testKey, testApp, testAdmin, h.clk.Now().Add(-2*time.Hour), time.Hour))
 		}, wantCode: 70001},
-		{name: "garbage sig", mod: func(_ *harness, q url.Values) { q.Set("usersig", "not-a-sig") }, wantCode: 70003},
-		{name: "identifier not an App admin", mod: func(h *harness, q url.Values) {
+		{name: "garbage sig", mod: func(_ *fixture, q url.Values) { q.Set("usersig", "not-a-sig") }, wantCode: 70003},
+		{name: "identifier not an App admin", mod: func(h *fixture, q url.Values) {
 			q.Set("identifier", "bob")
 			q.Set("usersig", SignUserSig(testKey, testApp, "bob", h.clk.Now(), time.Hour))
 		}, wantCode: 60010},
-		{name: "app hosted elsewhere", mod: func(_ *harness, q url.Values) { q.Set("sdkappid", "1400000099") }, wantCode: 70020},
-		{name: "no sdkappid", mod: func(_ *harness, q url.Values) { q.Del("sdkappid") }, wantCode: 60012},
-		{name: "random not a uint32", mod: func(_ *harness, q url.Values) { q.Set("random", "4294967296") }, wantCode: 60002},
-		{name: "not json", mod: func(_ *harness, q url.Values) { q.Set("contenttype", "xml") }, wantCode: 60002},
+		{name: "app hosted elsewhere", mod: func(_ *fixture, q url.Values) { q.Set("sdkappid", "1400000099") }, wantCode: 70020},
+		{name: "no sdkappid", mod: func(_ *fixture, q url.Values) { q.Del("sdkappid") }, wantCode: 60012},
+		{name: "random not a uint32", mod: func(_ *fixture, q url.Values) { q.Set("random", "4294967296") }, wantCode: 60002},
+		{name: "not json", mod: func(_ *fixture, q url.Values) { q.Set("contenttype", "xml") }, wantCode: 60002},
 		{name: "GET", method: http.MethodGet, wantCode: 60002},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
+			h := newFixture(t)
 			q := h.query()
 			if tc.mod != nil {
 				tc.mod(h, q)
@@ -175,7 +158,7 @@ func TestAdmission(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	h.sim.SetRateLimit(testApp, 2)
 	for range 2 {
 		g.Expect(code(t, h.call("get_appid_group_list", map[string]any{}))).To(Equal(0))
@@ -183,19 +166,19 @@ func TestRateLimits(t *testing.T) {
 	g.Expect(code(t, h.call("get_appid_group_list", map[string]any{}))).To(Equal(60007), "third call in the same second")
 	g.Expect(code(t, h.call("get_group_info", map[string]any{"GroupIdList": []string{"x"}}))).To(Equal(0), "limits are per API")
 	g.Expect(h.sim.Count("get_appid_group_list", "throttled")).To(Equal(1))
-	h.clk.Advance(time.Second)
+	h.clk.Step(time.Second)
 	g.Expect(code(t, h.call("get_appid_group_list", map[string]any{}))).To(Equal(0), "a new second")
 
 	h.sim.SetRateLimit(testApp, 0)
 	h.sim.Throttle(2 * time.Second)
 	g.Expect(code(t, h.call("get_group_info", map[string]any{"GroupIdList": []string{"x"}}))).To(Equal(60007), "throttle window")
-	h.clk.Advance(2 * time.Second)
+	h.clk.Step(2 * time.Second)
 	g.Expect(code(t, h.call("get_group_info", map[string]any{"GroupIdList": []string{"x"}}))).To(Equal(0), "window over")
 }
 
 func TestDefaultRateLimitIs200PerSecond(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	codes := map[int]int{}
 	for range DefaultRateLimit + 1 {
 		codes[code(t, h.call("get_appid_group_list", map[string]any{}))]++
@@ -213,7 +196,7 @@ func TestCreateGroup(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		before   func(h *harness)
+		before   func(h *fixture)
 		body     map[string]any
 		wantCode int
 	}{
@@ -226,7 +209,7 @@ func TestCreateGroup(t *testing.T) {
 		{name: "face URL of 101 bytes", body: map[string]any{"Type": "Private", "Name": "n", "FaceUrl": strings.Repeat("a", 101)}, wantCode: 10004},
 		{name: "no name", body: map[string]any{"Type": "Private"}, wantCode: 10004},
 		{name: "unknown type", body: map[string]any{"Type": "Work", "Name": "n"}, wantCode: 10004},
-		{name: "101 members", before: func(h *harness) {
+		{name: "101 members", before: func(h *fixture) {
 			for _, m := range members(101, "u") {
 				h.sim.ImportAccounts(testApp, m["Member_Account"])
 			}
@@ -236,9 +219,9 @@ func TestCreateGroup(t *testing.T) {
 		{name: "custom ID not printable", body: map[string]any{"Type": "Private", "Name": "n", "GroupId": "a\tb"}, wantCode: 10004},
 		{name: "Community ID without @TGS#_", body: map[string]any{"Type": "Community", "Name": "n", "GroupId": "abc"}, wantCode: 10004},
 		{name: "Community ID with @TGS#_", body: map[string]any{"Type": "Community", "Name": "n", "GroupId": "@TGS#_abc"}},
-		{name: "taken ID", before: func(h *harness) { h.create("g1") },
+		{name: "taken ID", before: func(h *fixture) { h.create("g1") },
 			body: map[string]any{"Type": "Private", "Name": "n", "GroupId": "g1"}, wantCode: 10021},
-		{name: "taken ID owned by the caller", before: func(h *harness) {
+		{name: "taken ID owned by the caller", before: func(h *fixture) {
 			h.call("create_group", map[string]any{"Type": "Private", "Name": "n", "GroupId": "g1", "Owner_Account": testAdmin})
 		}, body: map[string]any{"Type": "Private", "Name": "n", "GroupId": "g1"}, wantCode: 10025},
 		{name: "member not imported", body: map[string]any{"Type": "Private", "Name": "n", "MemberList": members(1, "stranger")}, wantCode: 10019},
@@ -252,7 +235,7 @@ func TestCreateGroup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			h := newHarness(t)
+			h := newFixture(t)
 			if tc.before != nil {
 				tc.before(h)
 			}
@@ -268,7 +251,7 @@ func TestCreateGroup(t *testing.T) {
 
 func TestCreateGroup_State(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	resp := h.call("create_group", map[string]any{"Type": "Public", "Name": "SRE", "Owner_Account": "alice",
 		"Introduction": "i", "Notification": "n", "FaceUrl": "http://f", "MaxMemberCount": 50,
 		"InviteJoinOption": "DisableInvite", "AppDefinedData": []map[string]string{{"Key": "team", "Value": "sre"}},
@@ -290,7 +273,7 @@ func TestCreateGroup_State(t *testing.T) {
 
 func TestGetGroupInfo(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	h.create("g1", "bob")
 	h.call("modify_group_base_info", map[string]any{"GroupId": "g1", "AppDefinedData": []map[string]string{{"Key": "team", "Value": "sre"}}})
 
@@ -329,7 +312,7 @@ func TestGetGroupInfo(t *testing.T) {
 
 func TestGetGroupMemberInfo(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	h.create("g1", "bob", "carol", "dave")
 
 	page := func(body map[string]any) (int, []string, any) {
@@ -397,7 +380,7 @@ func TestModifyGroupBaseInfo(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			h := newHarness(t)
+			h := newFixture(t)
 			g.Expect(code(t, h.call("create_group", map[string]any{"Type": "Private", "GroupId": "g1", "Name": "old", "Owner_Account": "alice",
 				"Introduction": "intro", "MemberList": []map[string]string{{"Member_Account": "bob"}},
 				"AppDefinedData": []map[string]string{{"Key": "team", "Value": "sre"}, {"Key": "tier", "Value": "gold"}}}))).To(Equal(0))
@@ -424,7 +407,7 @@ func TestAddGroupMember(t *testing.T) {
 	}
 	t.Run("results per member", func(t *testing.T) {
 		g := NewWithT(t)
-		h := newHarness(t, func(a *App) { a.MaxJoinedGroups = 1 })
+		h := newFixture(t, func(a *App) { a.MaxJoinedGroups = 1 })
 		h.create("g0", "dave") // dave is now in his one allowed group
 		h.create("g1", "bob")
 		resp := h.call("add_group_member", map[string]any{"GroupId": "g1", "MemberList": list("carol", "bob", "dave")})
@@ -440,12 +423,12 @@ func TestAddGroupMember(t *testing.T) {
 	})
 	for _, tc := range []struct {
 		name     string
-		setup    func(h *harness)
+		setup    func(h *fixture)
 		members  []map[string]string
 		group    string
 		wantCode int
 	}{
-		{name: "301 members", setup: func(h *harness) {
+		{name: "301 members", setup: func(h *fixture) {
 			for i := range 301 {
 				h.sim.ImportAccounts(testApp, fmt.Sprint("u", i))
 			}
@@ -457,17 +440,17 @@ func TestAddGroupMember(t *testing.T) {
 			return list(ids...)
 		}(), wantCode: 10005},
 		{name: "an account not imported fails the call", members: list("carol", "stranger"), wantCode: 10019},
-		{name: "group full", setup: func(h *harness) {
+		{name: "group full", setup: func(h *fixture) {
 			h.call("modify_group_base_info", map[string]any{"GroupId": "g1", "MaxMemberNum": 2})
 		}, members: list("carol"), wantCode: 10014},
-		{name: "AVChatRoom", setup: func(h *harness) {
+		{name: "AVChatRoom", setup: func(h *fixture) {
 			h.call("create_group", map[string]any{"Type": "AVChatRoom", "GroupId": "live", "Name": "l"})
 		}, group: "live", members: list("carol"), wantCode: 10007},
 		{name: "missing group", group: "nope", members: list("carol"), wantCode: 10010},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			h := newHarness(t)
+			h := newFixture(t)
 			h.create("g1", "bob")
 			if tc.setup != nil {
 				tc.setup(h)
@@ -503,7 +486,7 @@ func TestDeleteGroupMember(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			h := newHarness(t)
+			h := newFixture(t)
 			h.create("g1", "bob", "carol")
 			resp := h.call("delete_group_member", map[string]any{"GroupId": "g1", "MemberToDel_Account": tc.accounts})
 			g.Expect(code(t, resp)).To(Equal(tc.wantCode), resp["ErrorInfo"])
@@ -515,7 +498,7 @@ func TestDeleteGroupMember(t *testing.T) {
 
 func TestChangeGroupOwner(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	h.create("g1", "bob")
 	g.Expect(code(t, h.call("change_group_owner", map[string]any{"GroupId": "g1", "NewOwner_Account": "carol"}))).
 		To(Equal(10004), "the new owner must be a member")
@@ -534,7 +517,7 @@ func TestChangeGroupOwner(t *testing.T) {
 
 func TestDestroyGroup(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	h.create("g1")
 	g.Expect(code(t, h.call("destroy_group", map[string]any{"GroupId": "g1"}))).To(Equal(0))
 	_, exists := h.sim.Group(testApp, "g1")
@@ -544,7 +527,7 @@ func TestDestroyGroup(t *testing.T) {
 
 func TestGetAppIDGroupList(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	for _, id := range []string{"g1", "g2", "g3"} {
 		h.create(id)
 	}
@@ -559,7 +542,7 @@ func TestGetAppIDGroupList(t *testing.T) {
 
 func TestFaultsAndCallLog(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 
 	h.sim.SetOpFaults("create_group", vendorsim.Faults{ErrorRate: 1})
 	resp := h.call("create_group", map[string]any{"Type": "Private", "GroupId": "g1", "Name": "n"})
@@ -593,10 +576,47 @@ func TestFaultsAndCallLog(t *testing.T) {
 
 func TestUnknownResource(t *testing.T) {
 	g := NewWithT(t)
-	h := newHarness(t)
+	h := newFixture(t)
 	resp, err := http.Post(h.url+"/v4/group_open_http_svc/no_such_command?"+h.query().Encode(), "application/json", strings.NewReader("{}"))
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	g.Expect(string(body)).To(ContainSubstring(`"ErrorCode":60009`))
+}
+
+func TestFailWith(t *testing.T) {
+	g := NewWithT(t)
+	h := newFixture(t)
+	h.create("g1", "bob")
+	rename := map[string]any{"GroupId": "g1", "Name": "renamed"}
+
+	h.sim.FailWith("modify_group_base_info", "10007")
+	for range 2 {
+		resp := h.call("modify_group_base_info", rename) // send checks HTTP 200
+		g.Expect(code(t, resp)).To(Equal(10007), "every call, in the vendor's envelope")
+		g.Expect(resp["ErrorInfo"]).To(Equal("insufficient permission"))
+	}
+	grp, _ := h.sim.Group(testApp, "g1")
+	g.Expect(grp.Name).To(Equal("n"), "nothing applied")
+	g.Expect(code(t, h.call("get_group_info", map[string]any{"GroupIdList": []string{"g1"}}))).To(Equal(0), "other commands answer as usual")
+	g.Expect(h.sim.GroupCount("g1", "modify_group_base_info", "error")).To(Equal(2))
+	g.Expect(h.sim.GroupCalls("g1")[len(h.sim.GroupCalls("g1"))-2].Code).To(Equal(10007))
+
+	h.sim.FailWith("modify_group_base_info", "12345")
+	resp := h.call("modify_group_base_info", rename)
+	g.Expect(code(t, resp)).To(Equal(12345), "any code, documented or not")
+	g.Expect(resp["ErrorInfo"]).To(Equal("error 12345"))
+
+	h.sim.FailWith("modify_group_base_info", "60007")
+	g.Expect(code(t, h.call("modify_group_base_info", rename))).To(Equal(60007))
+	g.Expect(h.sim.Count("modify_group_base_info", "throttled")).To(Equal(1), "the throttle code is logged as a throttle")
+
+	q := h.query()
+	q.Set("usersig", "not-a-sig")
+	g.Expect(code(t, h.send(http.MethodPost, "modify_group_base_info", q, rename))).To(Equal(70003), "admission comes first")
+
+	h.sim.FailWith("modify_group_base_info", "")
+	g.Expect(code(t, h.call("modify_group_base_info", rename))).To(Equal(0))
+	grp, _ = h.sim.Group(testApp, "g1")
+	g.Expect(grp.Name).To(Equal("renamed"))
 }
