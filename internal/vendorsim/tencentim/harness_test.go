@@ -74,7 +74,7 @@ func TestHarness(t *testing.T) {
 	g.Expect(h.Core().Count(h.CreateOp(), "ok")).To(Equal(1))
 	g.Expect(h.Secrets()[0]).To(Equal("canary-secret"))
 	g.Expect(h.Secrets()[1:]).To(ConsistOf(h.(*Harness).UserSigs()), "and every UserSig it was sent")
-	g.Expect(h.Secrets()).To(HaveLen(1+len(h.(*Harness).UserSigs())))
+	g.Expect(h.Secrets()).To(HaveLen(1 + len(h.(*Harness).UserSigs())))
 	g.Expect(h.(*Harness).UserSigs()).NotTo(BeEmpty())
 
 	add := map[string]any{"GroupId": "g1", "MemberList": []map[string]string{{"Member_Account": h.User(2)}}}
