@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,12 +21,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv/operator"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
@@ -33,16 +34,19 @@ import (
 )
 
 // One API server, one manager and one simulated DingTalk organisation for the
-// package, started in TestMain. Tests isolate themselves by namespace and group
+// package, started by the first integration test (startEnv), so the unit tests
+// run without a control plane. Tests isolate themselves by namespace and group
 // name, and count the simulator's writes per group.
 var (
-	env    *testenv.Env
-	sim    *simdingtalk.Server
-	simURL string
+	env      *testenv.Env
+	envErr   error
+	envStart sync.Once
+	harness  *simdingtalk.Harness
+	sim      *simdingtalk.Server
+	simURL   string
 )
 
 const (
-	appKey    = "ding-app-key"
 	appSecret = "ding-app-secret-canary"
 	// wrongSecret is a rejected appSecret; it must not show up anywhere either.
 	wrongSecret = "ding-wrong-secret-canary"
@@ -51,31 +55,28 @@ const (
 var ctx = context.Background()
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	harness = simdingtalk.NewHarness(vendorsim.SimConfig{Users: directory(), Secret: appSecret})
+	sim = harness.Server
+	srv := httptest.NewServer(harness)
+	simURL = srv.URL
+	code := m.Run()
+	if env != nil {
+		env.Stop()
+	}
+	srv.Close()
+	os.Exit(code)
 }
 
-func run(m *testing.M) int {
-	sim = simdingtalk.New(nil)
-	sim.AddApp(appKey, appSecret)
-	sim.SetUsers(directory()...)
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	simURL = srv.URL
-
-	var err error
-	env, err = testenv.Start(func(mgr ctrl.Manager) error {
-		return controller.SetupWithManager(mgr, controller.Options{
-			Connectors:              map[v1alpha1.Vendor]vendors.Connector{v1alpha1.DingTalk: &dingtalk.Connector{}},
-			MaxConcurrentReconciles: 4,
-			RetryInterval:           time.Second,
-		})
+// startEnv starts the control plane and the operator, with DingTalk
+// registered as main.go registers it, once for the calling test.
+func startEnv(t *testing.T) {
+	t.Helper()
+	envStart.Do(func() {
+		env, envErr = operator.Start(controller.Options{Vendors: vendors.Registry{dingtalk.Registration()}})
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	if envErr != nil {
+		t.Fatal(envErr)
 	}
-	defer env.Stop()
-	return m.Run()
 }
 
 // directory is the organisation's staff: owners, members and 120 bulk users.
@@ -95,36 +96,13 @@ func bulk(n int) []string {
 	return out
 }
 
-// newProvider creates the app's credentials Secret (with appSecret secret) and
-// a ChatProvider "dingtalk" pointing at the simulator.
+// newProvider creates a ChatProvider "dingtalk" for the simulated app, with
+// secret as its appSecret in the credentials Secret.
 func newProvider(t *testing.T, ns, secret string) *v1alpha1.ChatProvider {
 	t.Helper()
-	g := NewWithT(t)
-	g.Expect(env.Client.Create(ctx, testenv.CredentialsSecret(ns, "dingtalk-app",
-		map[string]string{"appKey": appKey, "appSecret": secret}))).To(Succeed())
-	p := &v1alpha1.ChatProvider{
-		ObjectMeta: metav1.ObjectMeta{Name: "dingtalk", Namespace: ns},
-		Spec: v1alpha1.ChatProviderSpec{
-			ProviderSettings: v1alpha1.ProviderSettings{
-				Vendor: v1alpha1.DingTalk, Endpoint: simURL,
-				DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: simURL},
-			},
-			CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "dingtalk-app"},
-		},
-	}
-	g.Expect(env.Client.Create(ctx, p)).To(Succeed())
-	return p
-}
-
-// waitProviderReady waits for p to be Ready.
-func waitProviderReady(t *testing.T, p *v1alpha1.ChatProvider) {
-	t.Helper()
-	NewWithT(t).Eventually(func(g Gomega) metav1.ConditionStatus {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(p), p)).To(Succeed())
-		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ReadyCondition)
-		g.Expect(c).NotTo(BeNil())
-		return c.Status
-	}).WithTimeout(10 * time.Second).Should(Equal(metav1.ConditionTrue))
+	settings, data := harness.Provider(simURL)
+	data[dingtalk.SecretAppSecret] = []byte(secret)
+	return env.Provider(t, ns, "dingtalk", settings, data)
 }
 
 // groupSeq numbers group names: the simulator outlives a test (and -count runs).
@@ -153,6 +131,7 @@ func newGroup(ns, name string, mods ...func(*v1alpha1.ChatGroup)) *v1alpha1.Chat
 // Ready and returns the object and its simulated group.
 func readyGroup(t *testing.T, name string, mods ...func(*v1alpha1.ChatGroup)) (*v1alpha1.ChatGroup, string) {
 	t.Helper()
+	startEnv(t)
 	ns := env.Namespace(t)
 	newProvider(t, ns, appSecret)
 	cg := newGroup(ns, name, mods...)
@@ -167,21 +146,6 @@ func patchSpec(t *testing.T, cg *v1alpha1.ChatGroup, mutate func(*v1alpha1.ChatG
 	patch := client.MergeFrom(cg.DeepCopy())
 	mutate(&cg.Spec)
 	NewWithT(t).Expect(env.Client.Patch(ctx, cg, patch)).To(Succeed())
-}
-
-// resync asks for a pass (the reconcile-requested-at annotation) and waits
-// until the operator has handled it.
-func resync(t *testing.T, cg *v1alpha1.ChatGroup) {
-	t.Helper()
-	g := NewWithT(t)
-	at := time.Now().Format(time.RFC3339Nano)
-	patch := client.MergeFrom(cg.DeepCopy())
-	metav1.SetMetaDataAnnotation(&cg.ObjectMeta, v1alpha1.ReconcileRequestAnnotation, at)
-	g.Expect(env.Client.Patch(ctx, cg, patch)).To(Succeed())
-	g.Eventually(func(g Gomega) string {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cg), cg)).To(Succeed())
-		return cg.Status.LastHandledReconcileAt
-	}).WithTimeout(10 * time.Second).Should(Equal(at))
 }
 
 // writes returns the simulator's writes to a group, of op when op is not empty.
@@ -285,7 +249,7 @@ func TestDingTalk_ResyncWithNothingChangedWritesNothing(t *testing.T) {
 	g.Expect(before).To(Equal(1), "the create")
 
 	for range 3 {
-		resync(t, cg)
+		env.RequestReconcile(t, cg)
 	}
 	g.Expect(sim.Count(simdingtalk.OpGet, "ok")).To(BeNumerically(">=", reads+3), "each pass reads the group")
 	g.Expect(writes(id, "")).To(HaveLen(before), "no write for an unchanged group")
@@ -351,7 +315,7 @@ func TestDingTalk_MembersChangedInDingTalk(t *testing.T) {
 				grp.Members = append(slices.DeleteFunc(grp.Members, func(m string) bool { return m == "u2" }), "x1")
 			})).To(Succeed())
 
-			resync(t, cg)
+			env.RequestReconcile(t, cg)
 			env.WaitReady(t, cg)
 			updates := writes(id, simdingtalk.OpUpdate)
 			g.Expect(updates).To(HaveLen(1))
@@ -389,6 +353,7 @@ func TestDingTalk_120MembersAreThreeUpdates(t *testing.T) {
 
 func TestDingTalk_LostCreateResponseNeverMakesASecondGroup(t *testing.T) {
 	g := NewWithT(t)
+	startEnv(t)
 	ns := env.Namespace(t)
 	newProvider(t, ns, appSecret)
 	cg := newGroup(ns, "lost-create")
@@ -460,7 +425,9 @@ func TestDingTalk_VendorFailuresThenConvergence(t *testing.T) {
 			got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.RateLimitedReason)
 			g.Expect(readyCondition(got).Message).To(ContainSubstring(simdingtalk.CodeQPSLimit))
 		}
-		time.Sleep(1500 * time.Millisecond) // stay throttled across a retry
+		// Stay throttled across a retry of each group.
+		g.Eventually(func() int { return sim.Count(simdingtalk.OpUpdate, "throttled") - throttled }).
+			WithTimeout(10 * time.Second).Should(BeNumerically(">=", 2*len(groups)))
 		sim.SetThrottle(simdingtalk.OpUpdate, false)
 
 		for i, cg := range groups {
@@ -476,6 +443,54 @@ func TestDingTalk_VendorFailuresThenConvergence(t *testing.T) {
 			g.Expect(maxPerSecond(sim.Calls(), op, start)).To(BeNumerically("<=", simdingtalk.DefaultQPS), "calls of %s in any second", op)
 		}
 	})
+}
+
+func TestDingTalk_UnknownCodeOnUpdateIsRetriedUntilItStops(t *testing.T) {
+	g := NewWithT(t)
+	cg, id := readyGroup(t, "unknown-code")
+	const code = "chat.somethingNew" // documented nowhere
+	failed := sim.Count(simdingtalk.OpUpdate, "error")
+	sim.FailWith(simdingtalk.OpUpdate, code)
+	defer sim.FailWith(simdingtalk.OpUpdate, "")
+	patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) { s.Name += "-b" })
+
+	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.VendorUnavailableReason)
+	g.Expect(readyCondition(got).Message).To(ContainSubstring(code))
+	g.Expect(readyCondition(got).Message).To(ContainSubstring("simulated failure"), "the vendor's message")
+	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil(), "an unknown code is never a stall")
+	g.Expect(got.Status.ObservedGeneration).To(Equal(int64(1)), "the generation is not concluded")
+	g.Expect(testenv.KStatus(t, got)).To(Equal(status.InProgressStatus))
+	g.Eventually(func() int { return sim.Count(simdingtalk.OpUpdate, "error") - failed }).
+		WithTimeout(10*time.Second).Should(BeNumerically(">=", 2), "retried")
+
+	sim.FailWith(simdingtalk.OpUpdate, "")
+	after := env.WaitReady(t, cg)
+	g.Expect(after.Generation).To(Equal(got.Generation), "no spec change was needed")
+	applied := sim.Writes(func(w simdingtalk.Write) bool { return w.ChatID == id && w.Op == simdingtalk.OpUpdate && w.Code == "" })
+	g.Expect(applied).To(HaveLen(1))
+	grp, _ := sim.Group(id)
+	g.Expect(grp.Name).To(Equal(after.Spec.Name))
+}
+
+func TestDingTalk_MissingPermissionIsAccessDeniedUntilGranted(t *testing.T) {
+	g := NewWithT(t)
+	cg, id := readyGroup(t, "access-denied")
+	sim.FailWith(simdingtalk.OpUpdate, simdingtalk.CodePermissionDenied)
+	defer sim.FailWith(simdingtalk.OpUpdate, "")
+	patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) { s.Members = append(s.Members, "n1") })
+
+	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.AccessDeniedReason)
+	msg := readyCondition(got).Message
+	g.Expect(msg).To(ContainSubstring(simdingtalk.CodePermissionDenied))
+	g.Expect(msg).To(ContainSubstring("qyapi_chat_manage"), "the message names the permission to grant")
+	g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil())
+	g.Expect(testenv.KStatus(t, got)).To(Equal(status.InProgressStatus))
+
+	sim.FailWith(simdingtalk.OpUpdate, "") // the permission is granted
+	after := env.WaitReady(t, cg)
+	g.Expect(after.Generation).To(Equal(got.Generation))
+	grp, _ := sim.Group(id)
+	g.Expect(grp.Members).To(ContainElement("n1"))
 }
 
 // maxPerSecond returns the most calls of op since start within any one second.
@@ -499,6 +514,7 @@ func maxPerSecond(calls []vendorsim.Call, op string, start time.Time) int {
 
 func TestDingTalk_BadCredentialsThenFixedSecret(t *testing.T) {
 	g := NewWithT(t)
+	startEnv(t)
 	ns := env.Namespace(t)
 	p := newProvider(t, ns, wrongSecret)
 	cg := newGroup(ns, "bad-creds")
@@ -506,19 +522,14 @@ func TestDingTalk_BadCredentialsThenFixedSecret(t *testing.T) {
 
 	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.AuthenticationFailedReason)
 	g.Expect(readyCondition(got).Message).To(ContainSubstring("The appKey or appSecret is invalid"))
-	g.Eventually(func(g Gomega) string {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(p), p)).To(Succeed())
-		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ReadyCondition)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
-		return c.Reason
-	}).WithTimeout(10 * time.Second).Should(Equal(v1alpha1.AuthenticationFailedReason))
+	env.WaitProvider(t, p, metav1.ConditionFalse, v1alpha1.AuthenticationFailedReason)
 	g.Expect(creates(cg.Spec.Name)).To(BeEmpty())
 
 	// Fix the Secret. Secrets are not watched, so the provider is nudged with a
 	// spec edit (its documented default rate limit, made explicit); its recovery
 	// re-queues the group.
-	fixed := testenv.CredentialsSecret(ns, "dingtalk-app", map[string]string{"appKey": appKey, "appSecret": appSecret})
+	settings, data := harness.Provider(simURL)
+	fixed, _ := testenv.ProviderObjects(ns, "dingtalk", settings, data)
 	g.Expect(env.Client.Patch(ctx, fixed, client.Merge)).To(Succeed())
 	patch := client.MergeFrom(p.DeepCopy())
 	p.Spec.RateLimit = &v1alpha1.RateLimit{QPS: 20, Burst: 20}
@@ -535,10 +546,11 @@ func TestDingTalk_BadCredentialsThenFixedSecret(t *testing.T) {
 
 func TestDingTalk_UnknownMemberStallsWithoutRetrying(t *testing.T) {
 	g := NewWithT(t)
+	startEnv(t)
 	ns := env.Namespace(t)
 	// A provider becoming Ready re-queues its groups; wait for it, so the one
 	// pass counted is the group's own.
-	waitProviderReady(t, newProvider(t, ns, appSecret))
+	env.WaitProvider(t, newProvider(t, ns, appSecret), metav1.ConditionTrue, "")
 	cg := newGroup(ns, "ghost", func(c *v1alpha1.ChatGroup) { c.Spec.Members = []string{"u1", "ghost1"} })
 	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
 
@@ -572,8 +584,10 @@ func TestDingTalk_ExpiredTokenIsRefreshed(t *testing.T) {
 // the earlier tests left behind.
 func TestDingTalk_NoSecretsInConditionsOrEvents(t *testing.T) {
 	g := NewWithT(t)
-	secrets := append([]string{appSecret, wrongSecret, "access_token="}, sim.Tokens()...)
-	g.Expect(sim.Tokens()).NotTo(BeEmpty())
+	startEnv(t)
+	secrets := append([]string{wrongSecret, "access_token="}, harness.Secrets()...)
+	g.Expect(secrets).To(ContainElement(appSecret))
+	g.Expect(sim.IssuedTokens()).NotTo(BeEmpty())
 
 	var texts []string
 	events := &eventsv1.EventList{}
