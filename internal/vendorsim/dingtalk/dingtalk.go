@@ -29,6 +29,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
@@ -145,8 +147,8 @@ type token struct {
 // concurrent use. The embedded Sim holds the fault knobs and the call log.
 type Server struct {
 	*vendorsim.Sim
-	now func() time.Time
-	mux *http.ServeMux
+	clock clock.PassiveClock
+	mux   *http.ServeMux
 
 	mu            sync.Mutex
 	apps          map[string]string // appKey -> appSecret
@@ -194,7 +196,7 @@ var routes = []route{
 func New(cfg Config, opts ...vendorsim.Option) *Server {
 	o := vendorsim.BuildOptions(opts...)
 	s := &Server{
-		Sim: vendorsim.New(o.Clock.Now), now: o.Clock.Now,
+		Sim: vendorsim.New(o.Clock.Now), clock: o.Clock,
 		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
 		groups: map[string]*Group{}, qps: cmp.Or(cfg.QPS, DefaultQPS), tokenTTL: DefaultTokenTTL,
 		throttled: map[string]bool{}, failing: map[string]string{}, used: map[string]int{},
@@ -280,7 +282,7 @@ func (s *Server) SetThrottle(op string, on bool) {
 func (s *Server) ThrottleFor(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.throttleUntil = s.now().Add(d)
+	s.throttleUntil = s.clock.Now().Add(d)
 }
 
 // FailWith makes every call of op answer with the vendor's code, in the

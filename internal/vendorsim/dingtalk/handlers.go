@@ -174,7 +174,7 @@ func (s *Server) appFor(tok string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[tok]
-	if !ok || tok == "" || !s.now().Before(t.expires) {
+	if !ok || tok == "" || !s.clock.Now().Before(t.expires) {
 		return "", false
 	}
 	return t.app, true
@@ -183,7 +183,7 @@ func (s *Server) appFor(tok string) (string, bool) {
 // admit applies the per-app, per-API rate limit and the monthly quota.
 func (s *Server) admit(app, op string) *rejection {
 	s.mu.Lock()
-	qps, forced := s.qps, s.throttled[op] || s.now().Before(s.throttleUntil)
+	qps, forced := s.qps, s.throttled[op] || s.clock.Now().Before(s.throttleUntil)
 	s.mu.Unlock()
 	if forced || !s.Allow(app+"/"+op, qps) {
 		return &rejection{http.StatusForbidden, CodeQPSLimit, "The API call frequency of the app exceeds the limit; try again later"}
@@ -242,7 +242,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeRejection(w, &rejection{http.StatusBadRequest, CodeInvalidCredentials, "The appKey or appSecret is invalid"})
 		return
 	}
-	now := s.now()
+	now := s.clock.Now()
 	tok := ""
 	for t, info := range s.tokens {
 		if info.app == req.AppKey && now.Before(info.expires) {
