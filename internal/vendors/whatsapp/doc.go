@@ -36,7 +36,14 @@
 //     settings; UpdateChatGroup sends only those that differ.
 //
 // Every ChatGroup API is a Meta beta feature: the Alibaba Cloud account must be on
-// CAMS's allowlist, and the RAM user needs the cams:*ChatGroup* actions. Forbidden
-// answers say so. CAMS documents no rate limit for these actions; the operator
+// CAMS's allowlist, and the RAM user needs the cams:*ChatGroup* actions. Forbidden*
+// and NoPermission* answers are ErrAccessDenied and name the action to grant.
+// Only codes documented as the caller's mistake are ErrInvalid; a code errors.go
+// does not know is ErrUnavailable (retried, shown in status), as is a group
+// still UPDATING. CAMS documents no rate limit for these actions; the operator
 // paces calls at 10/s per action and credential.
+//
+// Every call goes through vendors.Caller: pacing, pass reads (a read is keyed
+// by its action and parameters), redirects refused, bounded bodies, and the
+// signature and secret kept out of errors.
 package whatsapp

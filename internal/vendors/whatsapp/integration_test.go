@@ -30,6 +30,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv/operator"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
@@ -61,22 +62,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// options run the operator's controllers with WhatsApp registered, as main.go
+// does (and the test defaults for workers and retries).
+var options = controller.Options{Vendors: vendors.Registry{whatsapp.Registration()}}
+
 // startEnv starts env once, for the calling integration test.
 func startEnv(t *testing.T) {
 	t.Helper()
-	envStart.Do(func() { env, envErr = testenv.Start(setup) })
+	envStart.Do(func() { env, envErr = operator.Start(options) })
 	if envErr != nil {
 		t.Fatal(envErr)
 	}
-}
-
-// setup runs the operator's reconcilers with WhatsApp registered, as main.go does.
-func setup(mgr ctrl.Manager) error {
-	return controller.SetupWithManager(mgr, controller.Options{
-		Vendors:                 vendors.Registry{whatsapp.Registration()},
-		MaxConcurrentReconciles: 4,
-		RetryInterval:           time.Second,
-	})
 }
 
 // secondManager lets a second operator in this process register the same
@@ -112,22 +108,18 @@ func newFixture(t *testing.T, createDelay time.Duration, id, secret string) *fix
 	return f
 }
 
-// createProvider creates the credentials Secret and the ChatProvider in f.ns through c.
+// createProvider creates the ChatProvider "whatsapp" in f.ns, with a
+// credentials Secret holding id and secret, through c.
 func (f *fixture) createProvider(c client.Client, id, secret string) {
 	f.t.Helper()
 	g := NewWithT(f.t)
-	g.Expect(c.Create(ctx, testenv.CredentialsSecret(f.ns, "cams-key", map[string]string{"accessKeyID": id, "accessKeySecret": secret}))).To(Succeed())
-	g.Expect(c.Create(ctx, &v1alpha1.ChatProvider{
-		ObjectMeta: metav1.ObjectMeta{Name: "whatsapp", Namespace: f.ns},
-		Spec: v1alpha1.ChatProviderSpec{
-			ProviderSettings: v1alpha1.ProviderSettings{
-				Vendor:   v1alpha1.WhatsApp,
-				Endpoint: f.endpoint,
-				WhatsApp: &v1alpha1.WhatsAppProvider{CustSpaceID: space, BusinessNumber: business},
-			},
-			CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "cams-key"},
-		},
-	})).To(Succeed())
+	s, p := testenv.ProviderObjects(f.ns, "whatsapp", v1alpha1.ProviderSettings{
+		Vendor:   v1alpha1.WhatsApp,
+		Endpoint: f.endpoint,
+		WhatsApp: &v1alpha1.WhatsAppProvider{CustSpaceID: space, BusinessNumber: business},
+	}, map[string][]byte{"accessKeyID": []byte(id), "accessKeySecret": []byte(secret)})
+	g.Expect(c.Create(ctx, s)).To(Succeed())
+	g.Expect(c.Create(ctx, p)).To(Succeed())
 }
 
 // group returns a WhatsApp ChatGroup whose subject is name.
@@ -173,22 +165,6 @@ func (f *fixture) only(cg *v1alpha1.ChatGroup) camssim.Group {
 	groups := f.sim.GroupsWithSubject(cg.Spec.Name)
 	NewWithT(f.t).Expect(groups).To(HaveLen(1), "exactly one CAMS group for the ChatGroup")
 	return groups[0]
-}
-
-// resync requests a drift check and waits for the pass that handled it.
-func resync(t *testing.T, cg *v1alpha1.ChatGroup, at string) *v1alpha1.ChatGroup {
-	t.Helper()
-	g := NewWithT(t)
-	got := &v1alpha1.ChatGroup{}
-	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cg), got)).To(Succeed())
-	patch := client.MergeFrom(got.DeepCopy())
-	metav1.SetMetaDataAnnotation(&got.ObjectMeta, v1alpha1.ReconcileRequestAnnotation, at)
-	g.Expect(env.Client.Patch(ctx, got, patch)).To(Succeed())
-	g.Eventually(func(g Gomega) string {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cg), got)).To(Succeed())
-		return got.Status.LastHandledReconcileAt
-	}).WithTimeout(20 * time.Second).WithPolling(50 * time.Millisecond).Should(Equal(at))
-	return got
 }
 
 // inviteLink reads the link the operator stored for cg.
@@ -246,7 +222,7 @@ func TestWhatsApp_OperatorRestartWhileCreatingMakesOneGroup(t *testing.T) {
 
 	// The first operator, in its own cluster, asks CAMS for the group and stops
 	// while CAMS is still creating it.
-	first, err := testenv.Start(func(mgr ctrl.Manager) error { return setup(secondManager{mgr}) })
+	first, err := testenv.Start(func(mgr ctrl.Manager) error { return operator.Setup(options)(secondManager{mgr}) })
 	g.Expect(err).NotTo(HaveOccurred())
 	stopped := false
 	defer func() {
@@ -339,7 +315,7 @@ func TestWhatsApp_MembersJoinThroughTheInviteLink(t *testing.T) {
 
 	g.Expect(f.sim.Join(link, members[0])).To(Succeed())
 	g.Expect(f.sim.Join(link, members[1])).To(Succeed())
-	got = resync(t, got, "two-joined")
+	env.RequestReconcileAt(t, got, "two-joined")
 	g.Expect(got.Status.WhatsApp.PendingMembers).To(Equal([]string{members[2]}))
 	g.Expect(got.Status.MemberCount).To(Equal(int32(2)))
 	again, _ := inviteLink(t, got)
@@ -347,7 +323,7 @@ func TestWhatsApp_MembersJoinThroughTheInviteLink(t *testing.T) {
 	g.Expect(f.writes()).To(Equal(map[string]int{"AddChatGroup": 1, "AddChatGroupInviteLink": 1}))
 
 	g.Expect(f.sim.Join(link, members[2])).To(Succeed())
-	got = resync(t, got, "all-joined")
+	env.RequestReconcileAt(t, got, "all-joined")
 	g.Expect(got.Status.WhatsApp).To(Equal(&v1alpha1.WhatsAppStatus{Subject: got.Spec.Name}), "nobody pending; the subject stays as a lookup hint")
 	g.Expect(condition(got, v1alpha1.MembersSyncedCondition).Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(got.Status.MemberCount).To(Equal(int32(3)))
@@ -370,7 +346,7 @@ func TestWhatsApp_UnlistedParticipantIsRemovedOnTheNextSync(t *testing.T) {
 
 	g.Expect(f.sim.Join(link, "+8613800000001")).To(Succeed())
 	g.Expect(f.sim.Join(link, "+8613800000099")).To(Succeed(), "the link reached someone unlisted")
-	got = resync(t, got, "intruder-joined")
+	env.RequestReconcileAt(t, got, "intruder-joined")
 	g.Expect(f.only(cg).Participants).To(Equal([]string{"8613800000001"}))
 	g.Expect(got.Status.WhatsApp.PendingMembers).To(Equal([]string{"+8613800000002"}))
 	g.Expect(got.Status.MemberCount).To(Equal(int32(1)))
@@ -417,7 +393,7 @@ func TestWhatsApp_SpecChangeMakesOneUpdateAndANoOpResyncNoWrites(t *testing.T) {
 	g.Eventually(func(g Gomega) []string { return env.EventReasons(g, got) }).Should(ContainElement(v1alpha1.UpdatedReason))
 
 	reads := f.sim.Count("ListChatGroup") + f.sim.Count("ListChatGroupParticipants")
-	resync(t, got, "no-op")
+	env.RequestReconcileAt(t, got, "no-op")
 	g.Expect(f.writes()).To(Equal(map[string]int{"AddChatGroup": 1, "AddChatGroupInviteLink": 1, "UpdateChatGroup": 1}), "a no-op resync makes zero writes")
 	g.Expect(f.sim.Count("ListChatGroup")+f.sim.Count("ListChatGroupParticipants")).To(Equal(reads+2), "one list by subject, one participants list")
 	f.logCounts("spec change + no-op resync")
@@ -522,4 +498,100 @@ func eventNotes(g Gomega, ns string) []string {
 		out = append(out, e.Note)
 	}
 	return out
+}
+
+// changeDescription sets cg's description and returns the object as patched.
+func changeDescription(t *testing.T, cg *v1alpha1.ChatGroup, description string) *v1alpha1.ChatGroup {
+	t.Helper()
+	patch := client.MergeFrom(cg.DeepCopy())
+	cg.Spec.Description = description
+	NewWithT(t).Expect(env.Client.Patch(ctx, cg, patch)).To(Succeed())
+	return cg
+}
+
+// expectRetried checks that cg waits for the vendor without being stalled.
+func expectRetried(t *testing.T, cg *v1alpha1.ChatGroup) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.StalledCondition)).To(BeNil(), "not Stalled: nothing in the spec is wrong")
+	g.Expect(testenv.KStatus(t, cg)).To(Equal(status.InProgressStatus))
+	g.Expect(cg.Status.ObservedGeneration).NotTo(Equal(cg.Generation), "the generation is not concluded")
+}
+
+func TestWhatsApp_UnknownCodeOnUpdateIsRetriedUntilCAMSStopsAnsweringIt(t *testing.T) {
+	t.Parallel()
+	startEnv(t)
+	g := NewWithT(t)
+	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
+	cg := f.group("unknown-code")
+	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+	got := env.WaitReady(t, cg)
+
+	f.sim.FailWith("UpdateChatGroup", "Undocumented.Code")
+	changeDescription(t, got, "Logistics")
+	failing := env.WaitFor(t, got, metav1.ConditionFalse, v1alpha1.VendorUnavailableReason)
+	g.Expect(condition(failing, v1alpha1.ReadyCondition).Message).To(ContainSubstring("Undocumented.Code"), "the vendor's code in status")
+	expectRetried(t, failing)
+	g.Eventually(func() int { return f.sim.Count("UpdateChatGroup", "injected") }).WithTimeout(20*time.Second).
+		Should(BeNumerically(">=", 2), "retried with backoff")
+
+	f.sim.FailWith("UpdateChatGroup", "")
+	done := env.WaitReady(t, failing)
+	g.Expect(done.Generation).To(Equal(failing.Generation), "no spec change was needed")
+	vg, ok := f.sim.Group(done.Status.GroupID)
+	g.Expect(ok).To(BeTrue())
+	g.Expect(vg.Description).To(Equal("Logistics"))
+	g.Expect(f.sim.Count("UpdateChatGroup", "ok")).To(Equal(1))
+	f.logCounts("unknown code on UpdateChatGroup")
+}
+
+func TestWhatsApp_AccessDeniedNamesThePermissionAndEndsReadyOnceGranted(t *testing.T) {
+	t.Parallel()
+	startEnv(t)
+	g := NewWithT(t)
+	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
+	cg := f.group("access-denied")
+	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+	got := env.WaitReady(t, cg)
+
+	f.sim.FailWith("UpdateChatGroup", "Forbidden.RAM")
+	changeDescription(t, got, "Logistics")
+	denied := env.WaitFor(t, got, metav1.ConditionFalse, v1alpha1.AccessDeniedReason)
+	g.Expect(condition(denied, v1alpha1.ReadyCondition).Message).To(ContainSubstring("cams:UpdateChatGroup"), "names the permission to grant")
+	expectRetried(t, denied)
+
+	f.sim.FailWith("UpdateChatGroup", "") // granted in the RAM console
+	done := env.WaitReady(t, denied)
+	g.Expect(done.Generation).To(Equal(denied.Generation), "no spec change was needed")
+	vg, _ := f.sim.Group(done.Status.GroupID)
+	g.Expect(vg.Description).To(Equal("Logistics"))
+	f.logCounts("access denied on UpdateChatGroup")
+}
+
+func TestWhatsApp_AGroupStillUpdatingIsRetriedNotStalled(t *testing.T) {
+	t.Parallel()
+	startEnv(t)
+	g := NewWithT(t)
+	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
+	cg := f.group("updating")
+	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+	got := env.WaitReady(t, cg)
+
+	f.sim.SetUpdateDelay(time.Hour) // CAMS takes its time applying the next update
+	got = env.WaitReady(t, changeDescription(t, got, "Logistics"))
+	vg, _ := f.sim.Group(got.Status.GroupID)
+	g.Expect(vg.Status).To(Equal(camssim.StatusUpdating))
+
+	changeDescription(t, got, "Logistics and supplies")
+	waiting := env.WaitFor(t, got, metav1.ConditionFalse, v1alpha1.VendorUnavailableReason)
+	g.Expect(condition(waiting, v1alpha1.ReadyCondition).Message).To(ContainSubstring(camssim.StatusUpdating))
+	expectRetried(t, waiting)
+	g.Expect(f.sim.Count("UpdateChatGroup", "error")).To(BeZero(), "no call CAMS would refuse")
+
+	f.sim.SetUpdateDelay(0) // CAMS is done
+	done := env.WaitReady(t, waiting)
+	vg, _ = f.sim.Group(done.Status.GroupID)
+	g.Expect(vg.Description).To(Equal("Logistics and supplies"))
+	g.Expect(f.sim.Count("UpdateChatGroup", "ok")).To(Equal(2))
+	f.logCounts("update while UPDATING")
 }
