@@ -73,12 +73,9 @@ var permissions = map[string]string{
 // check is the client's vendors.Check: it reads an answer of api by the API's
 // envelope (legacy errcode for chat/get, HTTP status and code for v1.0).
 func check(api string, r vendors.Response) error {
-	var err error
-	switch {
-	case api == apiGet:
+	err := v1Error(api, r.Status, r.Body)
+	if api == apiGet {
 		err = legacyError(api, r.Status, r.Body)
-	default:
-		err = v1Error(api, r.Status, r.Body)
 	}
 	if api == apiToken {
 		err = tokenError(r.Status, err)
