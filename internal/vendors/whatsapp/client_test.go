@@ -82,7 +82,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func TestClient_do_SendsASignedRPCCall(t *testing.T) {
+func TestClient_SendsASignedRPCCall(t *testing.T) {
 	g := NewWithT(t)
 	f := newFakeCAMS(t)
 	clock := clocktesting.NewFakeClock(time.Date(2026, 3, 27, 8, 0, 0, 0, time.FixedZone("CST", 8*3600)))
@@ -105,7 +105,7 @@ func TestClient_do_SendsASignedRPCCall(t *testing.T) {
 	g.Expect(f.callsOf("ListChatGroup")[1].Header.Get("x-acs-signature-nonce")).NotTo(Equal(h.Get("x-acs-signature-nonce")), "a fresh nonce per call")
 }
 
-func TestClient_do_SuccessIsCodeOK(t *testing.T) {
+func TestClient_SuccessIsCodeOK(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		status  int
@@ -133,7 +133,7 @@ func TestClient_do_SuccessIsCodeOK(t *testing.T) {
 	}
 }
 
-func TestClient_do_MapsErrors(t *testing.T) {
+func TestClient_MapsErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		status       int
@@ -189,7 +189,7 @@ func TestClient_do_MapsErrors(t *testing.T) {
 	}
 }
 
-func TestClient_do_HonoursRetryAfter(t *testing.T) {
+func TestClient_HonoursRetryAfter(t *testing.T) {
 	g := NewWithT(t)
 	f := newFakeCAMS(t)
 	f.respond = func(string, url.Values) (int, string) { return 400, `{"Code":"Throttling.User"}` }
@@ -204,7 +204,7 @@ func TestClient_do_HonoursRetryAfter(t *testing.T) {
 // hexRun matches anything that looks like a signature.
 var hexRun = regexp.MustCompile(`[0-9a-f]{64}`)
 
-func TestClient_do_ErrorsNeverContainSecretsOrSignatures(t *testing.T) {
+func TestClient_ErrorsNeverContainSecretsOrSignatures(t *testing.T) {
 	for _, code := range []string{"SignatureDoesNotMatch", "InvalidParameter", "Forbidden.RAM", "InternalError", "Throttling.User", "GroupNotExist", "Odd"} {
 		t.Run(code, func(t *testing.T) {
 			g := NewWithT(t)
@@ -234,7 +234,7 @@ func TestClient_do_ErrorsNeverContainSecretsOrSignatures(t *testing.T) {
 	}
 }
 
-func TestClient_do_TransportErrorsHaveNoURL(t *testing.T) {
+func TestClient_TransportErrorsHaveNoURL(t *testing.T) {
 	g := NewWithT(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -258,7 +258,7 @@ func TestClient_do_TransportErrorsHaveNoURL(t *testing.T) {
 	g.Expect(err.Error()).NotTo(ContainSubstring("CustSpaceId"))
 }
 
-func TestClient_do_WaitsForTheLimiter(t *testing.T) {
+func TestClient_WaitsForTheLimiter(t *testing.T) {
 	g := NewWithT(t)
 	f := newFakeCAMS(t)
 	srv := newTestClient(t, f)
