@@ -2,7 +2,7 @@
 
 // Package e2e tests the operator as a user meets it: the real manager binary
 // (bin/manager) runs as a separate process against a local kube-apiserver and
-// etcd and the three vendor simulators, and the test drives it only through
+// etcd and every registered vendor's simulator, and the test drives it only through
 // kubectl (bin/k8s/kubectl), reading the simulators' state to check what reached
 // the vendors. Run it with 'make e2e', which builds both binaries first; 'make
 // test' runs it after the unit and integration tests.
@@ -21,13 +21,18 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/registry"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 )
 
-// createDelay is how long the simulated CAMS keeps a new WhatsApp group
-// CREATING: long enough to see the group Progressing, short enough for a
-// bounded test.
+// createDelay is how long a simulated vendor that creates groups
+// asynchronously takes: long enough to see the group Progressing, short enough
+// for a bounded test.
 const createDelay = 3 * time.Second
+
+// tencentIMGroup names a sample ChatGroup for chart_test.go, which applies
+// that vendor's sample alone; the journey's own steps iterate the samples.
+const tencentIMGroup = "release-train"
 
 var (
 	// root is the repository root.
@@ -72,7 +77,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer env.Stop()
-	sims = playground.StartSimulators(playground.SimOptions{CreateDelay: createDelay})
+	sims = playground.StartSimulators(registry.Simulators(), playground.SimOptions{CreateDelay: createDelay})
 	defer sims.Close()
 
 	restConfig = env.Config
