@@ -2,10 +2,10 @@ package tencentim_test
 
 // Integration tests: the operator's reconcilers in an envtest control plane, the
 // Tencent IM client, and the Tencent IM simulator over real HTTP. The control
-// plane and manager start once in TestMain; each test runs its own simulator (an
-// httptest server) behind its own ChatProvider, so fault knobs stay local to the
-// test and the simulator's per-group counters are exact while tests run in
-// parallel.
+// plane and manager start once, for the first test that needs them; each test
+// runs its own simulator (an httptest server) behind its own ChatProvider, so
+// fault knobs stay local to the test and the simulator's per-group counters are
+// exact while tests run in parallel.
 
 import (
 	"context"
@@ -16,20 +16,20 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	eventsv1 "k8s.io/api/events/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/controller"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv/operator"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/tencentim"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
@@ -44,31 +44,33 @@ const (
 
 var (
 	ctx = context.Background()
-	env *testenv.Env
+	// env is the control plane and operator the integration tests share. It is
+	// started by the first test that needs it (startEnv), so that running only
+	// the package's unit tests starts no control plane.
+	env      *testenv.Env
+	envErr   error
+	envStart sync.Once
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	var err error
-	env, err = testenv.Start(setup)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	code := m.Run()
+	if env != nil {
+		env.Stop()
 	}
-	defer env.Stop()
-	return m.Run()
+	os.Exit(code)
 }
 
-// setup runs the operator's reconcilers with the Tencent IM connector, as main.go does.
-func setup(mgr ctrl.Manager) error {
-	return controller.SetupWithManager(mgr, controller.Options{
-		Vendors:                 vendors.Registry{tencentim.Registration()},
-		MaxConcurrentReconciles: 4,
-		RetryInterval:           time.Second,
-	})
+// options run the operator's controllers with Tencent IM registered, as main.go
+// does (and the test defaults for workers and retries).
+var options = controller.Options{Vendors: vendors.Registry{tencentim.Registration()}}
+
+// startEnv starts env once, for the calling integration test.
+func startEnv(t *testing.T) {
+	t.Helper()
+	envStart.Do(func() { env, envErr = operator.Start(options) })
+	if envErr != nil {
+		t.Fatal(envErr)
+	}
 }
 
 // fixture is one test's simulator and namespace.
@@ -93,6 +95,7 @@ var accounts = func() []string {
 // no provider: see withProvider.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	startEnv(t)
 	sim := timsim.New(timsim.Config{Apps: map[int64]timsim.App{appID: {
 		SecretKey: secretKey, Admins: []string{admin}, Accounts: accounts, GroupDataKeys: []string{"team", "tier"},
 	}}})
@@ -108,44 +111,20 @@ func readyFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newFixture(t)
 	p := f.provider(secretKey, f.endpoint, nil)
-	f.waitProvider(p, metav1.ConditionTrue, v1alpha1.SucceededReason)
+	env.WaitProvider(t, p, metav1.ConditionTrue, v1alpha1.SucceededReason)
 	return f
 }
 
-// provider creates the credentials Secret and a ChatProvider named "tencentim".
+// provider creates a ChatProvider named "tencentim" for the app at endpoint,
+// and its credentials Secret holding key.
 func (f *fixture) provider(key, endpoint string, limit *v1alpha1.RateLimit) *v1alpha1.ChatProvider {
 	f.t.Helper()
-	g := NewWithT(f.t)
-	g.Expect(env.Client.Create(ctx, testenv.CredentialsSecret(f.ns, "tim-app", map[string]string{"secretKey": key}))).To(Succeed())
-	p := &v1alpha1.ChatProvider{
-		ObjectMeta: metav1.ObjectMeta{Name: "tencentim", Namespace: f.ns},
-		Spec: v1alpha1.ChatProviderSpec{
-			ProviderSettings: v1alpha1.ProviderSettings{
-				Vendor:    v1alpha1.TencentIM,
-				Endpoint:  endpoint,
-				TencentIM: &v1alpha1.TencentIMProvider{SDKAppID: appID, AdminIdentifier: admin},
-				RateLimit: limit,
-			},
-			CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "tim-app"},
-		},
-	}
-	g.Expect(env.Client.Create(ctx, p)).To(Succeed())
-	return p
-}
-
-// waitProvider waits for the provider's Ready condition and returns it.
-func (f *fixture) waitProvider(p *v1alpha1.ChatProvider, st metav1.ConditionStatus, reason string) metav1.Condition {
-	f.t.Helper()
-	var ready metav1.Condition
-	NewWithT(f.t).Eventually(func(g Gomega) {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(p), p)).To(Succeed())
-		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ReadyCondition)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(st), c.Message)
-		g.Expect(c.Reason).To(Equal(reason), c.Message)
-		ready = *c
-	}).WithTimeout(20 * time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
-	return ready
+	return env.Provider(f.t, f.ns, "tencentim", v1alpha1.ProviderSettings{
+		Vendor:    v1alpha1.TencentIM,
+		Endpoint:  endpoint,
+		TencentIM: &v1alpha1.TencentIMProvider{SDKAppID: appID, AdminIdentifier: admin},
+		RateLimit: limit,
+	}, map[string][]byte{tencentim.SecretKey: []byte(key)})
 }
 
 // group returns a ChatGroup owned by owner1 with members u1..u5.
@@ -251,28 +230,6 @@ func eventNotes(g Gomega, obj client.Object) []string {
 		}
 	}
 	return notes
-}
-
-// requestReconcile asks for a pass through the reconcile-request annotation and
-// waits until it was handled.
-func requestReconcile(t *testing.T, cg *v1alpha1.ChatGroup, at string) {
-	t.Helper()
-	g := NewWithT(t)
-	patch := client.MergeFrom(cg.DeepCopy())
-	metav1.SetMetaDataAnnotation(&cg.ObjectMeta, v1alpha1.ReconcileRequestAnnotation, at)
-	g.Expect(env.Client.Patch(ctx, cg, patch)).To(Succeed())
-	g.Eventually(func(g Gomega) string {
-		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cg), cg)).To(Succeed())
-		return cg.Status.LastHandledReconcileAt
-	}).WithTimeout(10 * time.Second).Should(Equal(at))
-}
-
-// waitGone waits until obj no longer exists.
-func waitGone(t *testing.T, obj client.Object) {
-	t.Helper()
-	NewWithT(t).Eventually(func() bool {
-		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj))
-	}).WithTimeout(20*time.Second).Should(BeTrue(), "the finalizer is removed")
 }
 
 func TestCreate(t *testing.T) {
@@ -385,7 +342,7 @@ func TestUpdate(t *testing.T) {
 
 		before = f.counts(id)
 		for i := range 3 {
-			requestReconcile(t, cg, strconv.Itoa(i))
+			env.RequestReconcileAt(t, cg, strconv.Itoa(i))
 		}
 		g.Expect(since(before, f.counts(id))).To(Equal(map[string]int{"get_group_info": 3, "get_group_member_info": 3}),
 			"each resync reads the group and makes no write")
@@ -413,7 +370,7 @@ func TestUpdate(t *testing.T) {
 		g.Expect(cg.Status.MemberCount).To(Equal(int32(701)))
 
 		before = f.counts(id)
-		requestReconcile(t, cg, "after-700")
+		env.RequestReconcileAt(t, cg, "after-700")
 		g.Expect(since(before, f.counts(id))).To(Equal(map[string]int{"get_group_info": 1, "get_group_member_info": 4}),
 			"701 members are read in pages of 200")
 	})
@@ -492,7 +449,7 @@ func TestDelete(t *testing.T) {
 		id := cg.Status.GroupID
 
 		g.Expect(env.Client.Delete(ctx, cg)).To(Succeed())
-		waitGone(t, cg)
+		env.WaitGone(t, cg)
 		g.Expect(f.sim.GroupCount(id, "destroy_group")).To(Equal(1))
 		_, exists := f.sim.Group(appID, id)
 		g.Expect(exists).To(BeFalse())
@@ -515,7 +472,7 @@ func TestDelete(t *testing.T) {
 		g.Expect(exists).To(BeTrue())
 
 		f.sim.SetOpFaults("destroy_group", vendorsim.Faults{})
-		waitGone(t, got)
+		env.WaitGone(t, got)
 		t.Logf("destroy_group calls: %d injected, %d ok", f.sim.GroupCount(id, "destroy_group", "injected"), f.sim.GroupCount(id, "destroy_group", "ok"))
 		g.Expect(f.sim.GroupCount(id, "destroy_group", "ok")).To(Equal(1))
 		g.Expect(f.sim.GroupCount(id, "destroy_group", "injected")).To(BeNumerically(">=", 1))
@@ -530,7 +487,7 @@ func TestDelete(t *testing.T) {
 		f.sim.RemoveGroup(appID, id)
 
 		g.Expect(env.Client.Delete(ctx, cg)).To(Succeed())
-		waitGone(t, cg)
+		env.WaitGone(t, cg)
 		g.Expect(f.sim.GroupCalls(id)[len(f.sim.GroupCalls(id))-1].Code).To(Equal(10010))
 		g.Expect(f.sim.GroupCount(id, "destroy_group")).To(Equal(1))
 	})
@@ -543,7 +500,7 @@ func TestDelete(t *testing.T) {
 		id := cg.Status.GroupID
 
 		g.Expect(env.Client.Delete(ctx, cg)).To(Succeed())
-		waitGone(t, cg)
+		env.WaitGone(t, cg)
 		g.Expect(f.sim.GroupCount(id, "destroy_group")).To(Equal(0))
 		_, exists := f.sim.Group(appID, id)
 		g.Expect(exists).To(BeTrue())
@@ -581,7 +538,7 @@ func TestRejectedAccount(t *testing.T) {
 				endpoint, vendor = otherRegionServer.URL, otherRegion
 			}
 			p := f.provider(tc.key, endpoint, nil)
-			cond := f.waitProvider(p, metav1.ConditionFalse, v1alpha1.AuthenticationFailedReason)
+			cond := env.WaitProvider(t, p, metav1.ConditionFalse, v1alpha1.AuthenticationFailedReason)
 			g.Expect(cond.Message).To(And(ContainSubstring(tc.wantCode), ContainSubstring(tc.wantHint)))
 
 			cg := f.group("rejected")
@@ -685,7 +642,7 @@ func TestThrottlingAndTransientErrors(t *testing.T) {
 		f.sim.SetRateLimit(appID, vendorLimit)
 		// One token refilled 4 times a second: at most 1+4 calls in any second.
 		p := f.provider(secretKey, f.endpoint, &v1alpha1.RateLimit{QPS: vendorLimit - 1, Burst: 1})
-		f.waitProvider(p, metav1.ConditionTrue, v1alpha1.SucceededReason)
+		env.WaitProvider(t, p, metav1.ConditionTrue, v1alpha1.SucceededReason)
 
 		var groups []*v1alpha1.ChatGroup
 		for i := range 8 { // all at once: four workers compete for the tokens
@@ -722,4 +679,52 @@ func maxInAnySecond(at []time.Time) int {
 		most = max(most, j-i)
 	}
 	return most
+}
+
+// TestVendorRefusalsOnUpdate: a code the client does not know, and a
+// permission the app lacks, are retried (never Stalled) and the group is Ready
+// once the vendor stops refusing, with no change to the spec.
+func TestVendorRefusalsOnUpdate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		code       string
+		wantReason string
+		wantInMsg  []string
+	}{
+		{name: "an undocumented code is VendorUnavailable with the code", code: "12345",
+			wantReason: v1alpha1.VendorUnavailableReason, wantInMsg: []string{"12345", "error 12345"}},
+		{name: "a permission code is AccessDenied naming the permission", code: "10007",
+			wantReason: v1alpha1.AccessDeniedReason, wantInMsg: []string{"10007", "App admin role", "spec.tencentIM.adminIdentifier"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := NewWithT(t)
+			f := readyFixture(t)
+			cg := f.ready(f.group("refused"))
+			id := cg.Status.GroupID
+
+			f.sim.FailWith("modify_group_base_info", tc.code)
+			patch := client.MergeFrom(cg.DeepCopy())
+			cg.Spec.Name = "Team renamed"
+			g.Expect(env.Client.Patch(ctx, cg, patch)).To(Succeed())
+			generation := cg.Generation
+
+			got := env.WaitFor(t, cg, metav1.ConditionFalse, tc.wantReason)
+			ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition)
+			for _, s := range tc.wantInMsg {
+				g.Expect(ready.Message).To(ContainSubstring(s))
+			}
+			g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, v1alpha1.StalledCondition)).To(BeFalse(), "not Stalled: nothing in the spec is wrong")
+			g.Expect(f.sim.GroupCount(id, "modify_group_base_info", "error")).To(BeNumerically(">=", 1))
+			g.Expect(f.vendorGroup(id).Name).To(Equal("Team refused"))
+
+			f.sim.FailWith("modify_group_base_info", "")
+			got = env.WaitReady(t, cg)
+			g.Expect(got.Generation).To(Equal(generation), "no spec change")
+			g.Expect(f.vendorGroup(id).Name).To(Equal("Team renamed"))
+			g.Expect(f.sim.GroupCount(id, "modify_group_base_info", "ok")).To(Equal(1))
+			t.Logf("modify_group_base_info answered %s %d times", tc.code, f.sim.GroupCount(id, "modify_group_base_info", "error"))
+		})
+	}
 }
