@@ -14,7 +14,7 @@ ENVTEST_BINARIES = $(ENVTEST_ASSETS)/kube-apiserver $(ENVTEST_ASSETS)/etcd
 # helm and the image tool are Go modules of their own under hack/ (their
 # dependencies are newer than the operator's); helm's version is the one pinned
 # in hack/helm/go.mod.
-HELM_VERSION := $(shell awk '$$1 == "helm.sh/helm/v4" {print $$2}' hack/helm/go.mod)
+HELM_VERSION := $(shell sed -n 's|.*helm\.sh/helm/v4 \(v[0-9.]*\).*|\1|p' hack/helm/go.mod)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
 CHART ?= charts/chatgroup-operator
