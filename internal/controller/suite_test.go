@@ -20,6 +20,7 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 )
 
 // Shared by the integration tests: one API server and one manager for the
@@ -86,15 +87,16 @@ func newProvider(t *testing.T, ns string, v v1alpha1.Vendor) *v1alpha1.ChatProvi
 	return p
 }
 
+// providerSettings returns valid settings of a provider for vendor v: those
+// of its simulator's account (the fake vendor ignores them).
 func providerSettings(v v1alpha1.Vendor) v1alpha1.ProviderSettings {
-	s := v1alpha1.ProviderSettings{Vendor: v}
-	switch v {
-	case v1alpha1.TencentIM:
-		s.TencentIM = &v1alpha1.TencentIMProvider{SDKAppID: 1400000000, AdminIdentifier: "administrator"}
-	case v1alpha1.WhatsApp:
-		s.WhatsApp = &v1alpha1.WhatsAppProvider{CustSpaceID: "cams-test", BusinessNumber: "8613800000000"}
+	for _, sim := range registry.Simulators() {
+		if sim.Vendor == v {
+			s, _ := sim.Start(vendorsim.SimConfig{}).Provider("")
+			return s
+		}
 	}
-	return s
+	return v1alpha1.ProviderSettings{Vendor: v}
 }
 
 func credentialsSecret(ns, name string, v v1alpha1.Vendor, value string) *corev1.Secret {

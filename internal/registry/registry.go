@@ -28,7 +28,6 @@ func Vendors(opts ...vendors.Option) vendors.Registry {
 // end-to-end test, the fault suite and the benchmark.
 func Simulators() []vendorsim.Registration {
 	return []vendorsim.Registration{
-		// Each simulator package adds its Registration here.
 		simdingtalk.Registration(),
 		simtencentim.Registration(),
 		simwhatsapp.Registration(),
