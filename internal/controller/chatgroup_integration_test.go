@@ -284,12 +284,12 @@ func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
 		secret func(ns string) client.Object // what exists before the fix; nil: nothing
 		want   string
 	}{
-		{name: "Secret missing", want: "Secret %s/dingtalk-creds not found"},
+		{name: "Secret missing", want: "Secret %s/creds not found"},
 		{name: "key missing", secret: func(ns string) client.Object {
-			s := credentialsSecret(ns, "dingtalk-creds", v1alpha1.DingTalk, "x")
-			delete(s.Data, "appSecret")
+			s := credentialsSecret(ns, "creds", v1alpha1.DingTalk, "x")
+			delete(s.Data, lastSecretKey(v1alpha1.DingTalk))
 			return s
-		}, want: `Secret %s/dingtalk-creds has no key "appSecret"`},
+		}, want: `Secret %s/creds has no key "` + lastSecretKey(v1alpha1.DingTalk) + `"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -298,9 +298,9 @@ func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
 				g.Expect(k8sClient.Create(ctx, tc.secret(ns))).To(Succeed())
 			}
 			p := &v1alpha1.ChatProvider{
-				ObjectMeta: metav1.ObjectMeta{Name: "dingtalk", Namespace: ns},
+				ObjectMeta: metav1.ObjectMeta{Name: providerName(v1alpha1.DingTalk), Namespace: ns},
 				Spec: v1alpha1.ChatProviderSpec{ProviderSettings: providerSettings(v1alpha1.DingTalk),
-					CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "dingtalk-creds"}},
+					CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "creds"}},
 			}
 			g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
 			cg := newGroup(ns, "no-secret-"+ns, v1alpha1.DingTalk)
@@ -313,7 +313,7 @@ func TestChatGroup_MissingSecretThenRecovery(t *testing.T) {
 			g.Expect(got.Status.ObservedGeneration).To(Equal(int64(-1)), "a waiting generation is not concluded")
 			g.Expect(callsFor(fake.OpCreate, got, "")).To(Equal(0))
 
-			secret := credentialsSecret(ns, "dingtalk-creds", v1alpha1.DingTalk, "s3cr3t")
+			secret := credentialsSecret(ns, "creds", v1alpha1.DingTalk, "s3cr3t")
 			if tc.secret != nil {
 				g.Expect(k8sClient.Patch(ctx, secret, client.Merge)).To(Succeed())
 			} else {
@@ -331,12 +331,13 @@ func TestChatGroup_ProviderProblems(t *testing.T) {
 		g := NewWithT(t)
 		ns := env.Namespace(t)
 		newProvider(t, ns, v1alpha1.DingTalk)
-		cg := newGroup(ns, "wrong-vendor", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) { c.Spec.ProviderRef.Name = "dingtalk" })
+		cg := newGroup(ns, "wrong-vendor", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) { c.Spec.ProviderRef.Name = providerName(v1alpha1.DingTalk) })
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
 
 		got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.VendorMismatchReason)
 		g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition).Message).
-			To(And(ContainSubstring("spec.vendor is TencentIM"), ContainSubstring(`ChatProvider "dingtalk"`)))
+			To(And(ContainSubstring("spec.vendor is "+string(v1alpha1.TencentIM)),
+				ContainSubstring(fmt.Sprintf("ChatProvider %q", providerName(v1alpha1.DingTalk)))))
 		g.Expect(testenv.KStatus(t, got)).To(Equal(status.FailedStatus))
 		g.Expect(writesFor(got, "")).To(Equal(0))
 	})
@@ -383,7 +384,7 @@ func TestChatGroup_ProviderProblems(t *testing.T) {
 		ns := env.Namespace(t)
 		g.Expect(k8sClient.Create(ctx, credentialsSecret(ns, "bad", v1alpha1.DingTalk, rejectedSecret))).To(Succeed())
 		p := &v1alpha1.ChatProvider{
-			ObjectMeta: metav1.ObjectMeta{Name: "dingtalk", Namespace: ns},
+			ObjectMeta: metav1.ObjectMeta{Name: providerName(v1alpha1.DingTalk), Namespace: ns},
 			Spec: v1alpha1.ChatProviderSpec{ProviderSettings: providerSettings(v1alpha1.DingTalk),
 				CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "bad"}},
 		}
@@ -620,7 +621,7 @@ func TestChatGroup_PrinterColumns(t *testing.T) {
 	g.Expect(names).To(Equal([]string{"Name", "Vendor", "Group ID", "Members", "Ready", "Status", "Age"}))
 	g.Expect(table.Rows).To(HaveLen(1))
 	cells := table.Rows[0].Cells
-	g.Expect(cells[1]).To(Equal("DingTalk"))
+	g.Expect(cells[1]).To(Equal(string(v1alpha1.DingTalk)))
 	g.Expect(cells[2]).To(Equal(cg.Status.GroupID))
 	g.Expect(cells[3]).To(BeEquivalentTo(6))
 	g.Expect(cells[4]).To(Equal("True"))

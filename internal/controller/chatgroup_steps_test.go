@@ -22,8 +22,8 @@ import (
 
 const stepNamespace = "steps"
 
-// stepGroup returns a TencentIM ChatGroup (the vendor that allows deletionPolicy
-// Delete) with the finalizer, modified by mods.
+// stepGroup returns a ChatGroup of a vendor that allows deletionPolicy Delete,
+// with the finalizer, modified by mods.
 func stepGroup(mods ...func(*v1alpha1.ChatGroup)) *v1alpha1.ChatGroup {
 	cg := newGroup(stepNamespace, "g", v1alpha1.TencentIM)
 	cg.UID = types.UID("uid-steps")
@@ -410,7 +410,7 @@ func TestChatGroupReconciler_reconcileDelete(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			gc := &fake.GroupClient{DeleteFn: func(context.Context, string) error { return tc.deleteErr }}
-			provider := unitProvider(stepNamespace, "tencentim", v1alpha1.TencentIM, "creds")
+			provider := unitProvider(stepNamespace, providerName(v1alpha1.TencentIM), v1alpha1.TencentIM, "creds")
 			secret := credentialsSecret(stepNamespace, "creds", v1alpha1.TencentIM, "s3cr3t")
 			cg := stepGroup(deleting, func(cg *v1alpha1.ChatGroup) {
 				cg.Spec.DeletionPolicy = tc.policy

@@ -3,6 +3,8 @@ package controller
 import (
 	"cmp"
 	"errors"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -68,17 +70,28 @@ func TestConnections_Client(t *testing.T) {
 		g.Expect(conn.Connections()).To(BeEmpty())
 	})
 
-	for _, tc := range []struct {
+	type lacking struct {
 		name    string
 		vendor  v1alpha1.Vendor
 		data    map[string][]byte
 		missing string
-	}{
-		{"DingTalk without appSecret", v1alpha1.DingTalk, map[string][]byte{"appKey": []byte("k")}, "appSecret"},
-		{"DingTalk with an empty appKey", v1alpha1.DingTalk, map[string][]byte{"appKey": {}, "appSecret": []byte("s")}, "appKey"},
-		{"TencentIM without secretKey", v1alpha1.TencentIM, map[string][]byte{"other": []byte("x")}, "secretKey"},
-		{"WhatsApp without accessKeySecret", v1alpha1.WhatsApp, map[string][]byte{"accessKeyID": []byte("id")}, "accessKeySecret"},
-	} {
+	}
+	var cases []lacking
+	for _, reg := range registry.Vendors() {
+		full := map[string][]byte{}
+		for _, k := range reg.SecretKeys {
+			full[k] = []byte("v")
+		}
+		for _, k := range reg.SecretKeys {
+			without, empty := maps.Clone(full), maps.Clone(full)
+			delete(without, k)
+			empty[k] = []byte{}
+			cases = append(cases,
+				lacking{fmt.Sprintf("%s without %s", reg.Vendor, k), reg.Vendor, without, k},
+				lacking{fmt.Sprintf("%s with an empty %s", reg.Vendor, k), reg.Vendor, empty, k})
+		}
+	}
+	for _, tc := range cases {
 		t.Run("Secret lacking a key: "+tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"}, Data: tc.data}
@@ -222,7 +235,7 @@ func TestConnections_Client(t *testing.T) {
 		_, err := conns.Client(t.Context(), unitProvider("ns", "p", v1alpha1.WhatsApp, "creds"))
 		se := asStalled(g, err)
 		g.Expect(se.reason).To(Equal(v1alpha1.InvalidSpecReason))
-		g.Expect(se.message).To(ContainSubstring("WhatsApp"))
+		g.Expect(se.message).To(ContainSubstring(string(v1alpha1.WhatsApp)))
 		g.Expect(conn.Connections()).To(BeEmpty())
 	})
 

@@ -70,11 +70,20 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
+// providerName is the name newProvider gives vendor v's provider.
+func providerName(v v1alpha1.Vendor) string { return strings.ToLower(string(v)) }
+
+// lastSecretKey is the last key vendor v's credentials Secret must hold.
+func lastSecretKey(v v1alpha1.Vendor) string {
+	reg, _ := registry.Vendors().Get(v)
+	return reg.SecretKeys[len(reg.SecretKeys)-1]
+}
+
 // newProvider creates a credentials Secret and a ChatProvider for vendor in ns.
 func newProvider(t *testing.T, ns string, v v1alpha1.Vendor) *v1alpha1.ChatProvider {
 	t.Helper()
 	g := NewWithT(t)
-	name := strings.ToLower(string(v))
+	name := providerName(v)
 	g.Expect(k8sClient.Create(context.Background(), credentialsSecret(ns, name+"-creds", v, "s3cr3t"))).To(Succeed())
 	p := &v1alpha1.ChatProvider{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
@@ -114,7 +123,7 @@ func newGroup(ns, name string, v v1alpha1.Vendor, mods ...func(*v1alpha1.ChatGro
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: v1alpha1.ChatGroupSpec{
 			Vendor:      v,
-			ProviderRef: v1alpha1.ProviderReference{Name: strings.ToLower(string(v))},
+			ProviderRef: v1alpha1.ProviderReference{Name: providerName(v)},
 			Name:        name,
 		},
 	}

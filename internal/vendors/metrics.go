@@ -69,7 +69,7 @@ const UnauthorizedHoldOff = 5 * time.Minute
 // Limiter (Limiter.Note), not here: failing every operation for the vendor's
 // delay sent every waiting group back to the queue with the same retry time,
 // and at the next second they all came back at once, were throttled again and
-// failed again (at N=1000 WhatsApp groups, a periodic resync never finished).
+// failed again (at N=1000 groups of a vendor allowing 10 calls per second, a periodic resync never finished).
 func Instrument(vendor string, c GroupClient) GroupClient {
 	return &instrumented{vendor: vendor, next: c, now: time.Now}
 }

@@ -28,8 +28,8 @@ type GroupClient interface {
 	Observe(ctx context.Context, id string, want GroupSpec) (Observation, error)
 
 	// Find looks for groups that an earlier, unconfirmed Create for want may have
-	// made (DingTalk: the owner's groups with exactly this name; TencentIM: the
-	// group with the derived ID; CAMS: groups with this subject). It returns their
+	// made (the owner's groups with exactly this name, the group with an ID
+	// derived from the UID, the groups with this title). It returns their
 	// IDs, or an ErrInProgress error while a matching group is still being created,
 	// or an ErrNotFound error when it can tell for certain that no group exists and
 	// creating again is safe (caller-chosen IDs).
