@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	clientfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -333,11 +334,11 @@ func TestDefaultLimitsLeaveRoomForJitter(t *testing.T) {
 			arrivals = append(arrivals, sent.Add(time.Duration(rng.Int64N(int64(40*time.Millisecond)))))
 		}
 		slices.SortFunc(arrivals, func(a, b time.Time) int { return a.Compare(b) })
-		var now time.Time
-		vendor := vendorsim.New(func() time.Time { return now })
+		clk := clocktesting.NewFakePassiveClock(start)
+		vendor := vendorsim.New(clk)
 		n := 0
 		for _, a := range arrivals {
-			now = a
+			clk.SetTime(a)
 			if !vendor.Allow("api", documented) {
 				n++
 			}

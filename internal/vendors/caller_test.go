@@ -11,6 +11,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // codeCheck reads answers of the form "ok" or "err:<code>" through a code table.
@@ -73,7 +74,7 @@ func TestCaller_Do(t *testing.T) {
 		{name: "a documented caller mistake", reqs: []Request{{API: "set", URL: srv.URL + "/bad"}},
 			wantHits: 1, wantClass: ErrInvalid, wantText: "set: invalid request (bad)"},
 		{name: "an unknown code is unavailable, with the vendor's code and text",
-			reqs: []Request{{API: "get", URL: srv.URL + "/echo?token=TOKEN", Secrets: []string{"TOKEN"}, Sign: sign}},
+			reqs:     []Request{{API: "get", URL: srv.URL + "/echo?token=TOKEN", Secrets: []string{"TOKEN"}, Sign: sign}},
 			wantHits: 1, wantClass: ErrUnavailable, wantText: "(weird token=[redacted] sig=[redacted])",
 			noText: []string{"TOKEN", "sig-SECRET"}},
 		{name: "a redirect is refused, not followed",
@@ -119,8 +120,7 @@ func TestCaller_ThrottleHoldsTheAPI(t *testing.T) {
 		_, _ = w.Write([]byte("err:busy"))
 	}))
 	defer srv.Close()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	lim := NewLimiter(Limits{QPS: 100, Burst: 10}, func() time.Time { return now })
+	lim := NewLimiter(Limits{QPS: 100, Burst: 10}, clocktesting.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	check := func(api string, r Response) error {
 		e := codeCheck(api, r).(*Error)
 		e.RetryAfter = time.Hour

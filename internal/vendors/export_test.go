@@ -1,6 +1,6 @@
 package vendors
 
-import "time"
+import "k8s.io/utils/clock"
 
 // Test hooks for package vendors_test, which cannot import vendors internals
 // because the fake package imports vendors.
@@ -9,8 +9,8 @@ import "time"
 var CallsTotal = callsTotal
 
 // SetInstrumentClock replaces the clock of a client returned by Instrument.
-func SetInstrumentClock(c GroupClient, now func() time.Time) {
-	c.(*instrumented).now = now
+func SetInstrumentClock(c GroupClient, clk clock.PassiveClock) {
+	c.(*instrumented).clock = clk
 }
 
 // NewFakeClock returns the settable clock the limiter tests use.

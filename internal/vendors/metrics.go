@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/utils/clock"
 )
 
 var (
@@ -71,13 +72,13 @@ const UnauthorizedHoldOff = 5 * time.Minute
 // and at the next second they all came back at once, were throttled again and
 // failed again (at N=1000 groups of a vendor allowing 10 calls per second, a periodic resync never finished).
 func Instrument(vendor string, c GroupClient) GroupClient {
-	return &instrumented{vendor: vendor, next: c, now: time.Now}
+	return &instrumented{vendor: vendor, next: c, clock: clock.RealClock{}}
 }
 
 type instrumented struct {
 	vendor string
 	next   GroupClient
-	now    func() time.Time
+	clock  clock.PassiveClock
 
 	mu             sync.Mutex
 	rejectedUntil  time.Time
@@ -90,7 +91,7 @@ var _ GroupClient = &instrumented{}
 // it in the metrics, and starts the hold-off when the vendor rejected the
 // credentials.
 func (i *instrumented) call(op string, fn func() error) error {
-	now := i.now()
+	now := i.clock.Now()
 	i.mu.Lock()
 	rejectedUntil, rejected := i.rejectedUntil, i.rejectedReason
 	i.mu.Unlock()
@@ -102,7 +103,7 @@ func (i *instrumented) call(op string, fn func() error) error {
 	if errors.Is(err, ErrUnauthorized) {
 		i.mu.Lock()
 		defer i.mu.Unlock()
-		i.rejectedUntil, i.rejectedReason = i.now().Add(UnauthorizedHoldOff), err
+		i.rejectedUntil, i.rejectedReason = i.clock.Now().Add(UnauthorizedHoldOff), err
 	}
 	return err
 }

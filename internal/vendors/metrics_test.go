@@ -220,7 +220,7 @@ func TestInstrumentHoldsOffAfterRejectedCredentials(t *testing.T) {
 		CheckCredentialsFn: func(context.Context) error { return nil },
 	}
 	c := vendors.Instrument("test-unauthorized", inner)
-	vendors.SetInstrumentClock(c, clk.Now)
+	vendors.SetInstrumentClock(c, clk)
 
 	_, err := c.Observe(ctx, "g1", vendors.GroupSpec{})
 	g.Expect(err).To(BeIdenticalTo(rejected))
@@ -234,7 +234,7 @@ func TestInstrumentHoldsOffAfterRejectedCredentials(t *testing.T) {
 	g.Expect(inner.Count(fake.OpCheckCredentials, nil)).To(Equal(0))
 
 	accept = true
-	clk.Advance(vendors.UnauthorizedHoldOff)
+	clk.Step(vendors.UnauthorizedHoldOff)
 	_, err = c.Observe(ctx, "g1", vendors.GroupSpec{})
 	g.Expect(err).NotTo(HaveOccurred(), "the vendor is asked again once the hold-off ends")
 	g.Expect(inner.Count(fake.OpObserve, nil)).To(Equal(2))

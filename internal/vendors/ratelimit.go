@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	"k8s.io/utils/clock"
 )
 
 // MaxLimiterWait is the longest a call waits for a token in-line. A longer wait
@@ -28,7 +29,7 @@ type Limits struct {
 // throttled it (see Note). It is safe for concurrent use.
 type Limiter struct {
 	limits Limits
-	now    func() time.Time
+	clock  clock.PassiveClock
 
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
@@ -45,12 +46,12 @@ type hold struct {
 	code  string
 }
 
-// NewLimiter returns a Limiter. A nil now means time.Now.
-func NewLimiter(l Limits, now func() time.Time) *Limiter {
-	if now == nil {
-		now = time.Now
+// NewLimiter returns a Limiter. A nil clk means the real clock.
+func NewLimiter(l Limits, clk clock.PassiveClock) *Limiter {
+	if clk == nil {
+		clk = clock.RealClock{}
 	}
-	return &Limiter{limits: normalize(l), now: now, buckets: map[string]*rate.Limiter{}, held: map[string]hold{},
+	return &Limiter{limits: normalize(l), clock: clk, buckets: map[string]*rate.Limiter{}, held: map[string]hold{},
 		waiting: map[string]int{}, idle: map[string]chan struct{}{}}
 }
 
@@ -65,7 +66,7 @@ func (l *Limiter) Note(api string, err error) error {
 	if l == nil || !errors.Is(err, ErrRateLimited) || RetryAfter(err) <= 0 {
 		return err
 	}
-	h := hold{until: l.now().Add(RetryAfter(err))}
+	h := hold{until: l.clock.Now().Add(RetryAfter(err))}
 	var e *Error
 	if errors.As(err, &e) {
 		h.code = e.Code
@@ -133,7 +134,7 @@ func (l *Limiter) Wait(ctx context.Context, api string) error {
 		// A throttle answer that came while this call waited holds it too, within
 		// the same MaxLimiterWait: holds that keep being renewed must not keep a
 		// worker waiting.
-		if !l.heldUntil(api).After(l.now()) {
+		if !l.heldUntil(api).After(l.clock.Now()) {
 			return nil
 		}
 	}
@@ -192,14 +193,14 @@ func (l *Limiter) waitOnce(ctx context.Context, api string, maxWait time.Duratio
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay+callMargin {
 		// The pass would time out waiting and report the vendor as unavailable;
 		// it is only waiting its turn, so say that, and leave the token.
-		r.CancelAt(l.now())
+		r.CancelAt(l.clock.Now())
 		return &Error{Class: ErrRateLimited, Op: api, Message: "the client-side rate limiter's wait would outlast this pass", RetryAfter: delay}
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		r.CancelAt(l.now()) // the call will not be made: give the token back
+		r.CancelAt(l.clock.Now()) // the call will not be made: give the token back
 		return &Error{Class: ErrRateLimited, Op: api, Message: "gave up waiting for the client-side rate limiter: " + ctx.Err().Error(), RetryAfter: delay}
 	case <-t.C:
 		return nil
@@ -215,7 +216,7 @@ func (l *Limiter) reserve(api string) (*rate.Reservation, time.Duration, error) 
 
 // reserveWithin is reserve with maxWait instead of MaxLimiterWait.
 func (l *Limiter) reserveWithin(api string, maxWait time.Duration) (*rate.Reservation, time.Duration, error) {
-	now := l.now()
+	now := l.clock.Now()
 	at := now
 	if until := l.heldUntil(api); until.After(now) {
 		at = until
@@ -262,15 +263,15 @@ func IsBackground(ctx context.Context) bool {
 // Limiters hands out one Limiter per credential, so all groups using the same
 // account share its buckets. It is safe for concurrent use.
 type Limiters struct {
-	now func() time.Time
+	clock clock.PassiveClock
 
 	mu    sync.Mutex
 	byKey map[string]*Limiter
 }
 
-// NewLimiters returns an empty registry. A nil now means time.Now.
-func NewLimiters(now func() time.Time) *Limiters {
-	return &Limiters{now: now, byKey: map[string]*Limiter{}}
+// NewLimiters returns an empty registry. A nil clk means the real clock.
+func NewLimiters(clk clock.PassiveClock) *Limiters {
+	return &Limiters{clock: clk, byKey: map[string]*Limiter{}}
 }
 
 // For returns the Limiter for the credential key, creating it with l. When the
@@ -281,7 +282,7 @@ func (r *Limiters) For(key string, l Limits) *Limiter {
 	defer r.mu.Unlock()
 	lim, ok := r.byKey[key]
 	if !ok || lim.limits != normalize(l) {
-		lim = NewLimiter(l, r.now)
+		lim = NewLimiter(l, r.clock)
 		r.byKey[key] = lim
 	}
 	return lim

@@ -9,28 +9,12 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
-// fakeClock is an injectable clock; buckets refill only when it is advanced.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock returns a clock on which buckets refill only when it is stepped.
+func newFakeClock() *clocktesting.FakeClock {
+	return clocktesting.NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 func TestLimiter(t *testing.T) {
@@ -38,7 +22,7 @@ func TestLimiter(t *testing.T) {
 
 	t.Run("burst is available without waiting", func(t *testing.T) {
 		g := NewWithT(t)
-		l := NewLimiter(Limits{QPS: 10, Burst: 2}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 10, Burst: 2}, newFakeClock())
 		start := time.Now()
 		g.Expect(l.Wait(ctx, "create")).To(Succeed())
 		g.Expect(l.Wait(ctx, "create")).To(Succeed())
@@ -52,7 +36,7 @@ func TestLimiter(t *testing.T) {
 	t.Run("wait beyond MaxLimiterWait fails fast with ErrRateLimited", func(t *testing.T) {
 		g := NewWithT(t)
 		clock := newFakeClock()
-		l := NewLimiter(Limits{QPS: 10, Burst: 2}, clock.Now)
+		l := NewLimiter(Limits{QPS: 10, Burst: 2}, clock)
 		// Burst 2 plus 20 tokens at 100ms each fill exactly MaxLimiterWait.
 		for i := range 22 {
 			_, d, err := l.reserve("create")
@@ -73,7 +57,7 @@ func TestLimiter(t *testing.T) {
 		g.Expect(RetryAfter(err)).To(BeNumerically("~", 2100*time.Millisecond, time.Millisecond))
 
 		// Time refills the bucket.
-		clock.Advance(time.Second)
+		clock.Step(time.Second)
 		_, d, err := l.reserve("create")
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(d).To(BeNumerically("~", 1100*time.Millisecond, time.Millisecond))
@@ -81,7 +65,7 @@ func TestLimiter(t *testing.T) {
 
 	t.Run("APIs have separate buckets", func(t *testing.T) {
 		g := NewWithT(t)
-		l := NewLimiter(Limits{QPS: 10, Burst: 2}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 10, Burst: 2}, newFakeClock())
 		for range 22 {
 			_, _, err := l.reserve("create")
 			g.Expect(err).NotTo(HaveOccurred())
@@ -106,7 +90,7 @@ func TestLimiter(t *testing.T) {
 	t.Run("short wait sleeps for the delay", func(t *testing.T) {
 		g := NewWithT(t)
 		// QPS 20: the second token is 50ms away, the only real sleep in this file.
-		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock())
 		g.Expect(l.Wait(ctx, "create")).To(Succeed())
 		start := time.Now()
 		g.Expect(l.Wait(ctx, "create")).To(Succeed())
@@ -115,7 +99,7 @@ func TestLimiter(t *testing.T) {
 
 	t.Run("cancelled context ends the wait", func(t *testing.T) {
 		g := NewWithT(t)
-		l := NewLimiter(Limits{QPS: 1, Burst: 1}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 1, Burst: 1}, newFakeClock())
 		g.Expect(l.Wait(ctx, "create")).To(Succeed())
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
@@ -130,7 +114,7 @@ func TestLimiter(t *testing.T) {
 
 	t.Run("a wait that would outlast the context's deadline is not begun", func(t *testing.T) {
 		g := NewWithT(t)
-		l := NewLimiter(Limits{QPS: 1, Burst: 1}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 1, Burst: 1}, newFakeClock())
 		g.Expect(l.Wait(ctx, "create")).To(Succeed())
 		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
@@ -156,7 +140,7 @@ func TestLimiter(t *testing.T) {
 	t.Run("concurrent use", func(t *testing.T) {
 		g := NewWithT(t)
 		// QPS 1, burst 10: exactly 10 of each API's calls fit without waiting.
-		l := NewLimiter(Limits{QPS: 1, Burst: 10}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 1, Burst: 10}, newFakeClock())
 		var mu sync.Mutex
 		immediate := map[string]int{}
 		var wg sync.WaitGroup
@@ -185,7 +169,7 @@ func TestLimiter_Note(t *testing.T) {
 	t.Run("a throttled API is held until the vendor's delay ends; others are not", func(t *testing.T) {
 		g := NewWithT(t)
 		clock := newFakeClock()
-		l := NewLimiter(Limits{QPS: 20, Burst: 1}, clock.Now)
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, clock)
 		err := throttled(time.Second)
 		g.Expect(l.Note("chat/get", err)).To(BeIdenticalTo(err), "the error is passed on")
 
@@ -197,7 +181,7 @@ func TestLimiter_Note(t *testing.T) {
 		_, d, _ = l.reserve("group/update")
 		g.Expect(d).To(BeZero())
 
-		clock.Advance(2 * time.Second)
+		clock.Step(2 * time.Second)
 		_, d, _ = l.reserve("chat/get")
 		g.Expect(d).To(BeZero(), "the hold is over")
 	})
@@ -246,7 +230,7 @@ func TestLimiter_Note(t *testing.T) {
 	t.Run("a hold longer than MaxLimiterWait fails fast and takes no token", func(t *testing.T) {
 		g := NewWithT(t)
 		clock := newFakeClock()
-		l := NewLimiter(Limits{QPS: 20, Burst: 1}, clock.Now)
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, clock)
 		l.Note("chat/get", throttled(time.Minute))
 
 		start := time.Now()
@@ -257,14 +241,14 @@ func TestLimiter_Note(t *testing.T) {
 		g.Expect(err.Error()).To(ContainSubstring("holding off after the vendor throttled this API"))
 		g.Expect(err.Error()).To(ContainSubstring("(90018)"), "the vendor's code says why")
 
-		clock.Advance(time.Minute)
+		clock.Step(time.Minute)
 		_, d, _ := l.reserve("chat/get")
 		g.Expect(d).To(BeZero(), "the refused wait took no token")
 	})
 
 	t.Run("a shorter delay does not cut a longer hold", func(t *testing.T) {
 		g := NewWithT(t)
-		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock())
 		l.Note("chat/get", throttled(1500*time.Millisecond))
 		l.Note("chat/get", throttled(time.Second))
 		_, d, _ := l.reserve("chat/get")
@@ -273,7 +257,7 @@ func TestLimiter_Note(t *testing.T) {
 
 	t.Run("other answers hold nothing", func(t *testing.T) {
 		g := NewWithT(t)
-		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock().Now)
+		l := NewLimiter(Limits{QPS: 20, Burst: 1}, newFakeClock())
 		g.Expect(l.Note("chat/get", nil)).To(Succeed())
 		for _, err := range []error{
 			NewError(ErrUnavailable, "chat/get", "", "busy"),
@@ -296,14 +280,14 @@ func TestLimiter_Note(t *testing.T) {
 func TestLimiters(t *testing.T) {
 	t.Run("same key and limits share a limiter", func(t *testing.T) {
 		g := NewWithT(t)
-		r := NewLimiters(newFakeClock().Now)
+		r := NewLimiters(newFakeClock())
 		a := r.For("cred-a", Limits{QPS: 10, Burst: 2})
 		g.Expect(r.For("cred-a", Limits{QPS: 10, Burst: 2})).To(BeIdenticalTo(a))
 	})
 
 	t.Run("different keys get different limiters", func(t *testing.T) {
 		g := NewWithT(t)
-		r := NewLimiters(newFakeClock().Now)
+		r := NewLimiters(newFakeClock())
 		a := r.For("cred-a", Limits{QPS: 10, Burst: 2})
 		b := r.For("cred-b", Limits{QPS: 10, Burst: 2})
 		g.Expect(b).NotTo(BeIdenticalTo(a))
@@ -319,7 +303,7 @@ func TestLimiters(t *testing.T) {
 
 	t.Run("changed limits replace the limiter", func(t *testing.T) {
 		g := NewWithT(t)
-		r := NewLimiters(newFakeClock().Now)
+		r := NewLimiters(newFakeClock())
 		a := r.For("cred-a", Limits{QPS: 10, Burst: 2})
 		b := r.For("cred-a", Limits{QPS: 20, Burst: 2})
 		g.Expect(b).NotTo(BeIdenticalTo(a))
@@ -342,7 +326,7 @@ func TestLimiters(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%v", tt.in), func(t *testing.T) {
 				g := NewWithT(t)
-				r := NewLimiters(newFakeClock().Now)
+				r := NewLimiters(newFakeClock())
 				l := r.For("k", tt.in)
 				g.Expect(l.Limits()).To(Equal(tt.want))
 				// Asking again, or with the defaulted limits spelled out, must not
@@ -365,12 +349,12 @@ func TestLimiters(t *testing.T) {
 	t.Run("limiters use the registry's clock", func(t *testing.T) {
 		g := NewWithT(t)
 		clock := newFakeClock()
-		l := NewLimiters(clock.Now).For("k", Limits{QPS: 1, Burst: 1})
+		l := NewLimiters(clock).For("k", Limits{QPS: 1, Burst: 1})
 		_, _, err := l.reserve("create")
 		g.Expect(err).NotTo(HaveOccurred())
 		_, d, _ := l.reserve("create")
 		g.Expect(d).To(BeNumerically("~", time.Second, time.Millisecond))
-		clock.Advance(3 * time.Second)
+		clock.Step(3 * time.Second)
 		_, d, _ = l.reserve("create")
 		g.Expect(d).To(BeZero())
 	})

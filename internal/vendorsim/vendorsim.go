@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // Faults are the fault knobs. The zero value injects nothing.
@@ -45,7 +47,7 @@ type Sim struct {
 	rand     *rand.Rand
 	// windows counts calls per rate-limit key in the current second.
 	windows map[string]*window
-	now     func() time.Time
+	clock   clock.PassiveClock
 }
 
 type window struct {
@@ -53,12 +55,12 @@ type window struct {
 	n     int
 }
 
-// New returns a Sim. A nil now means time.Now.
-func New(now func() time.Time) *Sim {
-	if now == nil {
-		now = time.Now
+// New returns a Sim. A nil clk means the real clock.
+func New(clk clock.PassiveClock) *Sim {
+	if clk == nil {
+		clk = clock.RealClock{}
 	}
-	return &Sim{now: now, rand: rand.New(rand.NewPCG(1, 2)), windows: map[string]*window{}, opFaults: map[string]Faults{}}
+	return &Sim{clock: clk, rand: rand.New(rand.NewPCG(1, 2)), windows: map[string]*window{}, opFaults: map[string]Faults{}}
 }
 
 // SetFaults sets the knobs for every operation.
@@ -102,7 +104,7 @@ func (s *Sim) roll(p float64) bool {
 func (s *Sim) Record(op, outcome string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Op: op, Outcome: outcome, At: s.now()})
+	s.calls = append(s.calls, Call{Op: op, Outcome: outcome, At: s.clock.Now()})
 }
 
 // Calls returns the call log.
@@ -149,7 +151,7 @@ func (s *Sim) Allow(key string, limit int) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
+	now := s.clock.Now()
 	w, ok := s.windows[key]
 	if !ok || now.Sub(w.start) >= time.Second {
 		w = &window{start: now}

@@ -9,22 +9,20 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func TestAllow(t *testing.T) {
 	g := NewWithT(t)
-	var mu sync.Mutex
-	now := time.Unix(100, 0)
-	s := New(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	clk := clocktesting.NewFakePassiveClock(time.Unix(100, 0))
+	s := New(clk)
 	for range 3 {
 		g.Expect(s.Allow("app/create", 3)).To(BeTrue())
 	}
 	g.Expect(s.Allow("app/create", 3)).To(BeFalse(), "fourth call in the same second")
 	g.Expect(s.Allow("app/update", 3)).To(BeTrue(), "limits are per key")
 	g.Expect(s.Allow("app/create", 0)).To(BeTrue(), "0 is unlimited")
-	mu.Lock()
-	now = now.Add(time.Second)
-	mu.Unlock()
+	clk.SetTime(clk.Now().Add(time.Second))
 	g.Expect(s.Allow("app/create", 3)).To(BeTrue(), "a new second refills")
 }
 

@@ -196,7 +196,7 @@ var routes = []route{
 func New(cfg Config, opts ...vendorsim.Option) *Server {
 	o := vendorsim.BuildOptions(opts...)
 	s := &Server{
-		Sim: vendorsim.New(o.Clock.Now), clock: o.Clock,
+		Sim: vendorsim.New(o.Clock), clock: o.Clock,
 		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
 		groups: map[string]*Group{}, qps: cmp.Or(cfg.QPS, DefaultQPS), tokenTTL: DefaultTokenTTL,
 		throttled: map[string]bool{}, failing: map[string]string{}, used: map[string]int{},

@@ -219,7 +219,7 @@ var commands = map[string]command{
 // New returns a Server hosting cfg.Apps, dated by the options' clock.
 func New(cfg Config, opts ...vendorsim.Option) *Server {
 	clk := vendorsim.BuildOptions(opts...).Clock
-	s := &Server{Sim: vendorsim.New(clk.Now), clock: clk, handlers: map[string]http.Handler{},
+	s := &Server{Sim: vendorsim.New(clk), clock: clk, handlers: map[string]http.Handler{},
 		apps: map[int64]*app{}, rateLimits: map[int64]int{}, failing: map[string]int{}, sigs: map[string]bool{}}
 	for id, a := range cfg.Apps {
 		s.apps[id] = newApp(a)

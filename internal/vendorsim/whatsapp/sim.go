@@ -127,8 +127,8 @@ func New(cfg Config, opts ...vendorsim.Option) *Sim {
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
 	}
-	now := vendorsim.BuildOptions(opts...).Clock.Now
-	return &Sim{Sim: vendorsim.New(now), cfg: cfg, now: now, createDelay: cfg.CreateDelay, updateDelay: cfg.UpdateDelay,
+	clk := vendorsim.BuildOptions(opts...).Clock
+	return &Sim{Sim: vendorsim.New(clk), cfg: cfg, now: clk.Now, createDelay: cfg.CreateDelay, updateDelay: cfg.UpdateDelay,
 		failWith: map[string]string{}, nonces: map[string]time.Time{}}
 }
 
