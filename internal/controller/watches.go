@@ -3,11 +3,14 @@ package controller
 import (
 	"context"
 	"errors"
+	"time"
 
+	"golang.org/x/time/rate"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -41,7 +44,10 @@ func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.GenerationChangedPredicate{}, reconcileRequested, createPendingCleared))).
 		Watches(&v1alpha1.ChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ChatProviderKind))).
 		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind))).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles),
+			RateLimiter:             retryBackoff(),
+		}).
 		Named("chatgroup").
 		Complete(r)
 }
@@ -99,4 +105,19 @@ var createPendingCleared = predicate.Funcs{
 		return ok && meta.IsStatusConditionTrue(cg.Status.Conditions, v1alpha1.StalledCondition) &&
 			meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.StalledCondition).Reason == v1alpha1.CreateIncompleteReason
 	},
+}
+
+// maxRetryBackoff caps the backoff of a failing group. A vendor outage or an
+// answer the operator does not know is retried with growing delays; once the
+// vendor is well again, no group should wait longer than this to notice.
+const maxRetryBackoff = 5 * time.Minute
+
+// retryBackoff is controller-runtime's default backoff (per-item exponential
+// from 5 ms, and an overall bucket) with the per-item delay capped at
+// maxRetryBackoff instead of about 17 minutes.
+func retryBackoff() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, maxRetryBackoff),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
 }
