@@ -4,10 +4,10 @@
 // A vendor's suite starts it once in TestMain with its own registration, serves
 // a simulator, and uses the testenv helpers for the rest:
 //
-//	env, err = operator.Start(controller.Options{Vendors: vendors.Registry{dingtalk.Registration()}})
+//	env, err = operator.Start(controller.Options{Vendors: vendors.Registry{acme.Registration()}})
 //	...
 //	srv := httptest.NewServer(harness)
-//	p := env.SimProvider(t, env.Namespace(t), "dingtalk", harness, srv.URL)
+//	p := env.SimProvider(t, env.Namespace(t), "acme", harness, srv.URL)
 //	env.WaitReady(t, cg)
 //	env.RequestReconcile(t, cg) // a drift check, waited for
 //
