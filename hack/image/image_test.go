@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -286,6 +291,33 @@ func TestReproducible(t *testing.T) {
 		if i == 0 {
 			time.Sleep(1100 * time.Millisecond) // so that a field from the clock would differ
 		}
+	}
+}
+
+// TestPush pushes the layout to a registry on loopback, as 'crane push
+// bin/image/oci <ref>' does, and pulls it back by tag: a registry keeps the
+// index's digest, so the image can be pinned by it wherever it is pushed.
+func TestPush(t *testing.T) {
+	dir := imageDir(t)
+	idx, desc := readIndex(t, dir)
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer reg.Close()
+	ref, err := name.ParseReference(strings.TrimPrefix(reg.URL, "http://") + "/team/chatgroup-operator:" + desc.Annotations["org.opencontainers.image.ref.name"])
+	must(t, err)
+	must(t, remote.WriteIndex(ref, idx))
+	pulled, err := remote.Index(ref)
+	must(t, err)
+	got, err := pulled.Digest()
+	must(t, err)
+	if got != desc.Digest {
+		t.Errorf("the registry holds %s, the layout %s", got, desc.Digest)
+	}
+	img, err := remote.Image(ref, remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "arm64"}))
+	must(t, err)
+	cf, err := img.ConfigFile()
+	must(t, err)
+	if cf.Architecture != "arm64" {
+		t.Errorf("pulled %s for linux/arm64", cf.Architecture)
 	}
 }
 
