@@ -48,6 +48,10 @@ type Sim struct {
 	// windows counts calls per rate-limit key in the current second.
 	windows map[string]*window
 	clock   clock.PassiveClock
+	// failing is the vendor code FailWith set per operation.
+	failing map[string]string
+	// throttleUntil ends a ThrottleFor period.
+	throttleUntil time.Time
 }
 
 type window struct {
@@ -60,7 +64,7 @@ func New(clk clock.PassiveClock) *Sim {
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
-	return &Sim{clock: clk, rand: rand.New(rand.NewPCG(1, 2)), windows: map[string]*window{}, opFaults: map[string]Faults{}}
+	return &Sim{clock: clk, rand: rand.New(rand.NewPCG(1, 2)), windows: map[string]*window{}, opFaults: map[string]Faults{}, failing: map[string]string{}}
 }
 
 // SetFaults sets the knobs for every operation.
@@ -219,4 +223,40 @@ func dropConnection(w http.ResponseWriter) {
 	if err == nil {
 		_ = conn.Close()
 	}
+}
+
+// FailWith makes every call of op answer with the vendor's error code, which
+// each simulator writes in its vendor's own format and with the status the
+// vendor documents for it, before anything is applied; code "" stops it.
+func (s *Sim) FailWith(op, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == "" {
+		delete(s.failing, op)
+		return
+	}
+	s.failing[op] = code
+}
+
+// Failing returns the code FailWith set for op, or "".
+func (s *Sim) Failing(op string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failing[op]
+}
+
+// ThrottleFor makes every call answer with the vendor's throttle response for
+// d on the simulator's clock, as when other applications of the account use up
+// its allowance.
+func (s *Sim) ThrottleFor(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttleUntil = s.clock.Now().Add(d)
+}
+
+// Throttling reports whether a ThrottleFor period is running.
+func (s *Sim) Throttling() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.Now().Before(s.throttleUntil)
 }

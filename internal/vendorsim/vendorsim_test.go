@@ -75,3 +75,21 @@ func TestWrap(t *testing.T) {
 		})
 	}
 }
+
+func TestFailWithAndThrottleFor(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakePassiveClock(time.Unix(100, 0))
+	s := New(clk)
+	g.Expect(s.Failing("op")).To(BeEmpty())
+	s.FailWith("op", "E1")
+	g.Expect(s.Failing("op")).To(Equal("E1"))
+	g.Expect(s.Failing("other")).To(BeEmpty(), "per operation")
+	s.FailWith("op", "")
+	g.Expect(s.Failing("op")).To(BeEmpty())
+
+	g.Expect(s.Throttling()).To(BeFalse())
+	s.ThrottleFor(2 * time.Second)
+	g.Expect(s.Throttling()).To(BeTrue())
+	clk.SetTime(clk.Now().Add(2 * time.Second))
+	g.Expect(s.Throttling()).To(BeFalse(), "over on the simulator's clock")
+}

@@ -160,8 +160,6 @@ type Server struct {
 	qps           int
 	tokenTTL      time.Duration
 	throttled     map[string]bool
-	throttleUntil time.Time
-	failing       map[string]string // op -> vendor code
 	quota         int
 	used          map[string]int // metered calls per app
 	allowStandard bool
@@ -199,7 +197,7 @@ func New(cfg Config, opts ...vendorsim.Option) *Server {
 		Sim: vendorsim.New(o.Clock), clock: o.Clock,
 		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
 		groups: map[string]*Group{}, qps: cmp.Or(cfg.QPS, DefaultQPS), tokenTTL: DefaultTokenTTL,
-		throttled: map[string]bool{}, failing: map[string]string{}, used: map[string]int{},
+		throttled: map[string]bool{}, used: map[string]int{},
 	}
 	maps.Copy(s.apps, cfg.Apps)
 	for _, id := range cfg.Users {
@@ -275,29 +273,6 @@ func (s *Server) SetThrottle(op string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttled[op] = on
-}
-
-// ThrottleFor makes every call of every operation answer with the vendor's
-// throttle response for d, on the simulator's clock.
-func (s *Server) ThrottleFor(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttleUntil = s.clock.Now().Add(d)
-}
-
-// FailWith makes every call of op answer with the vendor's code, in the
-// operation's own format and with the code's documented HTTP status, before
-// anything is checked or applied, until called again with code "". For
-// chat/get the code is an errcode: "34001", or "88/60011" for errcode 88 with
-// a sub_code (a code that is not a number becomes 88's sub_code).
-func (s *Server) FailWith(op, code string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if code == "" {
-		delete(s.failing, op)
-		return
-	}
-	s.failing[op] = code
 }
 
 // SetMonthlyQuota limits each app to n metered calls (every API but the token);

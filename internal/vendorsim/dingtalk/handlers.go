@@ -71,11 +71,9 @@ var v1Failures = map[string]rejection{
 // serves it with next.
 func (s *Server) failable(op string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		code, failing := s.failing[op]
-		s.mu.Unlock()
+		code := s.Failing(op)
 		switch {
-		case !failing:
+		case code == "":
 			next(w, r)
 		case op == OpGet:
 			writeLegacyFailure(w, code)
@@ -183,8 +181,9 @@ func (s *Server) appFor(tok string) (string, bool) {
 // admit applies the per-app, per-API rate limit and the monthly quota.
 func (s *Server) admit(app, op string) *rejection {
 	s.mu.Lock()
-	qps, forced := s.qps, s.throttled[op] || s.clock.Now().Before(s.throttleUntil)
+	qps, forced := s.qps, s.throttled[op]
 	s.mu.Unlock()
+	forced = forced || s.Throttling()
 	if forced || !s.Allow(app+"/"+op, qps) {
 		return &rejection{http.StatusForbidden, CodeQPSLimit, "The API call frequency of the app exceeds the limit; try again later"}
 	}

@@ -169,14 +169,12 @@ type Server struct {
 	clock    clock.PassiveClock
 	handlers map[string]http.Handler
 
-	mu            sync.Mutex
-	apps          map[int64]*app
-	rateLimits    map[int64]int
-	throttleUntil time.Time
-	failing       map[string]int // command: the ErrorCode FailWith answers it with
-	sigs          map[string]bool
-	calls         []Call
-	seq           int
+	mu         sync.Mutex
+	apps       map[int64]*app
+	rateLimits map[int64]int
+	sigs       map[string]bool
+	calls      []Call
+	seq        int
 }
 
 // app is an App's state.
@@ -220,7 +218,7 @@ var commands = map[string]command{
 func New(cfg Config, opts ...vendorsim.Option) *Server {
 	clk := vendorsim.BuildOptions(opts...).Clock
 	s := &Server{Sim: vendorsim.New(clk), clock: clk, handlers: map[string]http.Handler{},
-		apps: map[int64]*app{}, rateLimits: map[int64]int{}, failing: map[string]int{}, sigs: map[string]bool{}}
+		apps: map[int64]*app{}, rateLimits: map[int64]int{}, sigs: map[string]bool{}}
 	for id, a := range cfg.Apps {
 		s.apps[id] = newApp(a)
 	}
@@ -313,7 +311,7 @@ func (s *Server) admit(name string, r *http.Request) (int64, *app, string, *vend
 	s.mu.Lock()
 	a := s.apps[appID]
 	limit, ok := s.rateLimits[appID]
-	throttled := s.clock.Now().Before(s.throttleUntil)
+	throttled := s.Throttling()
 	sig := q.Get("usersig")
 	s.sigs[sig] = true
 	s.mu.Unlock()
@@ -417,36 +415,23 @@ func (s *Server) SetRateLimit(appID int64, perSecond int) {
 }
 
 // Throttle answers every call with the throttle code (60007) for d.
-func (s *Server) Throttle(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttleUntil = s.clock.Now().Add(d)
-}
+func (s *Server) Throttle(d time.Duration) { s.ThrottleFor(d) }
 
 // FailWith answers every call of command with ErrorCode code, in the vendor's
 // envelope and with HTTP 200 as the vendor answers every outcome, once the
 // request is admitted and before anything is applied; code "" stops it. A code
 // that is not a number panics: it is a mistake in the test.
 func (s *Server) FailWith(command, code string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if code == "" {
-		delete(s.failing, command)
-		return
-	}
-	n, err := strconv.Atoi(code)
-	if err != nil {
+	if _, err := strconv.Atoi(code); code != "" && err != nil {
 		panic(fmt.Sprintf("tencentim simulator: FailWith(%q, %q): the code is not a number", command, code))
 	}
-	s.failing[command] = n
+	s.Sim.FailWith(command, code)
 }
 
 // failure is the error FailWith set for command, or nil.
 func (s *Server) failure(command string) *vendorError {
-	s.mu.Lock()
-	code, ok := s.failing[command]
-	s.mu.Unlock()
-	if !ok {
+	code, err := strconv.Atoi(s.Failing(command))
+	if err != nil { // none set: FailWith admits only numbers
 		return nil
 	}
 	info, ok := errorInfo[code]

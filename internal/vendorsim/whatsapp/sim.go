@@ -110,16 +110,13 @@ type Sim struct {
 	cfg Config
 	now func() time.Time
 
-	mu            sync.Mutex
-	createDelay   time.Duration
-	updateDelay   time.Duration
-	throttleUntil time.Time
-	// failWith is the code FailWith set per action.
-	failWith   map[string]string
-	groups     []*group // in creation order
-	nextID     int
-	nonces     map[string]time.Time
-	signatures []string
+	mu          sync.Mutex
+	createDelay time.Duration
+	updateDelay time.Duration
+	groups      []*group // in creation order
+	nextID      int
+	nonces      map[string]time.Time
+	signatures  []string
 }
 
 // New returns a Sim of the account cfg describes; its clock comes from opts.
@@ -129,7 +126,7 @@ func New(cfg Config, opts ...vendorsim.Option) *Sim {
 	}
 	clk := vendorsim.BuildOptions(opts...).Clock
 	return &Sim{Sim: vendorsim.New(clk), cfg: cfg, now: clk.Now, createDelay: cfg.CreateDelay, updateDelay: cfg.UpdateDelay,
-		failWith: map[string]string{}, nonces: map[string]time.Time{}}
+		nonces: map[string]time.Time{}}
 }
 
 // SetCreateDelay changes how long groups stay CREATING, counted from their
@@ -149,41 +146,9 @@ func (s *Sim) SetUpdateDelay(d time.Duration) {
 	s.updateDelay = d
 }
 
-// FailWith answers every call of action with code, in the gateway's error
-// format and with the HTTP status Alibaba Cloud gives the code (httpStatus),
-// before anything is applied, until it is called again with code "". Calls
-// must still be signed: authentication comes first, as on the gateway.
-func (s *Sim) FailWith(action, code string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if code == "" {
-		delete(s.failWith, action)
-		return
-	}
-	s.failWith[action] = code
-}
-
-// failure returns the code FailWith set for action, or "".
-func (s *Sim) failure(action string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.failWith[action]
-}
-
 // Throttle answers every call with Throttling.User for d, as when other
 // applications of the account use up its allowance.
-func (s *Sim) Throttle(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttleUntil = s.now().Add(d)
-}
-
-// throttled reports whether a Throttle window is open.
-func (s *Sim) throttled() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now().Before(s.throttleUntil)
-}
+func (s *Sim) Throttle(d time.Duration) { s.ThrottleFor(d) }
 
 // Put stores an ACTIVE group made outside the operator and returns its ID.
 func (s *Sim) Put(subject string, participants ...string) string {
@@ -294,10 +259,10 @@ func (s *Sim) call(r *http.Request, action string) (map[string]any, *apiError) {
 		return nil, &apiError{http.StatusNotFound, "InvalidVersion", "Specified parameter Version is not valid.", ""}
 	case q.Has("Action") && q.Get("Action") != action:
 		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.Action", "the Action parameter differs from x-acs-action", ""}
-	case s.failure(action) != "":
-		code := s.failure(action)
+	case s.Failing(action) != "":
+		code := s.Failing(action)
 		return nil, &apiError{httpStatus(code), code, "The request failed: " + code + ".", "injected"}
-	case s.throttled() || !s.Allow(s.cfg.AccessKeyID+"/"+action, s.cfg.RateLimit):
+	case s.Throttling() || !s.Allow(s.cfg.AccessKeyID+"/"+action, s.cfg.RateLimit):
 		return nil, &apiError{http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.", ""}
 	default:
 		if e := s.checkAccount(q); e != nil {
