@@ -40,18 +40,45 @@ const (
 const createDelay = 3 * time.Second
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, stop)
-	stop()
-	if err != nil {
+	if ran, err := execControlPlane(); ran { // started by envtest as kube-apiserver or etcd
+		fmt.Fprintln(os.Stderr, "playground:", err)
+		os.Exit(1)
+	}
+	// Ctrl-C, SIGTERM, a closed terminal (SIGHUP), the parent's exit (make's,
+	// say: SIGTERM) and a closed stdout (tee gone after the same Ctrl-C) all
+	// stop the playground in order; a second Ctrl-C ends it at once, and its
+	// children with it. With SIGPIPE ignored, what it prints to a closed stdout
+	// is lost instead of killing it mid-cleanup.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		interrupted := false
+		for s := range signals {
+			cancel()
+			if s == os.Interrupt && interrupted {
+				_ = os.Remove(kubeconfig)
+				os.Exit(130)
+			}
+			interrupted = interrupted || s == os.Interrupt
+		}
+	}()
+	watchStdout(cancel)
+	if err := dieWithParent(syscall.SIGTERM); err != nil {
+		cancel()
+	}
+	// An error after a stop was asked for is the stop's doing (a create
+	// canceled, say): the playground has stopped as asked.
+	if err := run(ctx, cancel); err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "playground:", err)
 		os.Exit(1)
 	}
 }
 
 // run sets everything up, then watches until ctx ends or the manager exits;
-// its defers take everything down again in reverse order. stop restores the
-// default signal handling once shutdown begins, so a second Ctrl-C ends at once.
+// its defers take everything down again in reverse order. stop is called once
+// shutdown begins.
 func run(ctx context.Context, stop func()) error {
 	for _, f := range []string{"go.mod", managerBinary, kubectlBinary} {
 		if _, err := os.Stat(f); err != nil {
@@ -67,6 +94,9 @@ func run(ctx context.Context, stop func()) error {
 		say("Stopped. Removed %s and %s.", kubeconfig, tmp)
 	}()
 
+	if err := wrapControlPlane(tmp); err != nil {
+		return err
+	}
 	say("Starting kube-apiserver and etcd (bin/k8s) and installing the CRDs...")
 	env, err := testenv.Start(nil)
 	if err != nil {

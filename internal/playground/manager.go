@@ -59,7 +59,7 @@ func StartManager(o ManagerOptions) (*Manager, error) {
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group: Ctrl-C in the terminal reaches the playground, which
 	// then stops the manager in order, after the groups it is watching.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = managerProcAttr() // and on Linux, killed if the playground dies
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
 		return nil, fmt.Errorf("start %s: %w", o.Binary, err)

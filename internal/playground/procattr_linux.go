@@ -1,0 +1,10 @@
+package playground
+
+import "syscall"
+
+// managerProcAttr puts the manager in a process group of its own, so that a
+// Ctrl-C reaches only the process that started it, which stops it in order;
+// and has the kernel kill it if that process dies first.
+func managerProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
