@@ -152,7 +152,7 @@ func TestTryThis(t *testing.T) {
 	g.Expect(groups[0].members).NotTo(ContainElement(spare))
 	g.Expect(text).To(ContainSubstring(fmt.Sprintf("kubectl patch chatgroup %s --type=merge", groups[0].name)))
 	for _, sim := range sims.All() {
-		g.Expect(sim.Users).NotTo(BeEmpty(), sim.Vendor)
+		g.Expect(sim.Users).NotTo(BeEmpty(), string(sim.Vendor))
 		g.Expect(text).To(ContainSubstring(string(sim.Vendor) + " " + strings.Join(sim.Users, " ")))
 		for _, grp := range groups {
 			if grp.vendor == sim.Vendor {

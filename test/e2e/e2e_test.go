@@ -117,7 +117,9 @@ func install(t *testing.T) {
 	g.Expect(playground.WriteKubeconfig(restConfig, "operator", path, operatorAccount)).To(Succeed())
 	mgrOpts = playground.ManagerOptions{
 		Binary: managerBinary, Kubeconfig: path, LogPath: filepath.Join(tmp, "manager.log"),
-		Args: []string{"--retry-interval=1s"},
+		// A short vendor timeout: a create claim left by a killed manager is
+		// waited for that long (plus a margin) before the lookup may stall.
+		Args: []string{"--retry-interval=1s", "--vendor-timeout=10s"},
 	}
 	var err error
 	mgr, err = playground.StartManager(mgrOpts)
@@ -403,7 +405,7 @@ func killAndRestart(t *testing.T) {
 	applyManifest(t, "restart.yaml", manifest(t, groups...))
 	g.Eventually(func(g Gomega) {
 		for _, s := range firstPerVendor() {
-			g.Expect(s.sim.Core().Count(s.sim.CreateOp())).To(BeNumerically(">", marks[s.Spec.Vendor]), s.Spec.Vendor)
+			g.Expect(s.sim.Core().Count(s.sim.CreateOp())).To(BeNumerically(">", marks[s.Spec.Vendor]), string(s.Spec.Vendor))
 		}
 	}).WithTimeout(20 * time.Second).WithPolling(time.Millisecond).Should(Succeed())
 	g.Expect(mgr.Kill()).To(Succeed())
@@ -629,7 +631,7 @@ func metrics(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	g.Expect(err).NotTo(HaveOccurred())
 	for _, sim := range sims.All() {
-		g.Expect(string(body)).To(MatchRegexp(`chatgroup_vendor_calls_total\{[^}]*vendor="`+string(sim.Vendor)+`"[^}]*\} [1-9]`), sim.Vendor)
+		g.Expect(string(body)).To(MatchRegexp(`chatgroup_vendor_calls_total\{[^}]*vendor="`+string(sim.Vendor)+`"[^}]*\} [1-9]`), string(sim.Vendor))
 	}
 }
 
