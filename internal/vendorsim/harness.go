@@ -1,7 +1,10 @@
 package vendorsim
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -69,6 +72,11 @@ type Harness interface {
 	GroupIDs(name string) []string
 	// Lookup returns a group's title and members (owner included).
 	Lookup(id string) (name string, members []string, ok bool)
+	// Verify checks what group id holds beyond its title and members against
+	// spec (owner, texts, settings, state), and that invitation, the data of the
+	// Secret the operator published for members who join by themselves (nil:
+	// none), lets them join the group as it is now. It returns what differs.
+	Verify(id string, spec v1alpha1.ChatGroupSpec, invitation map[string][]byte) error
 	// Throttle answers every call with the vendor's throttle response for d.
 	Throttle(d time.Duration)
 	// FailWith makes every call of op answer with the vendor's error code (as
@@ -103,4 +111,22 @@ func BuildOptions(opts ...Option) Options {
 		opt(&o)
 	}
 	return o
+}
+
+// Mismatches collects what a Harness.Verify found to differ.
+type Mismatches []string
+
+// Expect records a mismatch of field when got is not want.
+func (m *Mismatches) Expect(field string, got, want any) {
+	if got != want {
+		*m = append(*m, fmt.Sprintf("%s is %v, want %v", field, got, want))
+	}
+}
+
+// Err returns the mismatches as one error, nil when there are none.
+func (m Mismatches) Err() error {
+	if len(m) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(m, "; "))
 }

@@ -283,6 +283,7 @@ func vendorsHoldSamples(t *testing.T) {
 		g.Expect(name).To(Equal(s.Spec.Name))
 		if membersSynced(cg) {
 			g.Expect(members).To(ConsistOf(listed(s.Spec)), s.Name)
+			g.Expect(s.sim.Verify(id, s.Spec, nil)).To(Succeed(), "%s: owner, texts and settings as the spec says", s.Name)
 			continue
 		}
 		awaiting++
@@ -294,6 +295,7 @@ func vendorsHoldSamples(t *testing.T) {
 		secret := invitation(t, cg)
 		g.Expect(secret.Data).NotTo(BeEmpty(), "%s: the invitation", s.Name)
 		g.Expect(synced.Message).To(ContainSubstring(secret.Name), "the condition names the Secret to share")
+		g.Expect(s.sim.Verify(id, s.Spec, secret.Data)).To(Succeed(), "%s: texts and settings as the spec says, the group's current invitation published", s.Name)
 	}
 	g.Expect(awaiting).To(BeNumerically(">", 0), "a sample's members join by themselves")
 }
@@ -373,6 +375,7 @@ func inviteesJoin(t *testing.T) {
 		cg = chatGroup(t, s.Name)
 		g.Expect(cg.Status.MemberCount).To(BeEquivalentTo(len(listed(cg.Spec))))
 		g.Expect(vendorMembers(t, s, cg)).To(ConsistOf(listed(cg.Spec)))
+		g.Expect(s.sim.Verify(cg.Status.GroupID, cg.Spec, nil)).To(Succeed(), "everyone joined: no invitation left")
 		g.Expect(kubectl(t, "get", "chatgroup/"+s.Name, "-o", "jsonpath={.status}")).NotTo(ContainSubstring(secret.Name),
 			"status no longer refers to the invitation")
 	}

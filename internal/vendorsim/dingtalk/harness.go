@@ -3,6 +3,7 @@ package dingtalk
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -128,3 +129,43 @@ func (h *Harness) Lookup(id string) (string, []string, bool) {
 
 // Throttle implements vendorsim.Harness.
 func (h *Harness) Throttle(d time.Duration) { h.ThrottleFor(d) }
+
+// Verify implements vendorsim.Harness: the owner and the management options
+// the spec sets (vendor-apis.md §1.4), and no invitation (every member is
+// added directly).
+func (h *Harness) Verify(id string, spec v1alpha1.ChatGroupSpec, invitation map[string][]byte) error {
+	g, ok := h.Group(id)
+	if !ok {
+		return fmt.Errorf("no group %s", id)
+	}
+	var m vendorsim.Mismatches
+	m.Expect("owner", g.Owner, spec.Owner)
+	m.Expect("invitation", len(invitation), 0)
+	flag := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	if o := spec.ManagementOptions; o != nil {
+		if o.MentionAll != "" {
+			m.Expect("mentionAllAuthority", g.Options.MentionAllAuthority, flag(o.MentionAll == v1alpha1.OwnerOnly))
+		}
+		if o.ManagedBy != "" {
+			m.Expect("managementType", g.Options.ManagementType, flag(o.ManagedBy == v1alpha1.OwnerOnly))
+		}
+		if o.ShowHistoryToNewMembers != nil {
+			m.Expect("showHistoryType", g.Options.ShowHistoryType, flag(*o.ShowHistoryToNewMembers))
+		}
+		if o.Searchable != nil {
+			m.Expect("searchable", g.Options.Searchable, flag(*o.Searchable))
+		}
+		if o.MuteAll != nil {
+			m.Expect("chatBannedType", g.Options.ChatBannedType, flag(*o.MuteAll))
+		}
+		if o.JoinPolicy != "" {
+			m.Expect("validationType", g.Options.ValidationType, flag(o.JoinPolicy == v1alpha1.ApprovalRequired))
+		}
+	}
+	return m.Err()
+}

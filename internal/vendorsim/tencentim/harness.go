@@ -3,6 +3,7 @@ package tencentim
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -138,4 +139,29 @@ func (h *Harness) GroupIDs(name string) []string {
 func (h *Harness) Lookup(id string) (string, []string, bool) {
 	g, ok := h.Group(HarnessAppID, id)
 	return g.Name, g.Accounts(), ok
+}
+
+// Verify implements vendorsim.Harness: the owner, Introduction and
+// Notification the spec sets, and no invitation (members are added directly).
+func (h *Harness) Verify(id string, spec v1alpha1.ChatGroupSpec, invitation map[string][]byte) error {
+	g, ok := h.Group(HarnessAppID, id)
+	if !ok {
+		return fmt.Errorf("no group %s", id)
+	}
+	var m vendorsim.Mismatches
+	m.Expect("Owner_Account", g.Owner, spec.Owner)
+	m.Expect("invitation", len(invitation), 0)
+	if spec.Description != "" {
+		m.Expect("Introduction", g.Introduction, spec.Description)
+	}
+	if spec.Announcement != "" {
+		m.Expect("Notification", g.Notification, spec.Announcement)
+	}
+	if spec.Icon != "" {
+		m.Expect("FaceUrl", g.FaceURL, spec.Icon)
+	}
+	if o := spec.ManagementOptions; o != nil && o.MuteAll != nil {
+		m.Expect("ShutUpAllMember", g.MuteAll, *o.MuteAll)
+	}
+	return m.Err()
 }

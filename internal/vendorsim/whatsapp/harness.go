@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
@@ -136,3 +137,38 @@ func (h *Harness) Lookup(id string) (name string, members []string, ok bool) {
 	}
 	return g.Subject, members, true
 }
+
+// Verify implements vendorsim.Harness: the group is ACTIVE with the spec's
+// description, and while listed members have not joined, the invitation holds
+// the group's current invite link (and there is none once everyone is in).
+func (h *Harness) Verify(id string, spec v1alpha1.ChatGroupSpec, invitation map[string][]byte) error {
+	g, ok := h.Group(id)
+	if !ok {
+		return fmt.Errorf("no group %s", id)
+	}
+	var m vendorsim.Mismatches
+	m.Expect("Status", g.Status, "ACTIVE")
+	if spec.Description != "" {
+		m.Expect("Description", g.Description, spec.Description)
+	}
+	if spec.Icon != "" {
+		m.Expect("ProfilePictureFile", g.ProfilePictureFile, spec.Icon)
+	}
+	pending := slices.ContainsFunc(spec.Members, func(number string) bool {
+		return !slices.Contains(g.Participants, strings.TrimPrefix(number, "+"))
+	})
+	switch {
+	case pending && g.InviteLink == "":
+		m = append(m, "no invite link is open while members are pending")
+	case pending:
+		m.Expect("the published invite link", string(invitation[invitationKey]), g.InviteLink)
+	default:
+		m.Expect("invitation", len(invitation), 0)
+	}
+	return m.Err()
+}
+
+// invitationKey is the key the operator publishes the invite link under; the
+// simulator reads it without importing the client (it is the key a user sees
+// in the Secret, part of the operator's documented behaviour).
+const invitationKey = "inviteLink"
