@@ -162,6 +162,11 @@ PLUGIN_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 .PHONY: release
 release: chart helm kubectl ## Write the release to dist/: install.yaml, the packaged chart, the image tarball, kubectl-chatgroup, SHA256SUMS (VERSION=x.y.z).
 	@echo "$(VERSION)" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$$' || { echo "usage: make release VERSION=x.y.z (got '$(VERSION)')" >&2; exit 2; }
+	@if [ -z "$(ALLOW_DIRTY)" ] && [ -n "$$(git status --porcelain -- . ':!bin' ':!dist' ':!cover.out')" ]; then \
+		echo "The tree has uncommitted changes, which the image would hold under the label of commit $(REVISION):" >&2; \
+		git status --porcelain -- . ':!bin' ':!dist' ':!cover.out' >&2; \
+		echo "commit them, release from a clean clone, or set ALLOW_DIRTY=1" >&2; exit 2; \
+	fi
 	$(MAKE) image VERSION=$(VERSION)
 	rm -rf $(DIST) && mkdir -p $(DIST)/.install
 	printf 'resources:\n- ../../config/default\nimages:\n- name: chatgroup-operator\n  newName: %s\n  newTag: "%s"\n' \
