@@ -168,12 +168,11 @@ release: chart helm kubectl ## Write the release to dist/: install.yaml, the pac
 		echo "commit them, release from a clean clone, or set ALLOW_DIRTY=1" >&2; exit 2; \
 	fi
 	$(MAKE) image VERSION=$(VERSION)
-	rm -rf $(DIST) && mkdir -p $(DIST)/.install
+	rm -rf $(DIST) $(LOCALBIN)/install && mkdir -p $(DIST) $(LOCALBIN)/install
 	printf 'resources:\n- ../../config/default\nimages:\n- name: chatgroup-operator\n  newName: %s\n  newTag: "%s"\n' \
-		'$(IMAGE_REPO)' '$(VERSION)' > $(DIST)/.install/kustomization.yaml
+		'$(IMAGE_REPO)' '$(VERSION)' > $(LOCALBIN)/install/kustomization.yaml
 	{ echo "# chatgroup-operator $(VERSION): kubectl apply --server-side -f install.yaml"; \
-	  $(KUBECTL) kustomize $(DIST)/.install; } > $(DIST)/install.yaml
-	rm -rf $(DIST)/.install
+	  $(KUBECTL) kustomize $(LOCALBIN)/install; } > $(DIST)/install.yaml
 	$(HELM) package $(CHART) --version $(VERSION) --app-version $(VERSION) -d $(DIST)
 	cp $(IMAGE_DIR)/chatgroup-operator.tar $(DIST)/chatgroup-operator-image-$(VERSION).tar
 	cp $(IMAGE_DIR)/digest $(DIST)/chatgroup-operator-image-$(VERSION).digest
