@@ -30,6 +30,9 @@ const (
 	chartNamespace = "chart-system"
 	chartWatched   = "chart-team"
 	chartUnwatched = "chart-other"
+	// chartGroup is the Tencent IM sample ChatGroup's name
+	// (config/samples/im_v1alpha1_chatgroup_tencentim.yaml).
+	chartGroup = "release-train"
 	// chartAccount is the ServiceAccount the chart runs the operator as.
 	chartAccount = "system:serviceaccount:" + chartNamespace + ":" + chartRelease + "-chatgroup-operator-controller-manager"
 )
@@ -106,7 +109,7 @@ func TestChartInstall(t *testing.T) {
 	objs, err := playground.LoadSamples(filepath.Join(root, "config", "samples"))
 	g.Expect(err).NotTo(HaveOccurred())
 	objs = slices.DeleteFunc(objs, func(u *unstructured.Unstructured) bool {
-		return !strings.Contains(u.GetName(), "tencentim") && u.GetName() != tencentIMGroup
+		return !strings.Contains(u.GetName(), "tencentim") && u.GetName() != chartGroup
 	})
 	g.Expect(objs).To(HaveLen(3), "the Tencent IM sample: Secret, ChatProvider, ChatGroup")
 	for _, u := range objs {
@@ -124,10 +127,10 @@ func TestChartInstall(t *testing.T) {
 		// Before the manager stops (cleanups run last first): the watched group
 		// is gone by now, and nothing holds the other one.
 		tryKubectl(t, "delete", "-n", chartWatched, "chatprovider/tencentim", "--wait=false")
-		tryKubectl(t, "delete", "-n", chartUnwatched, "chatgroup/"+tencentIMGroup, "--wait=false")
+		tryKubectl(t, "delete", "-n", chartUnwatched, "chatgroup/"+chartGroup, "--wait=false")
 	})
 
-	group := "chatgroup/" + tencentIMGroup
+	group := "chatgroup/" + chartGroup
 	kubectl(t, "wait", "-n", chartWatched, group, "--for=condition=Ready", "--timeout=60s")
 	groupID := kubectl(t, "get", "-n", chartWatched, group, "-o", "jsonpath={.status.groupID}")
 	g.Expect(groupID).NotTo(BeEmpty())
