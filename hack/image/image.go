@@ -53,7 +53,7 @@ type Metadata struct {
 func (m Metadata) annotations() map[string]string {
 	return map[string]string{
 		"org.opencontainers.image.title":       "chatgroup-operator",
-		"org.opencontainers.image.description": "Manages chat groups on DingTalk, Tencent Cloud IM and WhatsApp from ChatGroup objects",
+		"org.opencontainers.image.description": "Manages vendor chat groups declaratively from ChatGroup objects",
 		"org.opencontainers.image.source":      m.Source,
 		"org.opencontainers.image.version":     m.Version,
 		"org.opencontainers.image.revision":    m.Revision,

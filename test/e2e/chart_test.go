@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/playground"
 )
 
@@ -30,9 +31,6 @@ const (
 	chartNamespace = "chart-system"
 	chartWatched   = "chart-team"
 	chartUnwatched = "chart-other"
-	// chartGroup is the Tencent IM sample ChatGroup's name
-	// (config/samples/im_v1alpha1_chatgroup_tencentim.yaml).
-	chartGroup = "release-train"
 	// chartAccount is the ServiceAccount the chart runs the operator as.
 	chartAccount = "system:serviceaccount:" + chartNamespace + ":" + chartRelease + "-chatgroup-operator-controller-manager"
 )
@@ -40,8 +38,8 @@ const (
 // TestChartInstall installs the operator with 'helm install' from
 // charts/chatgroup-operator, limited to one namespace, and runs bin/manager
 // with the Deployment's flags as the chart's ServiceAccount, so that exactly the
-// chart's RBAC applies: a Tencent IM group in the watched namespace becomes
-// Ready and is deleted on the vendor, one in another namespace is left alone.
+// chart's RBAC applies: a sample group in the watched namespace becomes Ready
+// and is deleted on the vendor, one in another namespace is left alone.
 // It uninstalls the release afterwards (the CRDs stay, as helm leaves them)
 // and removes what it created, so TestUserJourney starts from the same state
 // whichever runs first.
@@ -102,23 +100,20 @@ func TestChartInstall(t *testing.T) {
 		}
 	})
 
-	// The Tencent IM sample, in the watched namespace, and its ChatGroup in
-	// another one as well.
+	// The sample group the operator deletes on the vendor, with its provider
+	// and Secret, in the watched namespace, and the group in another one too.
 	kubectl(t, "create", "namespace", chartWatched)
 	kubectl(t, "create", "namespace", chartUnwatched)
-	objs, err := playground.LoadSamples(filepath.Join(root, "config", "samples"))
+	samples, err := playground.LoadSamples(filepath.Join(root, "config", "samples"))
 	g.Expect(err).NotTo(HaveOccurred())
-	objs = slices.DeleteFunc(objs, func(u *unstructured.Unstructured) bool {
-		return !strings.Contains(u.GetName(), "tencentim") && u.GetName() != chartGroup
-	})
-	g.Expect(objs).To(HaveLen(3), "the Tencent IM sample: Secret, ChatProvider, ChatGroup")
+	objs := deletableSample(g, samples)
 	for _, u := range objs {
 		u.SetNamespace(chartWatched)
 	}
 	_, err = sims.PointAtSimulators(objs)
 	g.Expect(err).NotTo(HaveOccurred())
+	chartGroup, chartProvider := objs[2].GetName(), objs[1].GetName()
 	other := objs[2].DeepCopy()
-	g.Expect(other.GetKind()).To(Equal("ChatGroup"))
 	other.SetNamespace(chartUnwatched)
 	manifests := filepath.Join(tmp, "chart-samples.yaml")
 	g.Expect(playground.WriteManifests(append(objs, other), manifests)).To(Succeed())
@@ -126,7 +121,7 @@ func TestChartInstall(t *testing.T) {
 	t.Cleanup(func() {
 		// Before the manager stops (cleanups run last first): the watched group
 		// is gone by now, and nothing holds the other one.
-		tryKubectl(t, "delete", "-n", chartWatched, "chatprovider/tencentim", "--wait=false")
+		tryKubectl(t, "delete", "-n", chartWatched, "chatprovider/"+chartProvider, "--wait=false")
 		tryKubectl(t, "delete", "-n", chartUnwatched, "chatgroup/"+chartGroup, "--wait=false")
 	})
 
@@ -143,6 +138,29 @@ func TestChartInstall(t *testing.T) {
 	g.Expect(strings.Fields(kubectl(t, "get", "events", "-n", chartWatched, "-o", "jsonpath={.items[*].reason}"))).
 		To(ContainElements("Created", "Deleted"), "the group was created and deleted on the vendor, with events")
 	g.Expect(chartManagerLog(logPath)).NotTo(ContainSubstring("forbidden"), "the chart's RBAC lacks a permission the manager used")
+}
+
+// deletableSample returns the Secret, the ChatProvider and the ChatGroup of
+// the sample whose group has deletionPolicy Delete, in that order.
+func deletableSample(g Gomega, samples []*unstructured.Unstructured) []*unstructured.Unstructured {
+	find := func(kind, name string, match func(*unstructured.Unstructured) bool) *unstructured.Unstructured {
+		for _, u := range samples {
+			if u.GetKind() == kind && (name == "" || u.GetName() == name) && (match == nil || match(u)) {
+				return u.DeepCopy()
+			}
+		}
+		g.Expect(kind+" "+name).To(BeEmpty(), "no such sample")
+		return nil
+	}
+	group := find("ChatGroup", "", func(u *unstructured.Unstructured) bool {
+		policy, _, _ := unstructured.NestedString(u.Object, "spec", "deletionPolicy")
+		kind, _, _ := unstructured.NestedString(u.Object, "spec", "providerRef", "kind")
+		return policy == string(v1alpha1.Delete) && (kind == "" || kind == string(v1alpha1.ChatProviderKind))
+	})
+	ref, _, _ := unstructured.NestedString(group.Object, "spec", "providerRef", "name")
+	provider := find("ChatProvider", ref, nil)
+	secret, _, _ := unstructured.NestedString(provider.Object, "spec", "credentialsSecretRef", "name")
+	return []*unstructured.Unstructured{find("Secret", secret, nil), provider, group}
 }
 
 // chartManagerLog returns the manager's log, for a look at RBAC denials.

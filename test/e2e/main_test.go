@@ -30,10 +30,6 @@ import (
 // for a bounded test.
 const createDelay = 3 * time.Second
 
-// tencentIMGroup names a sample ChatGroup for chart_test.go, which applies
-// that vendor's sample alone; the journey's own steps iterate the samples.
-const tencentIMGroup = "release-train"
-
 var (
 	// root is the repository root.
 	root = filepath.Join("..", "..")
