@@ -518,54 +518,45 @@ func expectRetried(t *testing.T, cg *v1alpha1.ChatGroup) {
 	g.Expect(cg.Status.ObservedGeneration).NotTo(Equal(cg.Generation), "the generation is not concluded")
 }
 
-func TestWhatsApp_UnknownCodeOnUpdateIsRetriedUntilCAMSStopsAnsweringIt(t *testing.T) {
+// TestWhatsApp_RefusalsOnUpdateAreRetriedUntilCAMSStopsAnsweringThem: a code
+// the client does not know, and a permission missing in the RAM console, leave
+// the group waiting (never Stalled) with the code or the permission in status,
+// and it ends Ready once CAMS answers normally, with no spec change.
+func TestWhatsApp_RefusalsOnUpdateAreRetriedUntilCAMSStopsAnsweringThem(t *testing.T) {
 	t.Parallel()
 	startEnv(t)
-	g := NewWithT(t)
-	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
-	cg := f.group("unknown-code")
-	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
-	got := env.WaitReady(t, cg)
+	for _, tc := range []struct {
+		name, code, reason, inMessage string
+	}{
+		{name: "unknown-code", code: "Undocumented.Code", reason: v1alpha1.VendorUnavailableReason, inMessage: "Undocumented.Code"},
+		{name: "access-denied", code: "Forbidden.RAM", reason: v1alpha1.AccessDeniedReason, inMessage: "cams:UpdateChatGroup"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := NewWithT(t)
+			f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
+			cg := f.group(tc.name)
+			g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+			got := env.WaitReady(t, cg)
 
-	f.sim.FailWith("UpdateChatGroup", "Undocumented.Code")
-	changeDescription(t, got, "Logistics")
-	failing := env.WaitFor(t, got, metav1.ConditionFalse, v1alpha1.VendorUnavailableReason)
-	g.Expect(condition(failing, v1alpha1.ReadyCondition).Message).To(ContainSubstring("Undocumented.Code"), "the vendor's code in status")
-	expectRetried(t, failing)
-	g.Eventually(func() int { return f.sim.Count("UpdateChatGroup", "injected") }).WithTimeout(20*time.Second).
-		Should(BeNumerically(">=", 2), "retried with backoff")
+			f.sim.FailWith("UpdateChatGroup", tc.code)
+			changeDescription(t, got, "Logistics")
+			failing := env.WaitFor(t, got, metav1.ConditionFalse, tc.reason)
+			g.Expect(condition(failing, v1alpha1.ReadyCondition).Message).To(ContainSubstring(tc.inMessage))
+			expectRetried(t, failing)
+			g.Eventually(func() int { return f.sim.Count("UpdateChatGroup", "injected") }).WithTimeout(30*time.Second).
+				Should(BeNumerically(">=", 2), "retried")
 
-	f.sim.FailWith("UpdateChatGroup", "")
-	done := env.WaitReady(t, failing)
-	g.Expect(done.Generation).To(Equal(failing.Generation), "no spec change was needed")
-	vg, ok := f.sim.Group(done.Status.GroupID)
-	g.Expect(ok).To(BeTrue())
-	g.Expect(vg.Description).To(Equal("Logistics"))
-	g.Expect(f.sim.Count("UpdateChatGroup", "ok")).To(Equal(1))
-	f.logCounts("unknown code on UpdateChatGroup")
-}
-
-func TestWhatsApp_AccessDeniedNamesThePermissionAndEndsReadyOnceGranted(t *testing.T) {
-	t.Parallel()
-	startEnv(t)
-	g := NewWithT(t)
-	f := newFixture(t, 200*time.Millisecond, keyID, keySecret)
-	cg := f.group("access-denied")
-	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
-	got := env.WaitReady(t, cg)
-
-	f.sim.FailWith("UpdateChatGroup", "Forbidden.RAM")
-	changeDescription(t, got, "Logistics")
-	denied := env.WaitFor(t, got, metav1.ConditionFalse, v1alpha1.AccessDeniedReason)
-	g.Expect(condition(denied, v1alpha1.ReadyCondition).Message).To(ContainSubstring("cams:UpdateChatGroup"), "names the permission to grant")
-	expectRetried(t, denied)
-
-	f.sim.FailWith("UpdateChatGroup", "") // granted in the RAM console
-	done := env.WaitReady(t, denied)
-	g.Expect(done.Generation).To(Equal(denied.Generation), "no spec change was needed")
-	vg, _ := f.sim.Group(done.Status.GroupID)
-	g.Expect(vg.Description).To(Equal("Logistics"))
-	f.logCounts("access denied on UpdateChatGroup")
+			f.sim.FailWith("UpdateChatGroup", "") // CAMS is well again, or the permission was granted
+			done := env.WaitReady(t, failing)
+			g.Expect(done.Generation).To(Equal(failing.Generation), "no spec change was needed")
+			vg, ok := f.sim.Group(done.Status.GroupID)
+			g.Expect(ok).To(BeTrue())
+			g.Expect(vg.Description).To(Equal("Logistics"))
+			g.Expect(f.sim.Count("UpdateChatGroup", "ok")).To(Equal(1))
+			f.logCounts(tc.code + " on UpdateChatGroup")
+		})
+	}
 }
 
 func TestWhatsApp_AGroupStillUpdatingIsRetriedNotStalled(t *testing.T) {
