@@ -119,28 +119,7 @@ func credentialsSecret(ns, name string, v v1alpha1.Vendor, value string) *corev1
 
 // newGroup returns a valid ChatGroup for vendor, referring to the provider newProvider makes.
 func newGroup(ns, name string, v v1alpha1.Vendor, mods ...func(*v1alpha1.ChatGroup)) *v1alpha1.ChatGroup {
-	cg := &v1alpha1.ChatGroup{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: v1alpha1.ChatGroupSpec{
-			Vendor:      v,
-			ProviderRef: v1alpha1.ProviderReference{Name: providerName(v)},
-			Name:        name,
-		},
-	}
-	switch v {
-	case v1alpha1.DingTalk:
-		cg.Spec.Owner = "owner1"
-		cg.Spec.Members = []string{"u1", "u2", "u3", "u4", "u5"}
-	case v1alpha1.TencentIM:
-		cg.Spec.Owner = "owner1"
-		cg.Spec.Members = []string{"u1", "u2"}
-	case v1alpha1.WhatsApp:
-		cg.Spec.Members = []string{"+8613800000001"}
-	}
-	for _, m := range mods {
-		m(cg)
-	}
-	return cg
+	return testenv.Group(ns, name, v, mods...)
 }
 
 // get reads the current state of obj.
