@@ -111,8 +111,30 @@ type DingTalkOwnerType string
 // +kubebuilder:validation:Enum=Internal;Standard
 type DingTalkConversationType string
 
+// DingTalkGroupKind is the DingTalk API family a group is made with.
+// +kubebuilder:validation:Enum=Regular;Scene
+type DingTalkGroupKind string
+
+// DingTalk group kinds.
+const (
+	// DingTalkRegular groups are made with /v1.0/im/group/create: no dedupe and no
+	// dismiss API.
+	DingTalkRegular DingTalkGroupKind = "Regular"
+	// DingTalkScene groups are made from the provider's scene-group template with
+	// /v1.0/im/sceneGroup/create: created exactly once (uuid) and dismissable.
+	DingTalkScene DingTalkGroupKind = "Scene"
+)
+
 // DingTalkGroup holds DingTalk-only group settings.
 type DingTalkGroup struct {
+	// groupKind is Regular (the default; /v1.0/im/group/*) or Scene (a scene group
+	// made from the provider's spec.dingtalk.sceneGroupTemplateID, created exactly
+	// once through the vendor's uuid dedupe, and the only kind deletionPolicy
+	// Delete may dismiss; title up to 30 characters). Immutable.
+	// +optional
+	// +kubebuilder:default=Regular
+	GroupKind DingTalkGroupKind `json:"groupKind,omitempty"`
+
 	// ownerType is the kind of account spec.owner is: Employee (a staff userId) or
 	// External (an external contact).
 	// +optional
@@ -171,7 +193,7 @@ type TencentIMGroup struct {
 }
 
 // ChatGroupSpec is the desired state of a vendor chat group.
-// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || size(self.name) <= 20",message="spec.name must be 1-20 characters for DingTalk",fieldPath=".name"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || size(self.name) <= (has(self.dingtalk) && has(self.dingtalk.groupKind) && self.dingtalk.groupKind == 'Scene' ? 30 : 20)",message="spec.name must be 1-20 characters for DingTalk (1-30 for scene groups)",fieldPath=".name"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || size(bytes(self.name)) <= 30",message="spec.name must be at most 30 bytes (UTF-8) for TencentIM",fieldPath=".name"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || has(self.owner)",message="spec.owner is required for DingTalk",fieldPath=".owner"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.owner)",message="spec.owner is not allowed for WhatsApp: the business number administers the group",fieldPath=".owner"
@@ -188,7 +210,8 @@ type TencentIMGroup struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.dingtalk) || self.vendor == 'DingTalk'",message="spec.dingtalk is only allowed when spec.vendor is DingTalk",fieldPath=".dingtalk"
 // +kubebuilder:validation:XValidation:rule="!has(self.tencentIM) || self.vendor == 'TencentIM'",message="spec.tencentIM is only allowed when spec.vendor is TencentIM",fieldPath=".tencentIM"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || !has(self.tencentIM) || self.tencentIM.groupType != 'AVChatRoom' || !has(self.members) || size(self.members) == 0",message="spec.members must be empty for TencentIM AVChatRoom groups, which keep no member list",fieldPath=".members"
-// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || !has(self.deletionPolicy) || self.deletionPolicy != 'Delete'",message="spec.deletionPolicy Delete is not supported by DingTalk: regular groups cannot be dismissed through its API",fieldPath=".deletionPolicy"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || !has(self.deletionPolicy) || self.deletionPolicy != 'Delete' || (has(self.dingtalk) && has(self.dingtalk.groupKind) && self.dingtalk.groupKind == 'Scene')",message="spec.deletionPolicy Delete is supported on DingTalk only for scene groups (spec.dingtalk.groupKind Scene): regular groups cannot be dismissed through its API",fieldPath=".deletionPolicy"
+// +kubebuilder:validation:XValidation:rule="(has(self.dingtalk) && has(self.dingtalk.groupKind) ? self.dingtalk.groupKind : 'Regular') == (has(oldSelf.dingtalk) && has(oldSelf.dingtalk.groupKind) ? oldSelf.dingtalk.groupKind : 'Regular')",message="spec.dingtalk.groupKind is immutable",fieldPath=".dingtalk.groupKind"
 // +kubebuilder:validation:XValidation:rule="(has(self.dingtalk) && has(self.dingtalk.conversationType) ? self.dingtalk.conversationType : 'Internal') == (has(oldSelf.dingtalk) && has(oldSelf.dingtalk.conversationType) ? oldSelf.dingtalk.conversationType : 'Internal')",message="spec.dingtalk.conversationType is immutable",fieldPath=".dingtalk.conversationType"
 // +kubebuilder:validation:XValidation:rule="(has(self.tencentIM) && has(self.tencentIM.groupType) ? self.tencentIM.groupType : 'Private') == (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupType) ? oldSelf.tencentIM.groupType : 'Private')",message="spec.tencentIM.groupType is immutable",fieldPath=".tencentIM.groupType"
 // +kubebuilder:validation:XValidation:rule="has(self.tencentIM) && has(self.tencentIM.groupID) ? (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupID) && self.tencentIM.groupID == oldSelf.tencentIM.groupID) : !(has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupID))",message="spec.tencentIM.groupID is immutable",fieldPath=".tencentIM.groupID"
@@ -203,7 +226,8 @@ type ChatGroupSpec struct {
 	// +required
 	ProviderRef ProviderReference `json:"providerRef"`
 
-	// name is the group's title on the vendor. DingTalk: 1-20 characters;
+	// name is the group's title on the vendor. DingTalk: 1-20 characters (scene
+	// groups: 1-30);
 	// TencentIM: at most 30 bytes; WhatsApp: the group subject.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -273,7 +297,8 @@ type ChatGroupSpec struct {
 	AdoptGroupID string `json:"adoptGroupID,omitempty"`
 
 	// deletionPolicy is Orphan (the default: deleting the ChatGroup leaves the vendor
-	// group) or Delete (the vendor group is deleted first; not supported by DingTalk).
+	// group) or Delete (the vendor group is deleted first; on DingTalk only for
+	// scene groups, which the vendor can dismiss).
 	// +optional
 	// +kubebuilder:default=Orphan
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`

@@ -61,6 +61,15 @@ type DingTalkProvider struct {
 	// +kubebuilder:validation:MaxLength=512
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && self.matches('^https?://[^?#]+$')",message="spec.dingtalk.legacyEndpoint must be an http(s) URL without query or fragment"
 	LegacyEndpoint string `json:"legacyEndpoint,omitempty"`
+
+	// sceneGroupTemplateID is the scene-group template (created and published in
+	// the DingTalk developer console) that ChatGroups with
+	// spec.dingtalk.groupKind Scene are made from (template_id). Without it such
+	// groups are Stalled naming this field.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	SceneGroupTemplateID string `json:"sceneGroupTemplateID,omitempty"`
 }
 
 // TencentIMProvider holds Tencent Cloud IM account settings.

@@ -85,7 +85,28 @@ func TestChatGroup_AdmissionRules(t *testing.T) {
 			"spec.managementOptions.joinPolicy: Invalid value: spec.managementOptions.joinPolicy Closed is not supported by DingTalk"},
 		{"deletionPolicy Delete on DingTalk", v1alpha1.DingTalk,
 			func(c *v1alpha1.ChatGroup) { c.Spec.DeletionPolicy = v1alpha1.Delete },
-			"spec.deletionPolicy: Invalid value: spec.deletionPolicy Delete is not supported by DingTalk"},
+			"spec.deletionPolicy: Invalid value: spec.deletionPolicy Delete is supported on DingTalk only for scene groups"},
+		{"deletionPolicy Delete on an explicit DingTalk regular group", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.DeletionPolicy = v1alpha1.Delete
+				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{GroupKind: v1alpha1.DingTalkRegular}
+			},
+			"spec.deletionPolicy: Invalid value: spec.deletionPolicy Delete is supported on DingTalk only for scene groups"},
+		{"DingTalk regular group name of 21 characters", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.Name = strings.Repeat("群", 21)
+				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{GroupKind: v1alpha1.DingTalkRegular}
+			},
+			"spec.name: Invalid value: spec.name must be 1-20 characters for DingTalk (1-30 for scene groups)"},
+		{"DingTalk scene group name over 30 characters", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.Name = strings.Repeat("群", 31)
+				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{GroupKind: v1alpha1.DingTalkScene}
+			},
+			"spec.name: Invalid value: spec.name must be 1-20 characters for DingTalk (1-30 for scene groups)"},
+		{"unknown DingTalk groupKind", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.DingTalk = &v1alpha1.DingTalkGroup{GroupKind: "Service"} },
+			`spec.dingtalk.groupKind: Unsupported value: "Service"`},
 		{"tencentIM block on DingTalk", v1alpha1.DingTalk,
 			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{} },
 			"spec.tencentIM: Invalid value: spec.tencentIM is only allowed when spec.vendor is TencentIM"},
@@ -184,6 +205,11 @@ func TestChatGroup_ImmutableFields(t *testing.T) {
 				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{ConversationType: "Standard"}
 			},
 			"spec.dingtalk.conversationType: Invalid value: spec.dingtalk.conversationType is immutable"},
+		{"dingtalk groupKind", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.DingTalk = &v1alpha1.DingTalkGroup{GroupKind: v1alpha1.DingTalkScene}
+			},
+			"spec.dingtalk.groupKind: Invalid value: spec.dingtalk.groupKind is immutable"},
 		{"tencentIM groupType", v1alpha1.TencentIM,
 			func(c *v1alpha1.ChatGroup) { c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupType: "Public"} },
 			"spec.tencentIM.groupType: Invalid value: spec.tencentIM.groupType is immutable"},
@@ -219,6 +245,12 @@ func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 			c.Spec.Name = strings.Repeat("群", 20)
 			c.Spec.Suspend = true
 		}),
+		newGroup(ns, "limit-dingtalk-scene", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+			c.Spec.Name = strings.Repeat("群", 30)
+			c.Spec.DingTalk = &v1alpha1.DingTalkGroup{GroupKind: v1alpha1.DingTalkScene}
+			c.Spec.DeletionPolicy = v1alpha1.Delete
+			c.Spec.Suspend = true
+		}),
 		newGroup(ns, "limit-tencent", v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
 			c.Spec.Name = strings.Repeat("群", 10) // 30 bytes
 			c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupType: "Community", GroupID: "@TGS#_custom"}
@@ -237,6 +269,15 @@ func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 		g.Expect(cg.Spec.MemberPolicy).To(Equal(v1alpha1.Authoritative))
 		g.Expect(cg.Spec.SyncInterval.Duration.String()).To(Equal("10m0s"))
 	}
+
+	// A DingTalk block without groupKind is a regular group.
+	dt := newGroup(ns, "default-kind", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+		c.Spec.DingTalk = &v1alpha1.DingTalkGroup{OwnerType: v1alpha1.DingTalkOwnerType("Employee")}
+		c.Spec.Suspend = true
+	})
+	g.Expect(k8sClient.Create(ctx, dt)).To(Succeed())
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(dt), dt)).To(Succeed())
+	g.Expect(dt.Spec.DingTalk.GroupKind).To(Equal(v1alpha1.DingTalkRegular))
 }
 
 // TestProvider_AdmissionRules checks the provider kinds' CEL rules.
@@ -262,6 +303,10 @@ func TestProvider_AdmissionRules(t *testing.T) {
 		}, "spec.dingtalk.legacyEndpoint must be an http(s) URL without query or fragment"},
 		{"TencentIM without an SDKAppID", func(s *v1alpha1.ProviderSettings) { s.TencentIM.SDKAppID = 0 },
 			"spec.tencentIM.sdkAppID: Invalid value: 0: spec.tencentIM.sdkAppID in body should be greater than or equal to 1"},
+		{"DingTalk sceneGroupTemplateID over 128 characters", func(s *v1alpha1.ProviderSettings) {
+			*s = providerSettings(v1alpha1.DingTalk)
+			s.DingTalk = &v1alpha1.DingTalkProvider{SceneGroupTemplateID: strings.Repeat("t", 129)}
+		}, "spec.dingtalk.sceneGroupTemplateID: Too long"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
