@@ -51,6 +51,43 @@ type ProviderSettings struct {
 	// network jitter in the vendor's per-second windows.
 	// +optional
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+
+	// callBudget caps the metered vendor calls the operator makes with these
+	// credentials per calendar month (UTC). Changes (spec edits, approvals) always
+	// spend first; periodic drift checks of this provider's groups are stretched so
+	// that the month's projected use stays inside the budget. Which calls are
+	// metered is the vendor's rule (DingTalk: all but the token, auth and contacts
+	// APIs). No budget by default.
+	// +optional
+	CallBudget *CallBudget `json:"callBudget,omitempty"`
+}
+
+// CallBudget is a monthly allowance of metered vendor calls.
+type CallBudget struct {
+	// callsPerMonth is the number of metered calls allowed per calendar month
+	// (e.g. 5000 for a DingTalk standard-edition organisation).
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	CallsPerMonth int64 `json:"callsPerMonth"`
+}
+
+// CallBudgetStatus is the call budget's use in the current window.
+type CallBudgetStatus struct {
+	// windowStart is the start of the current budget window (the first instant
+	// of the calendar month, UTC).
+	// +optional
+	WindowStart *metav1.Time `json:"windowStart,omitempty"`
+
+	// used is the number of metered calls made in this window, persisted so that
+	// a restart of the operator does not reset it.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Used int64 `json:"used,omitempty"`
+
+	// driftInterval is the drift-check period in force for this provider's
+	// groups: their spec.syncInterval, or longer where the budget requires it.
+	// +optional
+	DriftInterval *metav1.Duration `json:"driftInterval,omitempty"`
 }
 
 // DingTalkProvider holds DingTalk account settings.
@@ -183,6 +220,11 @@ type ProviderStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// callBudget is the use of spec.callBudget: metered calls this window and the
+	// drift-check period in force. Absent when the provider has no budget.
+	// +optional
+	CallBudget *CallBudgetStatus `json:"callBudget,omitempty"`
 }
 
 // +kubebuilder:object:root=true

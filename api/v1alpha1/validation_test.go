@@ -307,6 +307,8 @@ func TestProvider_AdmissionRules(t *testing.T) {
 			*s = providerSettings(v1alpha1.DingTalk)
 			s.DingTalk = &v1alpha1.DingTalkProvider{SceneGroupTemplateID: strings.Repeat("t", 129)}
 		}, "spec.dingtalk.sceneGroupTemplateID: Too long"},
+		{"callBudget of zero calls", func(s *v1alpha1.ProviderSettings) { s.CallBudget = &v1alpha1.CallBudget{} },
+			"spec.callBudget.callsPerMonth in body should be greater than or equal to 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -321,6 +323,18 @@ func TestProvider_AdmissionRules(t *testing.T) {
 			g.Expect(err.Error()).To(ContainSubstring(tc.want))
 		})
 	}
+
+	t.Run("callBudget is accepted", func(t *testing.T) {
+		g := NewWithT(t)
+		s := providerSettings(v1alpha1.DingTalk)
+		s.CallBudget = &v1alpha1.CallBudget{CallsPerMonth: 5000}
+		p := &v1alpha1.ChatProvider{
+			ObjectMeta: metav1.ObjectMeta{Name: "p-budget", Namespace: ns},
+			Spec:       v1alpha1.ChatProviderSpec{ProviderSettings: s, CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "x"}},
+		}
+		g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
+		g.Expect(p.Spec.CallBudget.CallsPerMonth).To(Equal(int64(5000)))
+	})
 
 	t.Run("vendor is immutable", func(t *testing.T) {
 		g := NewWithT(t)
