@@ -192,11 +192,51 @@ type TencentIMGroup struct {
 	AppDefinedData map[string]string `json:"appDefinedData,omitempty"`
 }
 
+// ChatUserReference names a ChatUser in the referrer's namespace.
+type ChatUserReference struct {
+	// name of the ChatUser.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// ChatGroupReference names a ChatGroup in the referrer's namespace.
+type ChatGroupReference struct {
+	// name of the ChatGroup.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// MembersSource is one source of people for a group: exactly one of userRef,
+// selector and groupRef.
+// +kubebuilder:validation:XValidation:rule="(has(self.userRef) ? 1 : 0) + (has(self.selector) ? 1 : 0) + (has(self.groupRef) ? 1 : 0) == 1",message="spec.membersFrom[] must set exactly one of userRef, selector and groupRef"
+type MembersSource struct {
+	// userRef names one ChatUser in this namespace.
+	// +optional
+	UserRef *ChatUserReference `json:"userRef,omitempty"`
+
+	// selector selects every ChatUser in this namespace whose labels match. An
+	// empty selector selects every ChatUser in the namespace.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+
+	// groupRef takes the people of another ChatGroup in this namespace: its
+	// ownerRef and membersFrom, recursively (not its literal members or owner). A
+	// cycle of groupRefs is an invalid spec.
+	// +optional
+	GroupRef *ChatGroupReference `json:"groupRef,omitempty"`
+}
+
 // ChatGroupSpec is the desired state of a vendor chat group.
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || size(self.name) <= (has(self.dingtalk) && has(self.dingtalk.groupKind) && self.dingtalk.groupKind == 'Scene' ? 30 : 20)",message="spec.name must be 1-20 characters for DingTalk (1-30 for scene groups)",fieldPath=".name"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || size(bytes(self.name)) <= 30",message="spec.name must be at most 30 bytes (UTF-8) for TencentIM",fieldPath=".name"
-// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || has(self.owner)",message="spec.owner is required for DingTalk",fieldPath=".owner"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || has(self.owner) || has(self.ownerRef)",message="spec.owner or spec.ownerRef is required for DingTalk",fieldPath=".owner"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.owner)",message="spec.owner is not allowed for WhatsApp: the business number administers the group",fieldPath=".owner"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.ownerRef)",message="spec.ownerRef is not allowed for WhatsApp: the business number administers the group",fieldPath=".ownerRef"
+// +kubebuilder:validation:XValidation:rule="!(has(self.owner) && has(self.ownerRef))",message="spec.owner and spec.ownerRef are mutually exclusive: name the owner once",fieldPath=".ownerRef"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.members) || size(self.members) <= 8",message="spec.members may list at most 8 phone numbers for WhatsApp",fieldPath=".members"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'WhatsApp' || !has(self.members) || self.members.all(m, m.matches('^[+]?[1-9][0-9]{6,14}$'))",message="spec.members must be E.164 phone numbers for WhatsApp",fieldPath=".members"
 // +kubebuilder:validation:XValidation:rule="!has(self.description) || self.vendor != 'DingTalk'",message="spec.description is not supported by DingTalk",fieldPath=".description"
@@ -210,6 +250,7 @@ type TencentIMGroup struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.dingtalk) || self.vendor == 'DingTalk'",message="spec.dingtalk is only allowed when spec.vendor is DingTalk",fieldPath=".dingtalk"
 // +kubebuilder:validation:XValidation:rule="!has(self.tencentIM) || self.vendor == 'TencentIM'",message="spec.tencentIM is only allowed when spec.vendor is TencentIM",fieldPath=".tencentIM"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || !has(self.tencentIM) || self.tencentIM.groupType != 'AVChatRoom' || !has(self.members) || size(self.members) == 0",message="spec.members must be empty for TencentIM AVChatRoom groups, which keep no member list",fieldPath=".members"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || !has(self.tencentIM) || self.tencentIM.groupType != 'AVChatRoom' || !has(self.membersFrom) || size(self.membersFrom) == 0",message="spec.membersFrom must be empty for TencentIM AVChatRoom groups, which keep no member list",fieldPath=".membersFrom"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || !has(self.deletionPolicy) || self.deletionPolicy != 'Delete' || (has(self.dingtalk) && has(self.dingtalk.groupKind) && self.dingtalk.groupKind == 'Scene')",message="spec.deletionPolicy Delete is supported on DingTalk only for scene groups (spec.dingtalk.groupKind Scene): regular groups cannot be dismissed through its API",fieldPath=".deletionPolicy"
 // +kubebuilder:validation:XValidation:rule="(has(self.dingtalk) && has(self.dingtalk.groupKind) ? self.dingtalk.groupKind : 'Regular') == (has(oldSelf.dingtalk) && has(oldSelf.dingtalk.groupKind) ? oldSelf.dingtalk.groupKind : 'Regular')",message="spec.dingtalk.groupKind is immutable",fieldPath=".dingtalk.groupKind"
 // +kubebuilder:validation:XValidation:rule="(has(self.dingtalk) && has(self.dingtalk.conversationType) ? self.dingtalk.conversationType : 'Internal') == (has(oldSelf.dingtalk) && has(oldSelf.dingtalk.conversationType) ? oldSelf.dingtalk.conversationType : 'Internal')",message="spec.dingtalk.conversationType is immutable",fieldPath=".dingtalk.conversationType"
@@ -251,6 +292,23 @@ type ChatGroupSpec struct {
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=128
 	Members []string `json:"members,omitempty"`
+
+	// ownerRef names the owner as a ChatUser in this namespace, instead of spec.owner
+	// (not both): the owner is that person's account for this group's provider, else
+	// their vendor-wide account for this group's vendor. Not allowed for WhatsApp.
+	// +optional
+	OwnerRef *ChatUserReference `json:"ownerRef,omitempty"`
+
+	// membersFrom adds people to the members: ChatUsers named (userRef) or selected
+	// by label (selector) in this namespace, or the people of another ChatGroup in
+	// this namespace (groupRef). Each is resolved to its account for this group's
+	// provider, else its vendor-wide account for this group's vendor; people without
+	// one are left out and listed in status.unresolvedUsers. The members are
+	// spec.members, these people and the owner.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	MembersFrom []MembersSource `json:"membersFrom,omitempty"`
 
 	// memberPolicy is Authoritative (remove every unlisted member except the owner)
 	// or Additive (only add; remove only members the operator added).
@@ -371,6 +429,16 @@ type ChatGroupStatus struct {
 	// +optional
 	// +listType=set
 	AddedMembers []string `json:"addedMembers,omitempty"`
+
+	// unresolvedUsers are the people this group's spec names that are left out of
+	// it: ChatUsers named or selected that do not exist or have no account for this
+	// group's vendor/provider (by ChatUser name), and member IDs the vendor rejected
+	// as unknown (by ID). At most 50 are listed; condition MembersResolved counts
+	// them all.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=50
+	UnresolvedUsers []string `json:"unresolvedUsers,omitempty"`
 
 	// lastHandledReconcileAt is the last value of the
 	// im.chatgroup.io/reconcile-requested-at annotation the operator acted on.

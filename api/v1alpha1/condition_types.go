@@ -18,6 +18,14 @@ const (
 	// operator has done all it can.
 	MembersSyncedCondition = "MembersSynced"
 
+	// MembersResolvedCondition is True when every person the spec names
+	// (spec.ownerRef, spec.membersFrom) resolved to a vendor ID and the vendor knew
+	// every member ID; False (UserNotFound, UnmappedUsers, UnknownToVendor) while
+	// some are left out and listed in status.unresolvedUsers. Ready meanwhile says
+	// whether the vendor matches everyone else. Present only on groups that name
+	// people or had IDs rejected.
+	MembersResolvedCondition = "MembersResolved"
+
 	// StalledCondition is True when nothing will change until the user changes
 	// something: an invalid spec, a vendor mismatch, a request the vendor rejected as
 	// invalid, or a create that needs a human decision.
@@ -85,6 +93,16 @@ const (
 	// CreatingReason: the vendor is still creating the group (WhatsApp); checked
 	// again shortly.
 	CreatingReason = "Creating"
+	// ResolvedReason: every person and ID resolved (MembersResolved=True).
+	ResolvedReason = "Resolved"
+	// UserNotFoundReason: a ChatUser the spec names does not exist (MembersResolved=False).
+	UserNotFoundReason = "UserNotFound"
+	// UnmappedUsersReason: ChatUsers have no account for the group's vendor or
+	// provider (MembersResolved=False).
+	UnmappedUsersReason = "UnmappedUsers"
+	// UnknownToVendorReason: the vendor rejected member IDs as unknown users; the
+	// rest of the change was applied (MembersResolved=False).
+	UnknownToVendorReason = "UnknownToVendor"
 	// AwaitingInviteesReason: listed members have not joined through the invite
 	// link yet (MembersSynced=False).
 	AwaitingInviteesReason = "AwaitingInvitees"

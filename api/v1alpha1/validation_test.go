@@ -71,7 +71,31 @@ func TestChatGroup_AdmissionRules(t *testing.T) {
 			"spec.name: Invalid value: spec.name must be 1-20 characters for DingTalk"},
 		{"DingTalk without owner", v1alpha1.DingTalk,
 			func(c *v1alpha1.ChatGroup) { c.Spec.Owner = "" },
-			"spec.owner: Invalid value: spec.owner is required for DingTalk"},
+			"spec.owner: Invalid value: spec.owner or spec.ownerRef is required for DingTalk"},
+		{"owner and ownerRef together", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.OwnerRef = &v1alpha1.ChatUserReference{Name: "alice"} },
+			"spec.ownerRef: Invalid value: spec.owner and spec.ownerRef are mutually exclusive"},
+		{"ownerRef on WhatsApp", v1alpha1.WhatsApp,
+			func(c *v1alpha1.ChatGroup) { c.Spec.OwnerRef = &v1alpha1.ChatUserReference{Name: "alice"} },
+			"spec.ownerRef: Invalid value: spec.ownerRef is not allowed for WhatsApp"},
+		{"membersFrom entry with two sources", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.MembersFrom = []v1alpha1.MembersSource{{
+					UserRef:  &v1alpha1.ChatUserReference{Name: "bob"},
+					GroupRef: &v1alpha1.ChatGroupReference{Name: "core"},
+				}}
+			},
+			"spec.membersFrom[0]: Invalid value: spec.membersFrom[] must set exactly one of userRef, selector and groupRef"},
+		{"membersFrom entry with no source", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.MembersFrom = []v1alpha1.MembersSource{{}} },
+			"spec.membersFrom[] must set exactly one of userRef, selector and groupRef"},
+		{"membersFrom on an AVChatRoom", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.Members = nil
+				c.Spec.TencentIM = &v1alpha1.TencentIMGroup{GroupType: "AVChatRoom"}
+				c.Spec.MembersFrom = []v1alpha1.MembersSource{{UserRef: &v1alpha1.ChatUserReference{Name: "bob"}}}
+			},
+			"spec.membersFrom: Invalid value: spec.membersFrom must be empty for TencentIM AVChatRoom groups"},
 		{"announcement on DingTalk", v1alpha1.DingTalk,
 			func(c *v1alpha1.ChatGroup) { c.Spec.Announcement = "hello" },
 			"spec.announcement: Invalid value: spec.announcement is only supported by TencentIM"},
@@ -278,6 +302,78 @@ func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, dt)).To(Succeed())
 	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(dt), dt)).To(Succeed())
 	g.Expect(dt.Spec.DingTalk.GroupKind).To(Equal(v1alpha1.DingTalkRegular))
+}
+
+// TestChatGroup_PeopleAccepted checks that people may replace literal IDs: a
+// DingTalk group owned through ownerRef, with members from all three sources.
+func TestChatGroup_PeopleAccepted(t *testing.T) {
+	g := NewWithT(t)
+	ns := env.Namespace(t)
+	cg := newGroup(ns, "people", v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+		c.Spec.Owner = ""
+		c.Spec.OwnerRef = &v1alpha1.ChatUserReference{Name: "alice"}
+		c.Spec.MembersFrom = []v1alpha1.MembersSource{
+			{UserRef: &v1alpha1.ChatUserReference{Name: "bob"}},
+			{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "sre"}}},
+			{GroupRef: &v1alpha1.ChatGroupReference{Name: "core"}},
+		}
+		c.Spec.Suspend = true
+	})
+	g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
+}
+
+// chatUser returns a ChatUser with the given accounts.
+func chatUser(ns, name string, accounts ...v1alpha1.ChatUserAccount) *v1alpha1.ChatUser {
+	return &v1alpha1.ChatUser{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       v1alpha1.ChatUserSpec{DisplayName: "Alice Zhang", Accounts: accounts},
+	}
+}
+
+// TestChatUser_AdmissionRules checks the ChatUser kind's rules, and that the
+// design's example (a vendor-wide and a provider-specific DingTalk account) is
+// accepted.
+func TestChatUser_AdmissionRules(t *testing.T) {
+	ns := env.Namespace(t)
+	partner := &v1alpha1.ProviderReference{Kind: v1alpha1.ClusterChatProviderKind, Name: "dingtalk-partner"}
+	t.Run("accepted", func(t *testing.T) {
+		g := NewWithT(t)
+		cu := chatUser(ns, "alice",
+			v1alpha1.ChatUserAccount{Vendor: v1alpha1.DingTalk, ID: "0420172437"},
+			v1alpha1.ChatUserAccount{Vendor: v1alpha1.TencentIM, ID: "alice"},
+			v1alpha1.ChatUserAccount{Vendor: v1alpha1.WhatsApp, ID: "+8613800000001"},
+			v1alpha1.ChatUserAccount{Vendor: v1alpha1.DingTalk, ProviderRef: partner, ID: "manager7"},
+			// Same name, other kind: another provider.
+			v1alpha1.ChatUserAccount{Vendor: v1alpha1.DingTalk, ProviderRef: &v1alpha1.ProviderReference{Name: "dingtalk-partner"}, ID: "m8"})
+		g.Expect(k8sClient.Create(ctx, cu)).To(Succeed())
+	})
+	for _, tc := range []struct {
+		name     string
+		accounts []v1alpha1.ChatUserAccount
+		want     string
+	}{
+		{"empty id", []v1alpha1.ChatUserAccount{{Vendor: v1alpha1.TencentIM, ID: ""}},
+			"spec.accounts[0].id: Invalid value: \"\": spec.accounts[0].id in body should be at least 1 chars long"},
+		{"id over 64 characters", []v1alpha1.ChatUserAccount{{Vendor: v1alpha1.TencentIM, ID: strings.Repeat("a", 65)}},
+			"spec.accounts[0].id: Too long: may not be more than 64 bytes"},
+		{"WhatsApp id that is not a phone number", []v1alpha1.ChatUserAccount{{Vendor: v1alpha1.WhatsApp, ID: "alice"}},
+			"spec.accounts[0].id: Invalid value: spec.accounts[].id must be an E.164 phone number for WhatsApp"},
+		{"two vendor-wide accounts", []v1alpha1.ChatUserAccount{
+			{Vendor: v1alpha1.TencentIM, ID: "a"}, {Vendor: v1alpha1.TencentIM, ID: "b"}},
+			"spec.accounts: Invalid value: spec.accounts may hold at most one entry per (vendor, providerRef)"},
+		{"two accounts for one provider", []v1alpha1.ChatUserAccount{
+			{Vendor: v1alpha1.DingTalk, ProviderRef: partner, ID: "a"}, {Vendor: v1alpha1.DingTalk, ProviderRef: partner, ID: "b"}},
+			"spec.accounts may hold at most one entry per (vendor, providerRef)"},
+		{"unknown vendor", []v1alpha1.ChatUserAccount{{Vendor: "Slack", ID: "a"}},
+			`spec.accounts[0].vendor: Unsupported value: "Slack"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			err := k8sClient.Create(ctx, chatUser(ns, "cu-"+strings.ToLower(strings.ReplaceAll(tc.name, " ", "-")), tc.accounts...))
+			g.Expect(err).To(HaveOccurred())
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+		})
+	}
 }
 
 // TestProvider_AdmissionRules checks the provider kinds' CEL rules.

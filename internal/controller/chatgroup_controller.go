@@ -89,6 +89,7 @@ func (r *ChatGroupReconciler) intervals() intervals {
 // +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatgroups/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatgroups/finalizers,verbs=update
 // +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatproviders;clusterchatproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups=im.chatgroup.io,resources=chatusers,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
