@@ -374,6 +374,21 @@ type ChatGroupSpec struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="spec.syncInterval must be at least 10s"
 	SyncInterval *metav1.Duration `json:"syncInterval,omitempty"`
+
+	// managementPolicy is Full (the default: the vendor group is made to match the
+	// spec) or ObserveOnly (no vendor writes at all: no create, update or delete;
+	// each pass writes the difference to status.drift, and Ready is True with
+	// reason InSync or False with reason DriftDetected). An ObserveOnly group needs
+	// spec.adoptGroupID or a recorded group ID. Switching to Full applies the
+	// difference, subject to the removal guard.
+	// +optional
+	// +kubebuilder:default=Full
+	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
+
+	// removalGuard limits the members one pass may remove without approval. When
+	// unset, the provider's spec.removalGuard applies, else a limit of "50%".
+	// +optional
+	RemovalGuard *RemovalGuard `json:"removalGuard,omitempty"`
 }
 
 // DingTalkStatus is DingTalk-specific observed state.
@@ -439,6 +454,12 @@ type ChatGroupStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=50
 	UnresolvedUsers []string `json:"unresolvedUsers,omitempty"`
+
+	// drift is what differs on the vendor and is not being changed: the whole
+	// difference with managementPolicy ObserveOnly, the held removals when the
+	// removal guard holds them. Unset when there is none.
+	// +optional
+	Drift *Drift `json:"drift,omitempty"`
 
 	// lastHandledReconcileAt is the last value of the
 	// im.chatgroup.io/reconcile-requested-at annotation the operator acted on.

@@ -60,6 +60,11 @@ type ProviderSettings struct {
 	// APIs). No budget by default.
 	// +optional
 	CallBudget *CallBudget `json:"callBudget,omitempty"`
+
+	// removalGuard is the removal limit of the ChatGroups using this provider
+	// that set none themselves. When unset too, the limit is "50%".
+	// +optional
+	RemovalGuard *RemovalGuard `json:"removalGuard,omitempty"`
 }
 
 // CallBudget is a monthly allowance of metered vendor calls.
@@ -204,6 +209,11 @@ type ClusterChatProviderSpec struct {
 	// accessKeyID and accessKeySecret.
 	// +required
 	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
+
+	// allowedNamespaces limits which namespaces' ChatGroups may use this account.
+	// Every namespace may when unset. Namespace label changes take effect at once.
+	// +optional
+	AllowedNamespaces *AllowedNamespaces `json:"allowedNamespaces,omitempty"`
 }
 
 // ProviderStatus is the observed state of a provider.

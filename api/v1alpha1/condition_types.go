@@ -103,6 +103,22 @@ const (
 	// UnknownToVendorReason: the vendor rejected member IDs as unknown users; the
 	// rest of the change was applied (MembersResolved=False).
 	UnknownToVendorReason = "UnknownToVendor"
+	// RemovalsHeldReason: the pass would remove more members than the removal guard
+	// allows; everything else was applied and the removals wait for approval with
+	// the annotation im.chatgroup.io/approve-removals (Stalled).
+	RemovalsHeldReason = "RemovalsHeld"
+	// DriftDetectedReason: with managementPolicy ObserveOnly, the vendor group differs
+	// from the spec; status.drift says how (Ready=False, not Stalled).
+	DriftDetectedReason = "DriftDetected"
+	// InSyncReason: with managementPolicy ObserveOnly, the vendor group matches the spec
+	// (Ready=True).
+	InSyncReason = "InSync"
+	// ProviderNotAllowedReason: the ClusterChatProvider's spec.allowedNamespaces does not
+	// match the ChatGroup's namespace (Stalled; rechecked when labels change).
+	ProviderNotAllowedReason = "ProviderNotAllowed"
+	// GroupInUseReason: another ChatGroup already manages this vendor group (Stalled;
+	// rechecked when that ChatGroup goes).
+	GroupInUseReason = "GroupInUse"
 	// AwaitingInviteesReason: listed members have not joined through the invite
 	// link yet (MembersSynced=False).
 	AwaitingInviteesReason = "AwaitingInvitees"
@@ -131,4 +147,9 @@ const (
 	// changes (e.g. `kubectl annotate --overwrite cg/x im.chatgroup.io/reconcile-requested-at="$(date +%s)"`).
 	// The handled value is echoed in status.lastHandledReconcileAt.
 	ReconcileRequestAnnotation = "im.chatgroup.io/reconcile-requested-at"
+
+	// ApproveRemovalsAnnotation approves the removals the removal guard holds when
+	// its value equals status.drift.removalToken. A token that no longer matches
+	// the current removal set approves nothing.
+	ApproveRemovalsAnnotation = "im.chatgroup.io/approve-removals"
 )

@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -192,6 +193,18 @@ func TestChatGroup_AdmissionRules(t *testing.T) {
 		{"syncInterval under 10s", v1alpha1.WhatsApp,
 			func(c *v1alpha1.ChatGroup) { c.Spec.SyncInterval = &metav1.Duration{Duration: 5e9} },
 			"spec.syncInterval must be at least 10s"},
+		{"maxRemovals over one hundred percent", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.RemovalGuard = guard(intstr.FromString("150%")) },
+			`spec.removalGuard.maxRemovals: Invalid value: "150%": spec.removalGuard.maxRemovals must be a non-negative integer or a percentage from 0% to 100%`},
+		{"negative maxRemovals", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.RemovalGuard = guard(intstr.FromInt32(-1)) },
+			"spec.removalGuard.maxRemovals must be a non-negative integer or a percentage"},
+		{"maxRemovals neither number nor percentage", v1alpha1.DingTalk,
+			func(c *v1alpha1.ChatGroup) { c.Spec.RemovalGuard = guard(intstr.FromString("half")) },
+			"spec.removalGuard.maxRemovals must be a non-negative integer or a percentage"},
+		{"unknown managementPolicy", v1alpha1.WhatsApp,
+			func(c *v1alpha1.ChatGroup) { c.Spec.ManagementPolicy = "ReadOnly" },
+			`spec.managementPolicy: Unsupported value: "ReadOnly"`},
 		{"unknown vendor", "Slack",
 			func(c *v1alpha1.ChatGroup) {},
 			`spec.vendor: Unsupported value: "Slack"`},
@@ -292,6 +305,8 @@ func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 		g.Expect(cg.Spec.ProviderRef.Kind).To(Equal(v1alpha1.ChatProviderKind))
 		g.Expect(cg.Spec.MemberPolicy).To(Equal(v1alpha1.Authoritative))
 		g.Expect(cg.Spec.SyncInterval.Duration.String()).To(Equal("10m0s"))
+		g.Expect(cg.Spec.ManagementPolicy).To(Equal(v1alpha1.Full))
+		g.Expect(cg.Spec.RemovalGuard).To(BeNil(), "no default: the provider's guard, else 50%%, applies")
 	}
 
 	// A DingTalk block without groupKind is a regular group.
@@ -302,6 +317,21 @@ func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, dt)).To(Succeed())
 	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(dt), dt)).To(Succeed())
 	g.Expect(dt.Spec.DingTalk.GroupKind).To(Equal(v1alpha1.DingTalkRegular))
+
+	// Removal limits at the edges of the rule are accepted.
+	for _, max := range []intstr.IntOrString{intstr.FromInt32(0), intstr.FromInt32(25), intstr.FromString("0%"), intstr.FromString("100%"), intstr.FromString("7%")} {
+		cg := newGroup(ns, "guard-"+strings.TrimSuffix(strings.ToLower(max.String()), "%")+map[bool]string{true: "pct"}[max.Type == intstr.String], v1alpha1.TencentIM, func(c *v1alpha1.ChatGroup) {
+			c.Spec.RemovalGuard = guard(max)
+			c.Spec.ManagementPolicy = v1alpha1.ObserveOnly
+			c.Spec.Suspend = true
+		})
+		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed(), max.String())
+	}
+}
+
+// guard returns a removal guard with the given limit.
+func guard(max intstr.IntOrString) *v1alpha1.RemovalGuard {
+	return &v1alpha1.RemovalGuard{MaxRemovals: &max}
 }
 
 // TestChatGroup_PeopleAccepted checks that people may replace literal IDs: a
@@ -397,6 +427,8 @@ func TestProvider_AdmissionRules(t *testing.T) {
 			*s = providerSettings(v1alpha1.DingTalk)
 			s.DingTalk = &v1alpha1.DingTalkProvider{LegacyEndpoint: "https://oapi.example.com/?access_token=x"}
 		}, "spec.dingtalk.legacyEndpoint must be an http(s) URL without query or fragment"},
+		{"maxRemovals over one hundred percent", func(s *v1alpha1.ProviderSettings) { s.RemovalGuard = guard(intstr.FromString("101%")) },
+			`spec.removalGuard.maxRemovals: Invalid value: "101%": spec.removalGuard.maxRemovals must be a non-negative integer or a percentage from 0% to 100%`},
 		{"TencentIM without an SDKAppID", func(s *v1alpha1.ProviderSettings) { s.TencentIM.SDKAppID = 0 },
 			"spec.tencentIM.sdkAppID: Invalid value: 0: spec.tencentIM.sdkAppID in body should be greater than or equal to 1"},
 		{"DingTalk sceneGroupTemplateID over 128 characters", func(s *v1alpha1.ProviderSettings) {
@@ -446,4 +478,26 @@ func TestProvider_AdmissionRules(t *testing.T) {
 		g.Expect(err).To(HaveOccurred())
 		g.Expect(err.Error()).To(ContainSubstring("spec.vendor is immutable"))
 	})
+}
+
+// TestClusterChatProvider_SafetyFields checks that a ClusterChatProvider keeps
+// allowedNamespaces and removalGuard as written.
+func TestClusterChatProvider_SafetyFields(t *testing.T) {
+	g := NewWithT(t)
+	p := &v1alpha1.ClusterChatProvider{
+		ObjectMeta: metav1.ObjectMeta{Name: "ccp-safety"},
+		Spec: v1alpha1.ClusterChatProviderSpec{
+			ProviderSettings:     providerSettings(v1alpha1.DingTalk),
+			CredentialsSecretRef: v1alpha1.SecretReference{Name: "x", Namespace: "chat-system"},
+			AllowedNamespaces: &v1alpha1.AllowedNamespaces{Selector: metav1.LabelSelector{
+				MatchLabels: map[string]string{"chat.example.com/dingtalk": "allowed"}}},
+		},
+	}
+	p.Spec.RemovalGuard = guard(intstr.FromInt32(5))
+	g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, p) })
+	got := &v1alpha1.ClusterChatProvider{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
+	g.Expect(got.Spec.AllowedNamespaces.Selector.MatchLabels).To(HaveKeyWithValue("chat.example.com/dingtalk", "allowed"))
+	g.Expect(got.Spec.RemovalGuard.MaxRemovals.IntValue()).To(Equal(5))
 }
