@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 )
 
 // MaxBody bounds what is read of a vendor's answer; a page of members is well
@@ -97,9 +99,13 @@ func (c *Caller) send(ctx context.Context, req Request) (Response, error) {
 	if err := c.limiter.Wait(ctx, req.API); err != nil {
 		return Response{}, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, cmp.Or(req.Method, http.MethodPost), req.URL, bytes.NewReader(req.Body))
+	// Whether the request was written decides whether a failure is definite:
+	// a request that never left cannot have been applied.
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) }}
+	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), cmp.Or(req.Method, http.MethodPost), req.URL, bytes.NewReader(req.Body))
 	if err != nil {
-		return Response{}, Transport(req.API, err)
+		return Response{}, Unsent(req.API, err)
 	}
 	for k, v := range req.Header {
 		hr.Header[k] = v
@@ -110,6 +116,9 @@ func (c *Caller) send(ctx context.Context, req Request) (Response, error) {
 	}
 	resp, err := c.http.Do(hr)
 	if err != nil {
+		if !wrote.Load() {
+			return Response{}, scrub(Unsent(req.API, err), secrets)
+		}
 		return Response{}, scrub(Transport(req.API, err), secrets)
 	}
 	defer func() { _ = resp.Body.Close() }()

@@ -142,3 +142,39 @@ func TestCodes_UnknownIsUnavailable(t *testing.T) {
 	g.Expect(codes.Class("new-in-the-vendor")).To(Equal(ErrUnavailable))
 	g.Expect(codes.Class("")).To(Equal(ErrUnavailable))
 }
+
+// TestCaller_SentOrNot: a request that never reached the vendor is definite
+// (ErrBusy); one that was written and then lost its answer is ambiguous.
+func TestCaller_SentOrNot(t *testing.T) {
+	g := NewWithT(t)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		hj, _ := w.(http.Hijacker)
+		conn, _, _ := hj.Hijack() // applied, then the answer is lost
+		_ = conn.Close()
+	}))
+	defer srv.Close()
+	c := NewCaller(nil, codeCheck, ClientOptions{})
+
+	_, err := c.Do(context.Background(), Request{API: "create", URL: srv.URL + "/create", Write: true})
+	g.Expect(err).To(MatchError(ErrUnavailable))
+	g.Expect(Definite(err)).To(BeFalse(), "the request was sent: %v", err)
+	g.Expect(hits.Load()).To(BeEquivalentTo(1))
+
+	closed := httptest.NewServer(http.NotFoundHandler())
+	addr := closed.URL
+	closed.Close() // nothing listens there any more: the dial fails
+	_, err = c.Do(context.Background(), Request{API: "create", URL: addr + "/create?access_token=SECRET", Write: true})
+	g.Expect(err).To(MatchError(ErrBusy))
+	g.Expect(Definite(err)).To(BeTrue(), "the request never left: %v", err)
+	g.Expect(err.Error()).NotTo(ContainSubstring("SECRET"))
+
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer slow.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.Do(ctx, Request{API: "create", URL: slow.URL + "/create", Write: true})
+	g.Expect(err).To(MatchError(ErrUnavailable))
+	g.Expect(Definite(err)).To(BeFalse(), "a timeout after the request was sent is ambiguous: %v", err)
+}

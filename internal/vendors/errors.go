@@ -2,6 +2,8 @@ package vendors
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"time"
@@ -25,8 +27,16 @@ var (
 	ErrRateLimited = errors.New("rate limited")
 	// ErrUnavailable: a transient failure (5xx, network, timeout) or an answer the
 	// client does not know (an undocumented code, a body that is not the vendor's);
-	// retry with backoff. The request may or may not have taken effect.
+	// retry with backoff. The request may or may not have taken effect: the
+	// failure is ambiguous.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrBusy is ErrUnavailable that proves the request was not applied: the
+	// request never left (dial, DNS, TLS, or a failure before its body was
+	// written), or the vendor answered HTTP 503 or a code it documents as
+	// "busy/unavailable, not processed". It is retried exactly like
+	// ErrUnavailable (errors.Is(ErrBusy, ErrUnavailable) holds and its text is
+	// the same), but Definite: a create it ends certainly made nothing.
+	ErrBusy = fmt.Errorf("%w", ErrUnavailable)
 	// ErrInProgress: the vendor is still working on an earlier request (e.g. an
 	// asynchronous create); look again after Error.RetryAfter.
 	ErrInProgress = errors.New("in progress")
@@ -96,6 +106,9 @@ func FieldOf(err error) string {
 }
 
 // Codes is a vendor's code table: each documented error code and its class.
+// A transient code that the vendor documents as "not processed" (busy,
+// unavailable) maps to ErrBusy; one that may have been applied (an internal
+// error, a timeout inside the vendor) to ErrUnavailable.
 type Codes map[string]error
 
 // Class returns the class of code. A code the vendor does not document (or the
@@ -109,23 +122,47 @@ func (c Codes) Class(code string) error {
 }
 
 // Definite reports whether err proves the request had no effect: the vendor
-// rejected it (invalid, unauthorized, throttled, over quota). A transient failure
-// (timeout, 5xx, lost response) is not definite: the change may have been applied.
+// rejected it (invalid, unauthorized, throttled, over quota, busy) or it never
+// left. Any other failure (a timeout or reset after the request was sent, a
+// 500/502/504 or a code the vendor does not document as "not processed", a lost
+// response) is ambiguous: the change may have been applied.
 func Definite(err error) bool {
 	return errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrAccessDenied) ||
 		errors.Is(err, ErrRateLimited) || errors.Is(err, ErrQuotaExceeded) ||
-		errors.Is(err, ErrNotFound)
+		errors.Is(err, ErrNotFound) || errors.Is(err, ErrBusy)
 }
 
-// Transport classifies an error from an HTTP round trip (network failure, timeout)
-// as ErrUnavailable, dropping the request URL, which may carry credentials in its
-// query string.
+// StatusClass is the class of an HTTP status that came without a vendor code
+// the client knows (a gateway's or load balancer's answer): 429 says the
+// request was throttled and 503 that it was not processed (both definite);
+// any other status is ErrUnavailable (ambiguous).
+func StatusClass(status int) error {
+	switch status {
+	case http.StatusTooManyRequests:
+		return ErrRateLimited
+	case http.StatusServiceUnavailable:
+		return ErrBusy
+	}
+	return ErrUnavailable
+}
+
+// Transport classifies an error from an HTTP round trip (network failure,
+// timeout) whose request was sent (or may have been) as ErrUnavailable,
+// dropping the request URL, which may carry credentials in its query string.
 func Transport(op string, err error) *Error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	return &Error{Class: ErrUnavailable, Op: op, Message: Sanitize(err.Error())}
+}
+
+// Unsent is Transport for a round trip that failed before the request was
+// written (dial, DNS, TLS handshake): ErrBusy, since the vendor never saw it.
+func Unsent(op string, err error) *Error {
+	e := Transport(op, err)
+	e.Class = ErrBusy
+	return e
 }
 
 var urlWithQuery = regexp.MustCompile(`(?i)\b(https?://[^\s?"']*)\?[^\s"']*`)

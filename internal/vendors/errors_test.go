@@ -227,6 +227,9 @@ func TestDefinite(t *testing.T) {
 		{name: "rate limited", err: NewError(ErrRateLimited, "op", "", ""), want: true},
 		{name: "quota exceeded", err: NewError(ErrQuotaExceeded, "op", "", ""), want: true},
 		{name: "unavailable", err: NewError(ErrUnavailable, "op", "", ""), want: false},
+		{name: "busy", err: NewError(ErrBusy, "op", "", ""), want: true},
+		{name: "wrapped busy", err: fmt.Errorf("x: %w", NewError(ErrBusy, "op", "", "")), want: true},
+		{name: "never sent", err: Unsent("op", errors.New("dial tcp: connection refused")), want: true},
 		{name: "bare sentinel", err: ErrInvalid, want: true},
 		{name: "wrapped invalid", err: fmt.Errorf("x: %w", NewError(ErrInvalid, "op", "", "")), want: true},
 		{name: "wrapped unavailable", err: fmt.Errorf("x: %w", NewError(ErrUnavailable, "op", "", "")), want: false},
@@ -238,6 +241,27 @@ func TestDefinite(t *testing.T) {
 			g := NewWithT(t)
 			g.Expect(Definite(tt.err)).To(Equal(tt.want))
 		})
+	}
+}
+
+// TestBusy: ErrBusy is retried as ErrUnavailable (same class for errors.Is,
+// same text) but is not confused with it the other way round.
+func TestBusy(t *testing.T) {
+	g := NewWithT(t)
+	e := NewError(ErrBusy, "create group", "503", "Service Unavailable")
+	g.Expect(errors.Is(e, ErrUnavailable)).To(BeTrue())
+	g.Expect(errors.Is(NewError(ErrUnavailable, "op", "", ""), ErrBusy)).To(BeFalse())
+	g.Expect(e.Error()).To(Equal("create group: unavailable (503): Service Unavailable"))
+	u := Unsent("create group", &url.Error{Op: "Post", URL: "https://x.example/a?access_token=SECRET", Err: errors.New("dial tcp: lookup x.example: no such host")})
+	g.Expect(errors.Is(u, ErrBusy)).To(BeTrue())
+	g.Expect(u.Error()).NotTo(ContainSubstring("SECRET"))
+	g.Expect(u.Error()).To(ContainSubstring("no such host"))
+}
+
+func TestStatusClass(t *testing.T) {
+	for status, want := range map[int]error{429: ErrRateLimited, 503: ErrBusy, 500: ErrUnavailable, 502: ErrUnavailable, 504: ErrUnavailable, 404: ErrUnavailable} {
+		g := NewWithT(t)
+		g.Expect(StatusClass(status)).To(BeIdenticalTo(want), "HTTP %d", status)
 	}
 }
 

@@ -26,7 +26,8 @@ var v1Codes = vendors.Codes{
 	// visibility scope, both granted in the developer console. Spelled as the
 	// vendor spells it.
 	"permession.checkFailed": vendors.ErrAccessDenied,
-	// §1.4.1: 500, "try again".
+	// §1.4.1: 500, "try again". Nothing says the request was not applied:
+	// ambiguous.
 	"system.error": vendors.ErrUnavailable,
 	// §1.5: per app and API, and global, QPS limits (HTTP 403).
 	"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": vendors.ErrRateLimited,
@@ -38,8 +39,8 @@ var v1Codes = vendors.Codes{
 // legacyCodes are the documented legacy (oapi) errcodes, which come with HTTP
 // 200. errcode 88 carries the real code in sub_code, looked up here too.
 var legacyCodes = vendors.Codes{
-	// The global "system busy".
-	"-1": vendors.ErrUnavailable,
+	// The global "system busy": the request was not processed (definite).
+	"-1": vendors.ErrBusy,
 	// §1.2, §1.5: the access token is invalid or expired.
 	"40014": vendors.ErrUnauthorized,
 	// §1.5: per app and API, and global, QPS limits (90018 also as 88/90018).
@@ -123,19 +124,17 @@ func v1Error(op string, status int, body []byte) error {
 }
 
 // v1Class picks the class of a failed v1.0 answer: the documented code, else
-// the documented statuses; anything else (an undocumented code, a redirect, an
-// unexpected status, a gateway page) is ErrUnavailable.
+// the documented statuses; a 503 or 429 (from DingTalk's gateway) says the
+// request was not processed; anything else (an undocumented code, a redirect,
+// an unexpected status, a gateway page) is ErrUnavailable, ambiguous.
 func v1Class(status int, code string) error {
 	if class, ok := v1Codes[code]; ok {
 		return class
 	}
-	switch status {
-	case http.StatusUnauthorized: // §1.2, §1.5: the token was refused
+	if status == http.StatusUnauthorized { // §1.2, §1.5: the token was refused
 		return vendors.ErrUnauthorized
-	case http.StatusTooManyRequests: // HTTP's own throttle status
-		return vendors.ErrRateLimited
 	}
-	return vendors.ErrUnavailable
+	return vendors.StatusClass(status)
 }
 
 // legacyBody is the oapi envelope.
@@ -151,7 +150,7 @@ type legacyBody struct {
 // without an errcode, comes from something in between: ErrUnavailable.
 func legacyError(op string, status int, body []byte) error {
 	if status != http.StatusOK {
-		return vendors.NewError(vendors.ErrUnavailable, op, strconv.Itoa(status), http.StatusText(status))
+		return vendors.NewError(vendors.StatusClass(status), op, strconv.Itoa(status), http.StatusText(status))
 	}
 	var b legacyBody
 	if err := json.Unmarshal(body, &b); err != nil || b.ErrCode == nil {

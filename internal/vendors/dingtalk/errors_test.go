@@ -62,12 +62,16 @@ func TestCheck(t *testing.T) {
 		{name: "token: throttled", api: apiToken, status: 403, body: `{"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","message":"slow"}`, wantClass: vendors.ErrRateLimited, retryAfter: time.Second},
 		{name: "token: missing permission", api: apiToken, status: 400, body: `{"code":"permession.checkFailed","message":"Permission check failed"}`,
 			wantClass: vendors.ErrAccessDenied, wantMsg: []string{"qyapi_base"}},
-		{name: "token: vendor down", api: apiToken, status: 503, body: `{}`, wantClass: vendors.ErrUnavailable},
+		{name: "token: vendor down", api: apiToken, status: 503, body: `{}`, wantClass: vendors.ErrBusy},
+		{name: "a gateway's bare 503: not processed", api: apiCreate, status: 503, body: `<html>unavailable</html>`, wantClass: vendors.ErrBusy, wantCode: "503"},
+		{name: "a gateway's 504 may come after the create ran", api: apiCreate, status: 504, body: `<html>timeout</html>`, wantClass: vendors.ErrUnavailable, wantCode: "504"},
+		{name: "a bare 429", api: apiCreate, status: 429, body: ``, wantClass: vendors.ErrRateLimited, wantCode: "429", retryAfter: time.Second},
 		{name: "token: redirect", api: apiToken, status: 307, body: ``, wantClass: vendors.ErrUnavailable},
 
 		// The legacy chat/get: HTTP 200 and errcode.
 		{name: "legacy ok", api: apiGet, status: 200, body: `{"errcode":0,"errmsg":"ok"}`},
-		{name: "busy", api: apiGet, status: 200, body: `{"errcode":-1,"errmsg":"系统繁忙"}`, wantClass: vendors.ErrUnavailable, wantCode: "-1"},
+		{name: "busy", api: apiGet, status: 200, body: `{"errcode":-1,"errmsg":"系统繁忙"}`, wantClass: vendors.ErrBusy, wantCode: "-1"},
+		{name: "legacy 503", api: apiGet, status: 503, body: ``, wantClass: vendors.ErrBusy, wantCode: "503"},
 		{name: "invalid token", api: apiGet, status: 200, body: `{"errcode":40014,"errmsg":"不合法的access_token"}`, wantClass: vendors.ErrUnauthorized, wantCode: "40014"},
 		{name: "legacy per-app QPS", api: apiGet, status: 200, body: `{"errcode":90018}`, wantClass: vendors.ErrRateLimited, retryAfter: time.Second},
 		{name: "legacy global QPS", api: apiGet, status: 200, body: `{"errcode":90002}`, wantClass: vendors.ErrRateLimited, retryAfter: time.Second},
@@ -95,6 +99,9 @@ func TestCheck(t *testing.T) {
 				return
 			}
 			g.Expect(errors.Is(err, tc.wantClass)).To(BeTrue(), err.Error())
+			// Only what proves nothing was applied is definite; a failure that
+			// may come after the change was made is not.
+			g.Expect(vendors.Definite(err)).To(Equal(tc.wantClass != vendors.ErrUnavailable), "definite")
 			g.Expect(vendors.RetryAfter(err)).To(Equal(tc.retryAfter))
 			var e *vendors.Error
 			g.Expect(errors.As(err, &e)).To(BeTrue())

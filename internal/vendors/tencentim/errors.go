@@ -37,7 +37,9 @@ var codes = vendors.Codes{
 	"10006": vendors.ErrRateLimited, // group operation frequency limit
 	"70050": vendors.ErrRateLimited, // signature checks failed too often: locked for a minute
 
-	// Transient (§2.4 "retry"): the request may or may not have taken effect.
+	// Transient (§2.4 "retry"): the request may or may not have taken effect
+	// (ambiguous). The vendor documents no "busy, not processed" code: only the
+	// throttle codes above and an HTTP 503 or 429 on the way are definite.
 	"10002": vendors.ErrUnavailable, // internal error
 	"60008": vendors.ErrUnavailable, // service timeout
 	"60014": vendors.ErrUnavailable, // account swap timeout
@@ -171,15 +173,15 @@ func fieldFor(command string, code int) string {
 
 // statusError classifies a non-200 HTTP answer. The vendor answers 200 for every
 // API outcome (vendor-apis.md §2.1), so anything else is an infrastructure fault
-// or a wrong endpoint: ErrUnavailable, except a 429 from a proxy on the way,
-// which says the request was not processed.
+// or a wrong endpoint: ErrUnavailable (ambiguous), except a 429 or 503 on the
+// way, which say the request was not processed (definite: vendors.StatusClass).
 func statusError(command string, status int) *vendors.Error {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return &vendors.Error{Class: vendors.ErrRateLimited, Op: command, Code: strconv.Itoa(status),
 			Message: "throttled by the endpoint", RetryAfter: throttleDelay}
 	case status >= 500:
-		return vendors.NewError(vendors.ErrUnavailable, command, strconv.Itoa(status), "the endpoint failed with HTTP "+strconv.Itoa(status))
+		return vendors.NewError(vendors.StatusClass(status), command, strconv.Itoa(status), "the endpoint failed with HTTP "+strconv.Itoa(status))
 	}
 	return vendors.NewError(vendors.ErrUnavailable, command, strconv.Itoa(status),
 		"unexpected HTTP "+strconv.Itoa(status)+"; check that spec.endpoint is the Tencent IM REST API domain of the app's region")

@@ -160,14 +160,16 @@ func TestStatusError(t *testing.T) {
 	}{
 		{status: 429, wantClass: vendors.ErrRateLimited},
 		{status: 500, wantClass: vendors.ErrUnavailable},
-		{status: 503, wantClass: vendors.ErrUnavailable},
+		{status: 502, wantClass: vendors.ErrUnavailable},
+		{status: 503, wantClass: vendors.ErrBusy},
+		{status: 504, wantClass: vendors.ErrUnavailable},
 		{status: 404, wantClass: vendors.ErrUnavailable},
 	} {
 		t.Run(itoa(int64(tc.status)), func(t *testing.T) {
 			g := NewWithT(t)
 			err := statusError("get_group_info", tc.status)
 			g.Expect(errors.Is(err, tc.wantClass)).To(BeTrue())
-			g.Expect(vendors.Definite(err)).To(Equal(tc.wantClass == vendors.ErrRateLimited))
+			g.Expect(vendors.Definite(err)).To(Equal(tc.wantClass == vendors.ErrRateLimited || tc.wantClass == vendors.ErrBusy))
 		})
 	}
 }

@@ -118,6 +118,7 @@ func TestClient_SuccessIsCodeOK(t *testing.T) {
 		{name: "Code OK on HTTP 500 is an error", status: 500, body: `{"Code":"OK"}`, wantErr: vendors.ErrUnavailable},
 		{name: "body without Code", status: 200, body: `{"Success":true}`, wantErr: vendors.ErrUnavailable},
 		{name: "not JSON", status: 200, body: `<html>hello</html>`, wantErr: vendors.ErrUnavailable},
+		{name: "a gateway's 503 page", status: 503, body: `<html>busy</html>`, wantErr: vendors.ErrBusy},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -145,7 +146,7 @@ func TestClient_MapsErrors(t *testing.T) {
 	}{
 		{name: "user throttling", status: 400, code: "Throttling.User", wantClass: vendors.ErrRateLimited, wantDefinite: true},
 		{name: "API throttling", status: 503, code: "Throttling.Api", wantClass: vendors.ErrRateLimited, wantDefinite: true},
-		{name: "service unavailable", status: 503, code: "ServiceUnavailable", wantClass: vendors.ErrUnavailable},
+		{name: "service unavailable: not processed", status: 503, code: "ServiceUnavailable", wantClass: vendors.ErrBusy, wantDefinite: true},
 		{name: "internal error", status: 500, code: "InternalError", wantClass: vendors.ErrUnavailable},
 		{name: "unknown 5xx", status: 502, code: "BadGateway", wantClass: vendors.ErrUnavailable},
 		{name: "invalid subject", status: 400, code: "InvalidParameter.Subject", wantClass: vendors.ErrInvalid, wantField: "name", wantDefinite: true},
@@ -158,12 +159,13 @@ func TestClient_MapsErrors(t *testing.T) {
 		{name: "a wrong endpoint (HTTP 404 is not a missing group)", status: 404, code: "InvalidAction.NotFound", wantClass: vendors.ErrUnavailable, wantInMsg: "endpoint"},
 		{name: "bad signature", status: 400, code: "SignatureDoesNotMatch", wantClass: vendors.ErrUnauthorized, wantInMsg: "accessKeySecret", wantDefinite: true},
 		{name: "clock skew", status: 400, code: "InvalidTimeStamp.Expired", wantClass: vendors.ErrUnauthorized, wantInMsg: "clock", wantDefinite: true},
-		{name: "reused nonce is transient", status: 400, code: "SignatureNonceUsed", wantClass: vendors.ErrUnavailable},
+		{name: "reused nonce is transient and refused before the action", status: 400, code: "SignatureNonceUsed", wantClass: vendors.ErrBusy, wantDefinite: true},
 		{name: "group not found", status: 404, code: "GroupNotExist", wantClass: vendors.ErrNotFound, wantDefinite: true},
 		{name: "unknown 4xx code is retried, not a stall", status: 400, code: "GroupStatusInvalid", wantClass: vendors.ErrUnavailable, wantInMsg: "ProfilePictureFile"},
 		{name: "unknown code on 401", status: 401, code: "Unauthenticated", wantClass: vendors.ErrUnavailable},
 		{name: "unknown code on 404 is not a missing group", status: 404, code: "ChatGroupNotFound", wantClass: vendors.ErrUnavailable},
 		{name: "unknown 429", status: 429, code: "TooMany", wantClass: vendors.ErrRateLimited, wantDefinite: true},
+		{name: "unknown code on 503 is ambiguous: only the status without a code is definite", status: 503, code: "Overloaded", wantClass: vendors.ErrUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

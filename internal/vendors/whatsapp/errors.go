@@ -24,11 +24,14 @@ var codes = vendors.Codes{
 	"Throttling":      vendors.ErrRateLimited,
 	"Throttling.User": vendors.ErrRateLimited,
 	"Throttling.Api":  vendors.ErrRateLimited,
-	// Transient (§3.4). A reused nonce is a fluke of the random source: the
-	// next call has a new one.
-	"ServiceUnavailable": vendors.ErrUnavailable,
+	// Transient (§3.4). ServiceUnavailable is the gateway's "temporary failure,
+	// not processed" and a reused nonce is refused by the signature check before
+	// the action runs (a fluke of the random source: the next call has a new
+	// one): both definite (ErrBusy). InternalError may come after the action ran:
+	// ambiguous.
+	"ServiceUnavailable": vendors.ErrBusy,
 	"InternalError":      vendors.ErrUnavailable,
-	"SignatureNonceUsed": vendors.ErrUnavailable,
+	"SignatureNonceUsed": vendors.ErrBusy,
 	// A wrong endpoint or API version (not CAMS, or a proxy): not the group's
 	// absence, so it must never release a finalizer.
 	"InvalidAction.NotFound": vendors.ErrUnavailable,
@@ -165,7 +168,9 @@ func unexpectedResponse(action string, status int) *vendors.Error {
 	if status < 500 {
 		msg += "; check that the provider's endpoint is CAMS (" + DefaultEndpoint + ")"
 	}
-	return vendors.NewError(vendors.ErrUnavailable, action, "", msg)
+	// A 503 says the request was not processed (definite); any other status
+	// may come after it was (ambiguous).
+	return vendors.NewError(vendors.StatusClass(status), action, "", msg)
 }
 
 // fieldOf names the spec field a CAMS parameter error is about, or "".
