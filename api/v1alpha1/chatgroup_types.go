@@ -77,7 +77,8 @@ const (
 
 // ManagementOptions are a group's settings. Each unset option is left as the vendor has it.
 type ManagementOptions struct {
-	// mentionAll says who may @mention everyone. DingTalk only.
+	// mentionAll says who may @mention everyone. DingTalk and Feishu
+	// (at_all_permission).
 	// +optional
 	MentionAll Audience `json:"mentionAll,omitempty"`
 
@@ -85,8 +86,9 @@ type ManagementOptions struct {
 	// +optional
 	ShowHistoryToNewMembers *bool `json:"showHistoryToNewMembers,omitempty"`
 
-	// joinPolicy says how people join. DingTalk (Open, ApprovalRequired) and
-	// TencentIM (ApplyJoinOption: Open, ApprovalRequired, Closed).
+	// joinPolicy says how people join. DingTalk (Open, ApprovalRequired),
+	// TencentIM (ApplyJoinOption: Open, ApprovalRequired, Closed) and Feishu
+	// (membership_approval: Open, ApprovalRequired).
 	// +optional
 	JoinPolicy JoinPolicy `json:"joinPolicy,omitempty"`
 
@@ -98,7 +100,8 @@ type ManagementOptions struct {
 	// +optional
 	MuteAll *bool `json:"muteAll,omitempty"`
 
-	// managedBy says who may change the group's settings. DingTalk only.
+	// managedBy says who may change the group's settings. DingTalk and Feishu
+	// (edit_permission: who may edit the name, avatar and description).
 	// +optional
 	ManagedBy Audience `json:"managedBy,omitempty"`
 }
@@ -230,6 +233,26 @@ type MembersSource struct {
 	GroupRef *ChatGroupReference `json:"groupRef,omitempty"`
 }
 
+// FeishuChatType is a Feishu chat's visibility.
+// +kubebuilder:validation:Enum=Private;Public
+type FeishuChatType string
+
+// FeishuGroup holds Feishu / Lark-only group settings.
+type FeishuGroup struct {
+	// chatType is Private (only members find the chat; the vendor's default) or
+	// Public (anyone in the tenant can search for and join it; its name needs at
+	// least 2 characters). Unset leaves the vendor's value.
+	// +optional
+	ChatType FeishuChatType `json:"chatType,omitempty"`
+
+	// addMembers says who may add members and share the chat's card: Everyone
+	// (add_member_permission all_members, share_card_permission allowed) or
+	// OwnerOnly (only_owner, not_allowed); Feishu requires the two together.
+	// Unset leaves the vendor's values.
+	// +optional
+	AddMembers Audience `json:"addMembers,omitempty"`
+}
+
 // ChatGroupSpec is the desired state of a vendor chat group.
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'DingTalk' || size(self.name) <= (has(self.dingtalk) && has(self.dingtalk.groupKind) && self.dingtalk.groupKind == 'Scene' ? 30 : 20)",message="spec.name must be 1-20 characters for DingTalk (1-30 for scene groups)",fieldPath=".name"
 // +kubebuilder:validation:XValidation:rule="self.vendor != 'TencentIM' || size(bytes(self.name)) <= 30",message="spec.name must be at most 30 bytes (UTF-8) for TencentIM",fieldPath=".name"
@@ -256,6 +279,13 @@ type MembersSource struct {
 // +kubebuilder:validation:XValidation:rule="(has(self.dingtalk) && has(self.dingtalk.conversationType) ? self.dingtalk.conversationType : 'Internal') == (has(oldSelf.dingtalk) && has(oldSelf.dingtalk.conversationType) ? oldSelf.dingtalk.conversationType : 'Internal')",message="spec.dingtalk.conversationType is immutable",fieldPath=".dingtalk.conversationType"
 // +kubebuilder:validation:XValidation:rule="(has(self.tencentIM) && has(self.tencentIM.groupType) ? self.tencentIM.groupType : 'Private') == (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupType) ? oldSelf.tencentIM.groupType : 'Private')",message="spec.tencentIM.groupType is immutable",fieldPath=".tencentIM.groupType"
 // +kubebuilder:validation:XValidation:rule="has(self.tencentIM) && has(self.tencentIM.groupID) ? (has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupID) && self.tencentIM.groupID == oldSelf.tencentIM.groupID) : !(has(oldSelf.tencentIM) && has(oldSelf.tencentIM.groupID))",message="spec.tencentIM.groupID is immutable",fieldPath=".tencentIM.groupID"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'Feishu' || size(self.name) <= 60",message="spec.name must be at most 60 characters for Feishu",fieldPath=".name"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'Feishu' || !has(self.feishu) || !has(self.feishu.chatType) || self.feishu.chatType != 'Public' || size(self.name) >= 2",message="spec.name must be at least 2 characters for a Feishu Public chat",fieldPath=".name"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'Feishu' || !has(self.description) || size(self.description) <= 100",message="spec.description must be at most 100 characters for Feishu",fieldPath=".description"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'Feishu' || !has(self.members) || size(self.members) <= 5000",message="spec.members may list at most 5000 users for Feishu",fieldPath=".members"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'Feishu' || !has(self.managementOptions) || !(has(self.managementOptions.showHistoryToNewMembers) || has(self.managementOptions.searchable) || has(self.managementOptions.muteAll))",message="spec.managementOptions supports only mentionAll, joinPolicy and managedBy for Feishu",fieldPath=".managementOptions"
+// +kubebuilder:validation:XValidation:rule="self.vendor != 'Feishu' || !has(self.managementOptions) || !has(self.managementOptions.joinPolicy) || self.managementOptions.joinPolicy != 'Closed'",message="spec.managementOptions.joinPolicy Closed is not supported by Feishu",fieldPath=".managementOptions.joinPolicy"
+// +kubebuilder:validation:XValidation:rule="!has(self.feishu) || self.vendor == 'Feishu'",message="spec.feishu is only allowed when spec.vendor is Feishu",fieldPath=".feishu"
 type ChatGroupSpec struct {
 	// vendor is the chat platform; it must equal the provider's vendor. Immutable.
 	// +required
@@ -268,15 +298,16 @@ type ChatGroupSpec struct {
 	ProviderRef ProviderReference `json:"providerRef"`
 
 	// name is the group's title on the vendor. DingTalk: 1-20 characters (scene
-	// groups: 1-30);
-	// TencentIM: at most 30 bytes; WhatsApp: the group subject.
+	// groups: 1-30); TencentIM: at most 30 bytes; WhatsApp: the group subject;
+	// Feishu: at most 60 characters (at least 2 for a Public chat).
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	Name string `json:"name"`
 
 	// owner is the vendor user ID of the group owner. Required for DingTalk,
-	// optional for TencentIM (no owner when empty), not allowed for WhatsApp. The
+	// optional for TencentIM (no owner when empty) and Feishu (the app's bot owns
+	// the chat when empty), not allowed for WhatsApp. The
 	// owner is always a member and is never removed as one; changing it transfers
 	// ownership.
 	// +optional
@@ -317,7 +348,8 @@ type ChatGroupSpec struct {
 	MemberPolicy MemberPolicy `json:"memberPolicy,omitempty"`
 
 	// description is the group's description: TencentIM Introduction (at most 240
-	// bytes), WhatsApp Description. Not supported by DingTalk.
+	// bytes), WhatsApp Description, Feishu description (at most 100 characters).
+	// Not supported by DingTalk.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	Description string `json:"description,omitempty"`
@@ -329,7 +361,7 @@ type ChatGroupSpec struct {
 	Announcement string `json:"announcement,omitempty"`
 
 	// icon is the group's picture: DingTalk mediaId, TencentIM FaceUrl (at most 100
-	// bytes), WhatsApp picture URL.
+	// bytes), WhatsApp picture URL, Feishu avatar image_key.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Icon string `json:"icon,omitempty"`
@@ -347,6 +379,10 @@ type ChatGroupSpec struct {
 	// +optional
 	TencentIM *TencentIMGroup `json:"tencentIM,omitempty"`
 
+	// feishu holds Feishu / Lark-only settings. Allowed only when vendor is Feishu.
+	// +optional
+	Feishu *FeishuGroup `json:"feishu,omitempty"`
+
 	// adoptGroupID binds this object to an existing vendor group with this ID instead
 	// of creating one. The group is then made to match the spec.
 	// +optional
@@ -355,8 +391,8 @@ type ChatGroupSpec struct {
 	AdoptGroupID string `json:"adoptGroupID,omitempty"`
 
 	// deletionPolicy is Orphan (the default: deleting the ChatGroup leaves the vendor
-	// group) or Delete (the vendor group is deleted first; on DingTalk only for
-	// scene groups, which the vendor can dismiss).
+	// group) or Delete (the vendor group is deleted first, Feishu: dissolved; on
+	// DingTalk only for scene groups, which the vendor can dismiss).
 	// +optional
 	// +kubebuilder:default=Orphan
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
@@ -485,7 +521,7 @@ type ChatGroupStatus struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
-// ChatGroup is a chat group on DingTalk, Tencent Cloud IM or WhatsApp, managed
+// ChatGroup is a chat group on DingTalk, Tencent Cloud IM, WhatsApp or Feishu, managed
 // declaratively: the operator makes the vendor's group match the spec.
 type ChatGroup struct {
 	metav1.TypeMeta `json:",inline"`

@@ -6,7 +6,7 @@ import (
 )
 
 // Vendor names a chat platform.
-// +kubebuilder:validation:Enum=DingTalk;TencentIM;WhatsApp
+// +kubebuilder:validation:Enum=DingTalk;TencentIM;WhatsApp;Feishu
 type Vendor string
 
 const (
@@ -16,6 +16,8 @@ const (
 	TencentIM Vendor = "TencentIM"
 	// WhatsApp is WhatsApp groups through Alibaba Cloud Chat App Message Service.
 	WhatsApp Vendor = "WhatsApp"
+	// Feishu is Feishu (open.feishu.cn) or Lark (open.larksuite.com): one API, IM v1.
+	Feishu Vendor = "Feishu"
 )
 
 // ProviderSettings are the fields ChatProvider and ClusterChatProvider share.
@@ -27,7 +29,8 @@ type ProviderSettings struct {
 
 	// endpoint is the vendor's API base URL. Empty means the vendor's default:
 	// DingTalk https://api.dingtalk.com, TencentIM https://console.tim.qq.com,
-	// WhatsApp https://cams.ap-southeast-1.aliyuncs.com. Set it for regional sites.
+	// WhatsApp https://cams.ap-southeast-1.aliyuncs.com, Feishu https://open.feishu.cn
+	// (https://open.larksuite.com for Lark). Set it for regional sites.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && self.matches('^https?://[^?#]+$')",message="spec.endpoint must be an http(s) URL without query or fragment"
@@ -45,9 +48,14 @@ type ProviderSettings struct {
 	// +optional
 	WhatsApp *WhatsAppProvider `json:"whatsapp,omitempty"`
 
+	// feishu holds Feishu / Lark settings. Allowed only when vendor is Feishu;
+	// optional there.
+	// +optional
+	Feishu *FeishuProvider `json:"feishu,omitempty"`
+
 	// rateLimit caps the calls the operator makes per vendor API with these
 	// credentials, shared by all groups. Defaults to 95% of the vendor's documented
-	// limit (DingTalk 20/s, TencentIM 200/s, WhatsApp 10/s), leaving room for
+	// limit (DingTalk 20/s, TencentIM 200/s, WhatsApp 10/s, Feishu 50/s), leaving room for
 	// network jitter in the vendor's per-second windows.
 	// +optional
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
@@ -142,6 +150,22 @@ type WhatsAppProvider struct {
 	BusinessNumber string `json:"businessNumber"`
 }
 
+// FeishuMemberIDType is the kind of user ID a Feishu account's groups list.
+// +kubebuilder:validation:Enum=open_id;user_id;union_id
+type FeishuMemberIDType string
+
+// FeishuProvider holds Feishu / Lark account settings.
+type FeishuProvider struct {
+	// memberIDType is what the owner, members and ChatUser ids of this account's
+	// groups are: open_id (the default; per app), user_id (per tenant; needs the
+	// app's contact:user.employee_id:readonly scope) or union_id (per developer).
+	// It is sent as user_id_type / member_id_type on every call. Changing it
+	// does not translate IDs already listed.
+	// +optional
+	// +kubebuilder:default=open_id
+	MemberIDType FeishuMemberIDType `json:"memberIDType,omitempty"`
+}
+
 // RateLimit is a token bucket: qps tokens per second, at most burst at once.
 type RateLimit struct {
 	// qps is the sustained number of calls per second per vendor API.
@@ -186,12 +210,13 @@ type SecretReference struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.dingtalk) || self.vendor == 'DingTalk'",message="spec.dingtalk is only allowed when spec.vendor is DingTalk",fieldPath=".dingtalk"
 // +kubebuilder:validation:XValidation:rule="has(self.tencentIM) == (self.vendor == 'TencentIM')",message="spec.tencentIM is required when spec.vendor is TencentIM and not allowed otherwise",fieldPath=".tencentIM"
 // +kubebuilder:validation:XValidation:rule="has(self.whatsapp) == (self.vendor == 'WhatsApp')",message="spec.whatsapp is required when spec.vendor is WhatsApp and not allowed otherwise",fieldPath=".whatsapp"
+// +kubebuilder:validation:XValidation:rule="!has(self.feishu) || self.vendor == 'Feishu'",message="spec.feishu is only allowed when spec.vendor is Feishu",fieldPath=".feishu"
 type ChatProviderSpec struct {
 	ProviderSettings `json:",inline"`
 
 	// credentialsSecretRef names the Secret in this namespace holding the
 	// credentials: DingTalk appKey and appSecret; TencentIM secretKey; WhatsApp
-	// accessKeyID and accessKeySecret.
+	// accessKeyID and accessKeySecret; Feishu appID and appSecret.
 	// +required
 	CredentialsSecretRef LocalSecretReference `json:"credentialsSecretRef"`
 }
@@ -201,12 +226,13 @@ type ChatProviderSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.dingtalk) || self.vendor == 'DingTalk'",message="spec.dingtalk is only allowed when spec.vendor is DingTalk",fieldPath=".dingtalk"
 // +kubebuilder:validation:XValidation:rule="has(self.tencentIM) == (self.vendor == 'TencentIM')",message="spec.tencentIM is required when spec.vendor is TencentIM and not allowed otherwise",fieldPath=".tencentIM"
 // +kubebuilder:validation:XValidation:rule="has(self.whatsapp) == (self.vendor == 'WhatsApp')",message="spec.whatsapp is required when spec.vendor is WhatsApp and not allowed otherwise",fieldPath=".whatsapp"
+// +kubebuilder:validation:XValidation:rule="!has(self.feishu) || self.vendor == 'Feishu'",message="spec.feishu is only allowed when spec.vendor is Feishu",fieldPath=".feishu"
 type ClusterChatProviderSpec struct {
 	ProviderSettings `json:",inline"`
 
 	// credentialsSecretRef names the Secret, and its namespace, holding the
 	// credentials: DingTalk appKey and appSecret; TencentIM secretKey; WhatsApp
-	// accessKeyID and accessKeySecret.
+	// accessKeyID and accessKeySecret; Feishu appID and appSecret.
 	// +required
 	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
 

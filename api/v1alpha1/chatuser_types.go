@@ -18,7 +18,8 @@ type ChatUserAccount struct {
 	ProviderRef *ProviderReference `json:"providerRef,omitempty"`
 
 	// id is exactly what a ChatGroup of this vendor lists in spec.members: a DingTalk
-	// staff userId, a Tencent IM account, a WhatsApp E.164 phone number.
+	// staff userId, a Tencent IM account, a WhatsApp E.164 phone number, a Feishu
+	// open_id, user_id or union_id (as the provider's spec.feishu.memberIDType says).
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64

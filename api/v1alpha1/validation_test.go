@@ -190,6 +190,45 @@ func TestChatGroup_AdmissionRules(t *testing.T) {
 				c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MuteAll: ptr.To(true)}
 			},
 			"spec.managementOptions is not supported by WhatsApp"},
+		{"Feishu name over 60 characters", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Name = strings.Repeat("群", 61) },
+			"spec.name: Invalid value: spec.name must be at most 60 characters for Feishu"},
+		{"Feishu Public chat with a 1-character name", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.Name = "群"
+				c.Spec.Feishu = &v1alpha1.FeishuGroup{ChatType: "Public"}
+			},
+			"spec.name: Invalid value: spec.name must be at least 2 characters for a Feishu Public chat"},
+		{"Feishu description over 100 characters", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Description = strings.Repeat("述", 101) },
+			"spec.description: Invalid value: spec.description must be at most 100 characters for Feishu"},
+		{"Feishu over 5000 members", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.Members = nil
+				for i := range 5001 {
+					c.Spec.Members = append(c.Spec.Members, fmt.Sprintf("ou_%d", i))
+				}
+			},
+			"spec.members: Invalid value: spec.members may list at most 5000 users for Feishu"},
+		{"muteAll on Feishu", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MuteAll: ptr.To(true)}
+			},
+			"spec.managementOptions: Invalid value: spec.managementOptions supports only mentionAll, joinPolicy and managedBy for Feishu"},
+		{"joinPolicy Closed on Feishu", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) {
+				c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{JoinPolicy: v1alpha1.Closed}
+			},
+			"spec.managementOptions.joinPolicy: Invalid value: spec.managementOptions.joinPolicy Closed is not supported by Feishu"},
+		{"announcement on Feishu", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Announcement = "hello" },
+			"spec.announcement is only supported by TencentIM"},
+		{"feishu block on TencentIM", v1alpha1.TencentIM,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Feishu = &v1alpha1.FeishuGroup{ChatType: "Private"} },
+			"spec.feishu: Invalid value: spec.feishu is only allowed when spec.vendor is Feishu"},
+		{"Feishu chatType outside the enum", v1alpha1.Feishu,
+			func(c *v1alpha1.ChatGroup) { c.Spec.Feishu = &v1alpha1.FeishuGroup{ChatType: "Secret"} },
+			`spec.feishu.chatType: Unsupported value: "Secret"`},
 		{"syncInterval under 10s", v1alpha1.WhatsApp,
 			func(c *v1alpha1.ChatGroup) { c.Spec.SyncInterval = &metav1.Duration{Duration: 5e9} },
 			"spec.syncInterval must be at least 10s"},
@@ -294,6 +333,15 @@ func TestChatGroup_DefaultsAndAcceptedSpecs(t *testing.T) {
 			c.Spec.DeletionPolicy = v1alpha1.Delete
 			c.Spec.Suspend = true
 		}),
+		newGroup(ns, "limit-feishu", v1alpha1.Feishu, func(c *v1alpha1.ChatGroup) {
+			c.Spec.Name = strings.Repeat("群", 60)
+			c.Spec.Description = strings.Repeat("述", 100)
+			c.Spec.Feishu = &v1alpha1.FeishuGroup{ChatType: "Public", AddMembers: v1alpha1.OwnerOnly}
+			c.Spec.ManagementOptions = &v1alpha1.ManagementOptions{MentionAll: v1alpha1.OwnerOnly,
+				JoinPolicy: v1alpha1.ApprovalRequired, ManagedBy: v1alpha1.Everyone}
+			c.Spec.DeletionPolicy = v1alpha1.Delete
+			c.Spec.Suspend = true
+		}),
 		newGroup(ns, "limit-whatsapp", v1alpha1.WhatsApp, func(c *v1alpha1.ChatGroup) {
 			c.Spec.Members = []string{"+8613800000001", "+8613800000002", "+8613800000003", "+8613800000004",
 				"+8613800000005", "+8613800000006", "+8613800000007", "+8613800000008"}
@@ -372,6 +420,7 @@ func TestChatUser_AdmissionRules(t *testing.T) {
 			v1alpha1.ChatUserAccount{Vendor: v1alpha1.DingTalk, ID: "0420172437"},
 			v1alpha1.ChatUserAccount{Vendor: v1alpha1.TencentIM, ID: "alice"},
 			v1alpha1.ChatUserAccount{Vendor: v1alpha1.WhatsApp, ID: "+8613800000001"},
+			v1alpha1.ChatUserAccount{Vendor: v1alpha1.Feishu, ID: "ou_7d8a6e6df7621556ce0d21922b676706ccs"},
 			v1alpha1.ChatUserAccount{Vendor: v1alpha1.DingTalk, ProviderRef: partner, ID: "manager7"},
 			// Same name, other kind: another provider.
 			v1alpha1.ChatUserAccount{Vendor: v1alpha1.DingTalk, ProviderRef: &v1alpha1.ProviderReference{Name: "dingtalk-partner"}, ID: "m8"})
@@ -429,6 +478,13 @@ func TestProvider_AdmissionRules(t *testing.T) {
 		}, "spec.dingtalk.legacyEndpoint must be an http(s) URL without query or fragment"},
 		{"maxRemovals over one hundred percent", func(s *v1alpha1.ProviderSettings) { s.RemovalGuard = guard(intstr.FromString("101%")) },
 			`spec.removalGuard.maxRemovals: Invalid value: "101%": spec.removalGuard.maxRemovals must be a non-negative integer or a percentage from 0% to 100%`},
+		{"feishu block on TencentIM", func(s *v1alpha1.ProviderSettings) {
+			s.Feishu = &v1alpha1.FeishuProvider{MemberIDType: "user_id"}
+		}, "spec.feishu: Invalid value: spec.feishu is only allowed when spec.vendor is Feishu"},
+		{"Feishu memberIDType outside the enum", func(s *v1alpha1.ProviderSettings) {
+			*s = providerSettings(v1alpha1.Feishu)
+			s.Feishu = &v1alpha1.FeishuProvider{MemberIDType: "email"}
+		}, `spec.feishu.memberIDType: Unsupported value: "email"`},
 		{"TencentIM without an SDKAppID", func(s *v1alpha1.ProviderSettings) { s.TencentIM.SDKAppID = 0 },
 			"spec.tencentIM.sdkAppID: Invalid value: 0: spec.tencentIM.sdkAppID in body should be greater than or equal to 1"},
 		{"DingTalk sceneGroupTemplateID over 128 characters", func(s *v1alpha1.ProviderSettings) {
@@ -462,6 +518,22 @@ func TestProvider_AdmissionRules(t *testing.T) {
 		}
 		g.Expect(k8sClient.Create(ctx, p)).To(Succeed())
 		g.Expect(p.Spec.CallBudget.CallsPerMonth).To(Equal(int64(5000)))
+	})
+
+	t.Run("Feishu with or without its block", func(t *testing.T) {
+		g := NewWithT(t)
+		for name, block := range map[string]*v1alpha1.FeishuProvider{"p-feishu-bare": nil, "p-feishu-block": {}} {
+			s := providerSettings(v1alpha1.Feishu)
+			s.Feishu = block
+			p := &v1alpha1.ChatProvider{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+				Spec:       v1alpha1.ChatProviderSpec{ProviderSettings: s, CredentialsSecretRef: v1alpha1.LocalSecretReference{Name: "x"}},
+			}
+			g.Expect(k8sClient.Create(ctx, p)).To(Succeed(), name)
+			if block != nil {
+				g.Expect(p.Spec.Feishu.MemberIDType).To(Equal(v1alpha1.FeishuMemberIDType("open_id")), "defaulted")
+			}
+		}
 	})
 
 	t.Run("vendor is immutable", func(t *testing.T) {
