@@ -432,6 +432,24 @@ type DingTalkStatus struct {
 	// openConversationID is the group's ID in DingTalk's newer APIs.
 	// +optional
 	OpenConversationID string `json:"openConversationID,omitempty"`
+
+	// iconHash is a hash of spec.icon as the operator last set it. DingTalk
+	// accepts a group's icon but never reports it back, so a spec.icon whose
+	// hash differs from this one (a change, an adoption, an upgrade from a
+	// version without this field) is sent once.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	IconHash string `json:"iconHash,omitempty"`
+
+	// externalMembers are the external contacts (unionIds) the operator last put
+	// in the group through spec.dingtalk.externalMembers (and an External owner).
+	// DingTalk accepts them but never reports them back, so additions and
+	// removals are computed against this list: contacts added by people in the
+	// DingTalk app are neither seen nor removed.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=1001
+	ExternalMembers []string `json:"externalMembers,omitempty"`
 }
 
 // WhatsAppStatus is WhatsApp-specific observed state.

@@ -332,7 +332,8 @@ func TestCreate(t *testing.T) {
 			s.Options = vendors.Options{MentionAllOwnerOnly: ptr(true), JoinPolicy: "ApprovalRequired"}
 		}))
 		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(got).To(Equal(vendors.ObservedGroup{ID: "chat1", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"}, Extra: Extra{OpenConversationID: "cidAB+c/d=="}}))
+		g.Expect(got).To(Equal(vendors.ObservedGroup{ID: "chat1", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"},
+			Extra: Extra{OpenConversationID: "cidAB+c/d==", Written: &Written{IconHash: iconHash("@icon"), ExternalMembers: []string{"x1"}}}}))
 		creates := f.calls(pathCreate)
 		g.Expect(creates).To(HaveLen(1))
 		g.Expect(creates[0].Token).To(Equal("tok-1"))

@@ -1,6 +1,8 @@
 package dingtalk
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,20 +20,16 @@ type flags struct {
 	Management  int // managementType: 1 = only the owner manages the group
 }
 
-// chat is a DingTalk group as the client knows it. The Known flags say whether
-// chat/get reported a field: the legacy page lists name, owner, useridlist,
-// conversationTag and the flags, and only implies icon and extidlist, so fields
-// it leaves out are not compared rather than read as empty.
+// chat is a DingTalk group as the client knows it: what the legacy chat/get
+// reports (name, owner, useridlist, conversationTag, the flags). The icon and
+// the external contacts are write-only (that page returns neither), so they are
+// compared with the operator's own record (GroupSettings.Written) instead.
 type chat struct {
 	ID                 string
 	OpenConversationID string
 	Name               string
 	Owner              string
 	Members            []string
-	External           []string
-	ExternalKnown      bool
-	Icon               string
-	IconKnown          bool
 	Tag                int64
 	TagKnown           bool
 	Flags              flags
@@ -112,7 +110,8 @@ func changes(want vendors.GroupSpec, got chat) delta {
 	if want.Name != "" && want.Name != got.Name {
 		d.Name = want.Name
 	}
-	if want.Icon != "" && got.IconKnown && want.Icon != got.Icon {
+	written := settingsOf(want).Written
+	if want.Icon != "" && iconHash(want.Icon) != written.IconHash {
 		d.Icon = want.Icon
 	}
 	if got.TagKnown && got.Tag != conversationTag(want) {
@@ -133,14 +132,27 @@ func changes(want vendors.GroupSpec, got chat) delta {
 			d.RemoveOldOwner = got.Owner
 		}
 	}
-	if got.ExternalKnown {
-		d.AddExt = vendors.Difference(settingsOf(want).ExternalMembers, got.External)
-		d.RemoveExt = vendors.Difference(got.External, settingsOf(want).ExternalMembers)
-		if want.MemberPolicy == vendors.Additive {
-			d.RemoveExt = vendors.Intersect(d.RemoveExt, want.AddedMembers)
-		}
-	}
+	// Only contacts the operator put in the group are removed, whatever the
+	// policy: nobody else's can be seen.
+	d.AddExt = vendors.Difference(settingsOf(want).ExternalMembers, written.ExternalMembers)
+	d.RemoveExt = vendors.Difference(written.ExternalMembers, settingsOf(want).ExternalMembers)
 	return d
+}
+
+// written is the record of the write-only fields once want is applied.
+func written(want vendors.GroupSpec) Written {
+	w := settingsOf(want).Written
+	if want.Icon != "" {
+		w.IconHash = iconHash(want.Icon)
+	}
+	w.ExternalMembers = vendors.Difference(settingsOf(want).ExternalMembers, nil)
+	return w
+}
+
+// iconHash is a short, stable digest of an icon's mediaId for status.
+func iconHash(icon string) string {
+	sum := sha256.Sum256([]byte(icon))
+	return hex.EncodeToString(sum[:16])
 }
 
 // removable reports whether the policy lets a previous owner who is not in the

@@ -21,17 +21,18 @@ func dt(want *vendors.GroupSpec, edit func(*GroupSettings)) {
 // observedChat is a group as chat/get reports it, for the tests.
 func observedChat() chat {
 	return chat{
-		ID: "chat1", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"},
-		External: []string{"x1"}, ExternalKnown: true, Icon: "@icon", IconKnown: true, Tag: 2, TagKnown: true,
+		ID: "chat1", Name: "oncall", Owner: "o1", Members: []string{"o1", "u1", "u2"}, Tag: 2, TagKnown: true,
 		Flags: flags{MentionAll: 1, ShowHistory: 1},
 	}
 }
 
-// spec is a GroupSpec matching observedChat.
+// spec is a GroupSpec matching observedChat, whose external contact x1 the
+// operator wrote.
 func spec(mods ...func(*vendors.GroupSpec)) vendors.GroupSpec {
 	s := vendors.GroupSpec{
 		Name: "oncall", Owner: "o1", Members: []string{"u1", "u2"}, MemberPolicy: vendors.Authoritative,
-		Vendor: GroupSettings{OwnerType: "Employee", ConversationType: "Internal", ExternalMembers: []string{"x1"}},
+		Vendor: GroupSettings{OwnerType: "Employee", ConversationType: "Internal", ExternalMembers: []string{"x1"},
+			Written: Written{ExternalMembers: []string{"x1"}}},
 	}
 	for _, m := range mods {
 		m(&s)
@@ -54,7 +55,8 @@ func TestChanges(t *testing.T) {
 			s.Options = vendors.Options{MentionAllOwnerOnly: ptr(true)}
 		}), wantUpToDate: true},
 		{name: "member order does not matter", want: spec(func(s *vendors.GroupSpec) { s.Members = []string{"u2", "u1", "o1"} }), wantUpToDate: true},
-		{name: "empty icon leaves the icon alone", want: spec(), got: func(c *chat) { c.Icon = "@other" }, wantUpToDate: true},
+		{name: "empty icon leaves the icon alone", want: spec(func(s *vendors.GroupSpec) { dt(s, func(d *GroupSettings) { d.Written.IconHash = iconHash("@old") }) }),
+			wantUpToDate: true},
 		{name: "rename, add 3, remove 2", want: spec(func(s *vendors.GroupSpec) {
 			s.Name = "oncall-2"
 			s.Members = []string{"n1", "n2", "n3"}
@@ -81,11 +83,21 @@ func TestChanges(t *testing.T) {
 		}), wantDelta: delta{Remove: []string{"u2"}, RemoveExt: []string{"x1"}}},
 		{name: "external members", want: spec(func(s *vendors.GroupSpec) { dt(s, func(d *GroupSettings) { d.ExternalMembers = []string{"x2"} }) }),
 			wantDelta: delta{AddExt: []string{"x2"}, RemoveExt: []string{"x1"}}},
-		{name: "external members not reported are not compared", want: spec(func(s *vendors.GroupSpec) { dt(s, func(d *GroupSettings) { d.ExternalMembers = []string{"x2"} }) }),
-			got: func(c *chat) { c.External, c.ExternalKnown = nil, false }, wantUpToDate: true},
+		{name: "external members are compared with what the operator wrote", want: spec(func(s *vendors.GroupSpec) {
+			dt(s, func(d *GroupSettings) { d.Written.ExternalMembers = []string{"x1", "x3"} })
+		}), wantDelta: delta{RemoveExt: []string{"x3"}}},
+		{name: "nothing written yet (adoption, upgrade): every external member is sent once", want: spec(func(s *vendors.GroupSpec) {
+			dt(s, func(d *GroupSettings) { d.Written = Written{} })
+		}), wantDelta: delta{AddExt: []string{"x1"}}},
 		{name: "icon", want: spec(func(s *vendors.GroupSpec) { s.Icon = "@new" }), wantDelta: delta{Icon: "@new"}},
-		{name: "icon not reported is not compared", want: spec(func(s *vendors.GroupSpec) { s.Icon = "@new" }),
-			got: func(c *chat) { c.IconKnown = false }, wantUpToDate: true},
+		{name: "an icon written before is not sent again", want: spec(func(s *vendors.GroupSpec) {
+			s.Icon = "@new"
+			dt(s, func(d *GroupSettings) { d.Written.IconHash = iconHash("@new") })
+		}), wantUpToDate: true},
+		{name: "a changed icon is sent", want: spec(func(s *vendors.GroupSpec) {
+			s.Icon = "@new"
+			dt(s, func(d *GroupSettings) { d.Written.IconHash = iconHash("@old") })
+		}), wantDelta: delta{Icon: "@new"}},
 		{name: "conversationTag cannot change", want: spec(func(s *vendors.GroupSpec) { dt(s, func(d *GroupSettings) { d.ConversationType = "Standard" }) }),
 			wantInvalid: "dingtalk.conversationType"},
 		{name: "joinPolicy Closed is not a DingTalk option", want: spec(func(s *vendors.GroupSpec) { s.Options.JoinPolicy = "Closed" }),

@@ -82,18 +82,16 @@ type updateResponse struct {
 
 type chatGetResponse struct {
 	ChatInfo *struct {
-		Name                string    `json:"name"`
-		Owner               string    `json:"owner"`
-		UserIDList          []string  `json:"useridlist"`
-		ExtIDList           *[]string `json:"extidlist"`
-		Icon                *string   `json:"icon"`
-		ConversationTag     *int64    `json:"conversationTag"`
-		ChatBannedType      int       `json:"chatBannedType"`
-		Searchable          int       `json:"searchable"`
-		ValidationType      int       `json:"validationType"`
-		MentionAllAuthority int       `json:"mentionAllAuthority"`
-		ManagementType      int       `json:"managementType"`
-		ShowHistoryType     int       `json:"showHistoryType"`
+		Name                string   `json:"name"`
+		Owner               string   `json:"owner"`
+		UserIDList          []string `json:"useridlist"`
+		ConversationTag     *int64   `json:"conversationTag"`
+		ChatBannedType      int      `json:"chatBannedType"`
+		Searchable          int      `json:"searchable"`
+		ValidationType      int      `json:"validationType"`
+		MentionAllAuthority int      `json:"mentionAllAuthority"`
+		ManagementType      int      `json:"managementType"`
+		ShowHistoryType     int      `json:"showHistoryType"`
 	} `json:"chat_info"`
 }
 
@@ -153,12 +151,6 @@ func (c *Client) read(ctx context.Context, id string, reuse bool) (chat, error) 
 		MentionAll: info.MentionAllAuthority, ShowHistory: info.ShowHistoryType, Validation: info.ValidationType,
 		Searchable: info.Searchable, Banned: info.ChatBannedType, Management: info.ManagementType,
 	}}
-	if info.ExtIDList != nil {
-		g.External, g.ExternalKnown = *info.ExtIDList, true
-	}
-	if info.Icon != nil {
-		g.Icon, g.IconKnown = *info.Icon, true
-	}
 	if info.ConversationTag != nil {
 		g.Tag, g.TagKnown = *info.ConversationTag, true
 	}
@@ -225,8 +217,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 	}
 	c.known.add(resp.OpenConversationID, resp.ChatID)
 	g := chat{ID: resp.ChatID, OpenConversationID: resp.OpenConversationID, Name: want.Name, Owner: want.Owner,
-		Members: users[0], External: batch(ext, 0), ExternalKnown: true, Icon: want.Icon, IconKnown: true,
-		Tag: resp.ConversationTag, TagKnown: true, Flags: f}
+		Members: users[0], Tag: resp.ConversationTag, TagKnown: true, Flags: f}
 	for _, call := range zip(updateRequest{ChatID: g.ID}, users[1:], nil, tail(ext), nil) {
 		// A failure here comes back with the group: it exists and its ID must be
 		// recorded; the controller retries the missing members through Update.
@@ -235,7 +226,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 		}
 		g = g.apply(call)
 	}
-	return g.observed(), nil
+	return withWritten(g.observed(), written(want)), nil
 }
 
 // Update implements vendors.GroupClient. Everything that differs goes into one
@@ -264,7 +255,16 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 		cur = cur.apply(call)
 		res = record(res, call, cur)
 	}
+	res.Group = withWritten(res.Group, written(want))
 	return res, nil
+}
+
+// withWritten adds the record of the write-only fields to g, for status.
+func withWritten(g vendors.ObservedGroup, w Written) vendors.ObservedGroup {
+	x, _ := g.Extra.(Extra)
+	x.Written = &w
+	g.Extra = x
+	return g
 }
 
 // current returns the group as this pass read it (the pass read cache answers
@@ -366,17 +366,12 @@ func tail(batches [][]string) [][]string {
 // apply returns g after call took effect, as the vendor documents it.
 func (g chat) apply(call updateRequest) chat {
 	g.Members = append(slices.Clone(g.Members), vendors.Difference(call.AddUserIDList, g.Members)...)
-	g.External = append(slices.Clone(g.External), vendors.Difference(call.AddExtIDList, g.External)...)
 	if call.Owner != "" {
 		g.Owner = call.Owner
 	}
 	g.Members = vendors.Difference(g.Members, call.DelUserIDList)
-	g.External = vendors.Difference(g.External, call.DelExtIDList)
 	if call.Name != "" {
 		g.Name = call.Name
-	}
-	if call.Icon != "" {
-		g.Icon = call.Icon
 	}
 	if o := call.ManagementOptions; o != nil {
 		g.Flags = flags{MentionAll: o.MentionAllAuthority, ShowHistory: o.ShowHistoryType, Validation: o.ValidationType,

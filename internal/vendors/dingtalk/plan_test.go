@@ -91,8 +91,6 @@ func TestApply(t *testing.T) {
 	g.Expect(after.Name).To(Equal("n"))
 	g.Expect(after.Owner).To(Equal("u1"))
 	g.Expect(after.Members).To(Equal([]string{"o1", "u1", "u3"}))
-	g.Expect(after.External).To(Equal([]string{"x2"}))
-	g.Expect(after.Icon).To(Equal("@n"))
 	g.Expect(after.Flags).To(Equal(flags{Searchable: 1}))
 	g.Expect(c.Members).To(Equal([]string{"o1", "u1", "u2"}), "apply does not modify its receiver")
 }

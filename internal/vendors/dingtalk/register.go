@@ -1,6 +1,8 @@
 package dingtalk
 
 import (
+	"slices"
+
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -20,12 +22,29 @@ type GroupSettings struct {
 	OwnerType        string // Employee | External
 	ExternalMembers  []string
 	ConversationType string // Internal | Standard
+	// Written is what the operator last wrote of the write-only fields, from
+	// status.dingtalk.
+	Written Written
+}
+
+// Written is what the operator last wrote of the fields group/create and
+// group/update accept but the legacy chat/get never returns (icon, extidlist:
+// https://help.dingtalk.io/open/development/obtain-a-group-session). They are
+// compared with this record instead of the vendor's group.
+type Written struct {
+	// IconHash is iconHash of the icon last set; empty when none was.
+	IconHash string
+	// ExternalMembers are the external contacts last put in the group.
+	ExternalMembers []string
 }
 
 // Extra is what DingTalk reports of a group beyond the neutral fields.
 type Extra struct {
 	// OpenConversationID is the group's ID in DingTalk's newer APIs.
 	OpenConversationID string
+	// Written is the record of the write-only fields after a create or an
+	// update; nil keeps the one in status.
+	Written *Written
 }
 
 // Registration plugs DingTalk into the operator.
@@ -43,13 +62,36 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 			return s
 		},
 		Desired: func(obj *v1alpha1.ChatGroup, want *vendors.GroupSpec) {
-			want.Vendor = groupSettings(obj.Spec.DingTalk)
-		},
-		Record: func(st *v1alpha1.ChatGroupStatus, g vendors.ObservedGroup, _ string) {
-			if x, ok := g.Extra.(Extra); ok && x.OpenConversationID != "" {
-				st.DingTalk = &v1alpha1.DingTalkStatus{OpenConversationID: x.OpenConversationID}
+			s := groupSettings(obj.Spec.DingTalk)
+			if st := obj.Status.DingTalk; st != nil {
+				s.Written = Written{IconHash: st.IconHash, ExternalMembers: st.ExternalMembers}
 			}
+			want.Vendor = s
 		},
+		Record: recordStatus,
+	}
+}
+
+// recordStatus writes status.dingtalk: the openConversationId where known and the
+// record of the write-only fields after a create or an update.
+func recordStatus(st *v1alpha1.ChatGroupStatus, g vendors.ObservedGroup, _ string) {
+	x, ok := g.Extra.(Extra)
+	if !ok || (x.OpenConversationID == "" && x.Written == nil) {
+		return
+	}
+	d := st.DingTalk
+	if d == nil {
+		d = &v1alpha1.DingTalkStatus{}
+	}
+	if x.OpenConversationID != "" {
+		d.OpenConversationID = x.OpenConversationID
+	}
+	if w := x.Written; w != nil {
+		d.IconHash, d.ExternalMembers = w.IconHash, slices.Clone(w.ExternalMembers)
+	}
+	st.DingTalk = d
+	if d.OpenConversationID == "" && d.IconHash == "" && len(d.ExternalMembers) == 0 {
+		st.DingTalk = nil
 	}
 }
 

@@ -49,3 +49,22 @@ func TestRegistration_SettingsAndStatus(t *testing.T) {
 	reg.Record(&st, vendors.ObservedGroup{ID: "chat1", Extra: Extra{OpenConversationID: "cid1"}}, "")
 	g.Expect(st.DingTalk).To(Equal(&v1alpha1.DingTalkStatus{OpenConversationID: "cid1"}))
 }
+
+func TestRegistration_WriteOnlyRecord(t *testing.T) {
+	g := NewWithT(t)
+	reg := Registration()
+	obj := &v1alpha1.ChatGroup{Spec: v1alpha1.ChatGroupSpec{Vendor: v1alpha1.DingTalk}}
+	obj.Status.DingTalk = &v1alpha1.DingTalkStatus{OpenConversationID: "cid1", IconHash: "h1", ExternalMembers: []string{"x1"}}
+	var want vendors.GroupSpec
+	reg.Desired(obj, &want)
+	g.Expect(settingsOf(want).Written).To(Equal(Written{IconHash: "h1", ExternalMembers: []string{"x1"}}), "status is the record")
+
+	st := obj.Status
+	reg.Record(&st, vendors.ObservedGroup{ID: "chat1", Extra: Extra{}}, "")
+	g.Expect(st.DingTalk).To(Equal(obj.Status.DingTalk), "an observation keeps the record")
+	reg.Record(&st, vendors.ObservedGroup{ID: "chat1", Extra: Extra{Written: &Written{IconHash: "h2"}}}, "")
+	g.Expect(st.DingTalk).To(Equal(&v1alpha1.DingTalkStatus{OpenConversationID: "cid1", IconHash: "h2"}), "an update replaces it")
+	st.DingTalk.OpenConversationID = ""
+	reg.Record(&st, vendors.ObservedGroup{ID: "chat1", Extra: Extra{Written: &Written{}}}, "")
+	g.Expect(st.DingTalk).To(BeNil(), "nothing left to record")
+}

@@ -266,6 +266,9 @@ func TestChatGet(t *testing.T) {
 	for _, k := range []string{"chatBannedType", "searchable", "validationType", "mentionAllAuthority", "managementType", "showHistoryType"} {
 		g.Expect(info).To(HaveKey(k))
 	}
+	// The legacy page documents neither: the icon and external contacts are write-only.
+	g.Expect(info).NotTo(HaveKey("icon"))
+	g.Expect(info).NotTo(HaveKey("extidlist"))
 
 	for _, tc := range []struct {
 		name, query string

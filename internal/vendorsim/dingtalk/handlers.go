@@ -448,7 +448,7 @@ func (s *Server) handleChatGet(w http.ResponseWriter, r *http.Request) {
 	}
 	o := g.Options
 	writeJSON(w, http.StatusOK, chatGetResponse{legacyError: legacyError{ErrMsg: "ok"}, ChatInfo: &chatInfo{
-		Name: g.Name, Owner: g.Owner, UserIDList: nonNil(g.Members), ExtIDList: nonNil(g.ExternalMembers), Icon: g.Icon,
+		Name: g.Name, Owner: g.Owner, UserIDList: nonNil(g.Members),
 		ConversationTag: g.ConversationTag, ChatBannedType: o.ChatBannedType, Searchable: o.Searchable,
 		ValidationType: o.ValidationType, MentionAllAuthority: o.MentionAllAuthority,
 		ManagementType: o.ManagementType, ShowHistoryType: o.ShowHistoryType,

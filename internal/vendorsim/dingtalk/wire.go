@@ -84,13 +84,14 @@ type updateResponse struct {
 	Success bool `json:"success"`
 }
 
-// chatInfo is chat_info in GET /chat/get.
+// chatInfo is chat_info in GET /chat/get, with exactly the fields the legacy
+// page lists (https://help.dingtalk.io/open/development/obtain-a-group-session,
+// vendor-apis.md §1.4.3): no icon and no extidlist, which group/create and
+// group/update accept but no documented read of a regular group returns.
 type chatInfo struct {
 	Name                string   `json:"name"`
 	Owner               string   `json:"owner"`
 	UserIDList          []string `json:"useridlist"`
-	ExtIDList           []string `json:"extidlist"`
-	Icon                string   `json:"icon"`
 	ConversationTag     int64    `json:"conversationTag"`
 	ChatBannedType      int      `json:"chatBannedType"`
 	Searchable          int      `json:"searchable"`
