@@ -62,6 +62,9 @@ func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.Cha
 			adopt, id, v1alpha1.GroupIDAnnotation)
 	case id != "":
 		obs, err := gc.Observe(ctx, id, want)
+		if err == nil && !obs.Exists && createUnconfirmed(obj, gc, want) {
+			return obs, false, nil // the claim of a create that made nothing: create again
+		}
 		if err == nil && !obs.Exists {
 			err = stalled(v1alpha1.GroupNotFoundReason,
 				"Group %s no longer exists on %s; to create a new group remove the annotation %s",
@@ -148,8 +151,13 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 // replaced by the group ID right after, so an ID lost to a crash or a lost
 // response is looked up instead of creating a second group.
 func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
+	chosen := chosenID(gc, want)
 	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
 		controllerutil.AddFinalizer(o, v1alpha1.ChatGroupFinalizer)
+		if chosen != "" { // the ID is the claim: the vendor gives it to one group only
+			metav1SetAnnotation(o, v1alpha1.GroupIDAnnotation, chosen)
+			return
+		}
 		metav1SetAnnotation(o, v1alpha1.CreatePendingAnnotation, r.claim().String())
 	}); err != nil {
 		return vendors.ObservedGroup{}, err
@@ -158,7 +166,7 @@ func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.Cha
 	g, err := gc.Create(ctx, want)
 	if err != nil && g.ID != "" {
 		// The group exists but a follow-up step failed: keep its ID, retry the rest.
-		if berr := r.bind(ctx, obj, g.ID, ""); berr != nil {
+		if berr := r.bindCreated(ctx, obj, g.ID); berr != nil {
 			return vendors.ObservedGroup{}, errors.Join(err, berr)
 		}
 		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s", obj.Spec.Vendor, g.ID)
@@ -174,13 +182,45 @@ func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.Cha
 		}
 		return vendors.ObservedGroup{}, fmt.Errorf("create group: %w", err)
 	}
-	if err := r.bind(ctx, obj, g.ID, ""); err != nil {
+	if err := r.bindCreated(ctx, obj, g.ID); err != nil {
 		return vendors.ObservedGroup{}, err
 	}
 	recordGroup(obj, g)
 	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
 	r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s with %d members", obj.Spec.Vendor, g.ID, len(g.Members))
 	return g, nil
+}
+
+// bindCreated records the ID of a group this object's create made: in status
+// only when the claim already recorded it (a caller-chosen ID), otherwise
+// with bind. status.groupID then confirms that the create made the group.
+func (r *ChatGroupReconciler) bindCreated(ctx context.Context, obj *v1alpha1.ChatGroup, id string) error {
+	if obj.Annotations[v1alpha1.GroupIDAnnotation] == id {
+		obj.Status.GroupID = id
+		return nil
+	}
+	return r.bind(ctx, obj, id, "")
+}
+
+// chosenID returns the group ID gc's vendor will give the group for want, ""
+// when the vendor chooses it.
+func chosenID(gc vendors.GroupClient, want vendors.GroupSpec) string {
+	if c, ok := vendors.Optional[vendors.IDChooser](gc); ok {
+		return c.ChosenID(want)
+	}
+	return ""
+}
+
+// createUnconfirmed reports whether obj's group ID was recorded as the claim
+// of a create (the caller-chosen ID for its spec) that never confirmed the
+// group in status: when the vendor has no such group, that create made nothing
+// and creating again is safe, since the vendor refuses a second group with the
+// ID. A confirmed group that is gone stays a GroupNotFound stall. (Status lost
+// to a backup/restore reads as unconfirmed: the group is made again, under the
+// same ID.)
+func createUnconfirmed(obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) bool {
+	id := obj.Annotations[v1alpha1.GroupIDAnnotation]
+	return obj.Status.GroupID != id && chosenID(gc, want) == id
 }
 
 // readyMessage says what Ready=True means for g.

@@ -141,3 +141,6 @@ func (i *instrumented) Update(ctx context.Context, got ObservedGroup, want Group
 func (i *instrumented) Delete(ctx context.Context, id string) error {
 	return i.call("delete", func() error { return i.next.Delete(ctx, id) })
 }
+
+// Unwrap returns the instrumented client, for Optional.
+func (i *instrumented) Unwrap() GroupClient { return i.next }

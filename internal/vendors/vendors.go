@@ -160,3 +160,30 @@ type UpdateResult struct {
 	// Group is the group after the update, as far as the client knows it.
 	Group ObservedGroup
 }
+
+// IDChooser is implemented by a GroupClient whose vendor creates groups under an
+// ID the caller chooses and refuses a second group with that ID. The controller
+// records the ID before it calls Create: the ID is then the create claim, and a
+// create needs no write afterwards to record it.
+type IDChooser interface {
+	// ChosenID returns the ID Create gives the group for want ("" when it
+	// cannot tell, e.g. without a UID).
+	ChosenID(want GroupSpec) string
+}
+
+// Optional returns c's implementation of the optional interface T (IDChooser,
+// BatchObserver), looking through wrappers that have an Unwrap method.
+func Optional[T any](c GroupClient) (T, bool) {
+	for c != nil {
+		if t, ok := c.(T); ok {
+			return t, true
+		}
+		u, ok := c.(interface{ Unwrap() GroupClient })
+		if !ok {
+			break
+		}
+		c = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}

@@ -448,6 +448,10 @@ func (c *Client) readMembers(ctx context.Context, g group) (members []string, ow
 // join while the list is read.
 const maxExtraPages = 10
 
+// ChosenID implements vendors.IDChooser: the GroupId create_group is sent, which
+// the vendor refuses to give a second group (10021).
+func (c *Client) ChosenID(want vendors.GroupSpec) string { return groupID(want) }
+
 // groupID is the GroupId for want: the custom one, or one derived from the UID
 // ("" when there is neither).
 func groupID(want vendors.GroupSpec) string {

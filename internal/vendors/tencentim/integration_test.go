@@ -24,6 +24,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
@@ -238,8 +239,15 @@ func TestCreate(t *testing.T) {
 		t.Parallel()
 		g := NewWithT(t)
 		f := readyFixture(t)
-		got := f.ready(f.group("five"))
+		cg := f.group("five")
+		writes := watchWrites(t, cg)
+		got := f.ready(cg)
 		id := got.Status.GroupID
+		// The GroupId is recorded with the claim: one metadata patch (finalizer,
+		// group-id) and one status patch, no write to bind the ID after the create.
+		g.Eventually(writes).Should(Equal(2))
+		g.Consistently(writes).WithTimeout(time.Second).Should(Equal(2))
+		g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
 
 		g.Expect(id).To(Equal("cg-"+string(got.UID)), "the GroupId is derived from the UID")
 		g.Expect(got.Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, id))
@@ -264,9 +272,9 @@ func TestCreate(t *testing.T) {
 
 		g.Expect(f.sim.Count("create_group", "dropped")).To(Equal(1), "the create was applied and its answer lost")
 		g.Expect(f.sim.Groups(appID)).To(HaveLen(1))
-		// create_group once; Find and Observe read the group (get_group_info twice)
-		// and its members; nothing else.
-		g.Expect(f.counts(id)).To(Equal(map[string]int{"create_group": 1, "get_group_info": 2, "get_group_member_info": 1}))
+		// create_group once; the GroupId was recorded with the claim, so the next
+		// pass observes the group (get_group_info) and its members; nothing else.
+		g.Expect(f.counts(id)).To(Equal(map[string]int{"create_group": 1, "get_group_info": 1, "get_group_member_info": 1}))
 		g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
 		g.Expect(f.vendorGroup(id).Accounts()).To(ConsistOf("owner1", "u1", "u2", "u3", "u4", "u5"))
 	})
@@ -281,8 +289,9 @@ func TestCreate(t *testing.T) {
 		g.Eventually(func() int { return f.sim.Count("create_group", "injected") }).WithTimeout(10 * time.Second).Should(BeNumerically(">=", 1))
 		f.sim.SetOpFaults("create_group", vendorsim.Faults{})
 
-		// create-pending stays after the ambiguous failure; the lookup of the derived
-		// GroupId proves no group exists, so the create is repeated.
+		// The GroupId recorded with the claim stays after the ambiguous failure; the
+		// vendor has no group with it and status never confirmed one, so the create
+		// is repeated.
 		got := env.WaitReady(t, cg)
 		id := got.Status.GroupID
 		g.Expect(f.sim.Groups(appID)).To(HaveLen(1))
@@ -727,4 +736,27 @@ func TestVendorRefusalsOnUpdate(t *testing.T) {
 			t.Logf("modify_group_base_info answered %s %d times", tc.code, f.sim.GroupCount(id, "modify_group_base_info", "error"))
 		})
 	}
+}
+
+// watchWrites counts the API-server writes to cg after its create, from a watch
+// started before it.
+func watchWrites(t *testing.T, cg *v1alpha1.ChatGroup) func() int {
+	t.Helper()
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	w, err := wc.Watch(ctx, &v1alpha1.ChatGroupList{}, client.InNamespace(cg.Namespace))
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(w.Stop)
+	var mu sync.Mutex
+	n := 0
+	go func() {
+		for ev := range w.ResultChan() {
+			if o, ok := ev.Object.(*v1alpha1.ChatGroup); ok && o.Name == cg.Name && ev.Type == watch.Modified {
+				mu.Lock()
+				n++
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() int { mu.Lock(); defer mu.Unlock(); return n }
 }
