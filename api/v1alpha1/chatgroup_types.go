@@ -139,7 +139,9 @@ type DingTalkGroup struct {
 	GroupKind DingTalkGroupKind `json:"groupKind,omitempty"`
 
 	// ownerType is the kind of account spec.owner is: Employee (a staff userId) or
-	// External (an external contact).
+	// External (an external contact's unionId, which joins through the external
+	// contact lists like externalMembers; the group then needs at least one
+	// employee in spec.members).
 	// +optional
 	// +kubebuilder:default=Employee
 	OwnerType DingTalkOwnerType `json:"ownerType,omitempty"`

@@ -125,18 +125,47 @@ func changes(want vendors.GroupSpec, got chat) delta {
 	case f != got.Flags:
 		d.Flags = &f
 	}
-	d.Add, d.Remove = vendors.MemberChanges(want, got.Members, got.Owner)
+	d.Add, d.Remove = vendors.MemberChanges(staffSpec(want), got.Members, got.Owner)
 	if want.Owner != "" && want.Owner != got.Owner {
 		d.Owner, d.OwnerType = want.Owner, ownerType(want)
-		if removable(want, got.Owner) {
+		// An external previous owner is not in useridlist: it goes with the
+		// external contacts, if the operator put it there.
+		if slices.Contains(got.Members, got.Owner) && removable(want, got.Owner) {
 			d.RemoveOldOwner = got.Owner
 		}
 	}
 	// Only contacts the operator put in the group are removed, whatever the
 	// policy: nobody else's can be seen.
-	d.AddExt = vendors.Difference(settingsOf(want).ExternalMembers, written.ExternalMembers)
-	d.RemoveExt = vendors.Difference(written.ExternalMembers, settingsOf(want).ExternalMembers)
+	ext := externals(want)
+	d.AddExt = vendors.Difference(ext, written.ExternalMembers)
+	d.RemoveExt = vendors.Difference(written.ExternalMembers, ext)
 	return d
+}
+
+// externalOwner reports whether want's owner is an external contact
+// (ownerType External): a unionId, which travels in extidlist and
+// add_extidlist, never in useridlist (seed 002 and 000).
+func externalOwner(want vendors.GroupSpec) bool {
+	return settingsOf(want).OwnerType == "External"
+}
+
+// staffSpec is want as far as useridlist goes: an External owner is no staff
+// member.
+func staffSpec(want vendors.GroupSpec) vendors.GroupSpec {
+	if externalOwner(want) {
+		want.Owner = ""
+	}
+	return want
+}
+
+// externals are the external contacts want asks for: an External owner first,
+// then spec.dingtalk.externalMembers.
+func externals(want vendors.GroupSpec) []string {
+	ext := settingsOf(want).ExternalMembers
+	if externalOwner(want) && want.Owner != "" {
+		return append([]string{want.Owner}, vendors.Difference(ext, []string{want.Owner})...)
+	}
+	return vendors.Difference(ext, nil)
 }
 
 // written is the record of the write-only fields once want is applied.
@@ -145,7 +174,7 @@ func written(want vendors.GroupSpec) Written {
 	if want.Icon != "" {
 		w.IconHash = iconHash(want.Icon)
 	}
-	w.ExternalMembers = vendors.Difference(settingsOf(want).ExternalMembers, nil)
+	w.ExternalMembers = externals(want)
 	return w
 }
 

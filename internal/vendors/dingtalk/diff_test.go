@@ -69,8 +69,20 @@ func TestChanges(t *testing.T) {
 		{name: "owner transfer; a listed old owner stays", want: spec(func(s *vendors.GroupSpec) {
 			s.Owner = "u1"
 			s.Members = []string{"o1", "u2"}
+		}), wantDelta: delta{Owner: "u1", OwnerType: "emp"}},
+		{name: "an External owner is a unionId: it joins through the external contacts, never useridlist", want: spec(func(s *vendors.GroupSpec) {
+			s.Owner = "e1"
+			s.Members = []string{"o1", "u1", "u2"}
 			dt(s, func(d *GroupSettings) { d.OwnerType = "External" })
-		}), wantDelta: delta{Owner: "u1", OwnerType: "ext"}},
+		}), wantDelta: delta{Owner: "e1", OwnerType: "ext", AddExt: []string{"e1"}}},
+		{name: "an External owner the operator wrote is up to date", want: spec(func(s *vendors.GroupSpec) {
+			s.Owner = "e1"
+			dt(s, func(d *GroupSettings) { d.OwnerType = "External"; d.Written.ExternalMembers = []string{"e1", "x1"} })
+		}), got: func(c *chat) { c.Owner, c.Members = "e1", []string{"u1", "u2"} }, wantUpToDate: true},
+		{name: "an external previous owner leaves with the external contacts, not useridlist", want: spec(func(s *vendors.GroupSpec) {
+			dt(s, func(d *GroupSettings) { d.Written.ExternalMembers = []string{"e1", "x1"} })
+		}), got: func(c *chat) { c.Owner, c.Members = "e1", []string{"u1", "u2"} },
+			wantDelta: delta{Owner: "o1", OwnerType: "emp", Add: []string{"o1"}, RemoveExt: []string{"e1"}}},
 		{name: "Additive keeps an unlisted old owner it did not add", want: spec(func(s *vendors.GroupSpec) {
 			s.Owner = "u1"
 			s.MemberPolicy = vendors.Additive

@@ -167,7 +167,7 @@ func (c *Client) read(ctx context.Context, id string, reuse bool) (chat, error) 
 // a second group be created.
 func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, error) {
 	var resp searchResponse
-	req := searchRequest{UserID: want.Owner, SearchKey: want.Name, MaxResults: searchResults}
+	req := searchRequest{UserID: searchUser(want), SearchKey: want.Name, MaxResults: searchResults}
 	if err := c.post(ctx, callSearch, req, &resp); err != nil {
 		return nil, err
 	}
@@ -193,16 +193,35 @@ func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, er
 		len(unknown), want.Name, want.Owner, strings.Join(unknown, ", "))}
 }
 
-// Create implements vendors.GroupClient. The owner is always in useridlist. A
-// member list longer than one call allows is created with the first batch and
-// completed with group/update calls.
+// searchUser is whose groups Find searches: the owner, or for an External
+// owner (a unionId, not a userId) the first staff member.
+func searchUser(want vendors.GroupSpec) string {
+	if externalOwner(want) && len(want.Members) > 0 {
+		return want.Members[0]
+	}
+	return want.Owner
+}
+
+// Create implements vendors.GroupClient. The owner is always in the first
+// batch of its list: useridlist for an employee, extidlist for an external
+// contact. A member list longer than one call allows is created with the first
+// batch and completed with group/update calls.
 func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
 	f, ferr := wantFlags(want.Options, flags{})
 	if ferr != nil {
 		return vendors.ObservedGroup{}, ferr
 	}
-	users := vendors.Batches(append([]string{want.Owner}, vendors.Difference(want.Members, []string{want.Owner})...), maxIDsPerCall)
-	ext := vendors.Batches(vendors.Difference(settingsOf(want).ExternalMembers, nil), maxIDsPerCall)
+	staff := vendors.Difference(want.Members, []string{want.Owner})
+	if !externalOwner(want) {
+		staff = append([]string{want.Owner}, staff...)
+	}
+	if len(staff) == 0 {
+		// useridlist is required (seed 002).
+		return vendors.ObservedGroup{}, &vendors.Error{Class: vendors.ErrInvalid, Op: apiCreate, Field: "members",
+			Message: "DingTalk needs at least one employee in a new group's useridlist; with an External owner list at least one employee in spec.members"}
+	}
+	users := vendors.Batches(staff, maxIDsPerCall)
+	ext := vendors.Batches(externals(want), maxIDsPerCall)
 	req := createRequest{
 		Name: want.Name, Owner: want.Owner, OwnerType: ownerType(want), UserIDList: users[0],
 		ConversationTag: conversationTag(want), ExtIDList: batch(ext, 0), Icon: want.Icon, ManagementOptions: f.wire(),
@@ -306,8 +325,9 @@ func plan(chatID string, d delta) []updateRequest {
 	if d.Owner == "" {
 		return zip(settings, vendors.Batches(d.Add, maxIDsPerCall), vendors.Batches(d.Remove, maxIDsPerCall), addExt, delExt)
 	}
-	joining := slices.Contains(d.Add, d.Owner)
+	joining := slices.Contains(d.Add, d.Owner) || slices.Contains(d.AddExt, d.Owner)
 	adds := vendors.Batches(ownerFirst(d.Add, d.Owner), maxIDsPerCall)
+	addExt = vendors.Batches(ownerFirst(d.AddExt, d.Owner), maxIDsPerCall)
 	calls := zip(settings, adds, nil, addExt, nil)
 	if joining || len(calls) == 0 {
 		calls = append(calls, updateRequest{ChatID: chatID})

@@ -62,6 +62,13 @@ func TestPlan(t *testing.T) {
 				{ChatID: "chat1", Name: "x", Owner: "u1", OwnerType: "emp", AddUserIDList: []string{"a"}},
 				{ChatID: "chat1", DelUserIDList: []string{"u2", "o1"}},
 			}},
+		{name: "transfer to a new external contact: it joins through add_extidlist first; the old external owner goes last",
+			delta: delta{Owner: "e2", OwnerType: "ext", AddExt: []string{"x5", "e2"}, RemoveExt: []string{"e1"}},
+			want: []updateRequest{
+				{ChatID: "chat1", AddExtIDList: []string{"e2", "x5"}},
+				{ChatID: "chat1", Owner: "e2", OwnerType: "ext"},
+				{ChatID: "chat1", DelExtIDList: []string{"e1"}},
+			}},
 		{name: "transfer alone, old owner stays",
 			delta: delta{Owner: "u1", OwnerType: "ext"},
 			want:  []updateRequest{{ChatID: "chat1", Owner: "u1", OwnerType: "ext"}}},

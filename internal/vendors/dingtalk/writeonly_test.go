@@ -61,3 +61,41 @@ func TestDingTalk_WriteOnlyFieldsAreSentOnce(t *testing.T) {
 	g.Expect(grp.Icon).To(Equal("@icon-c"))
 	g.Expect(grp.ExternalMembers).To(ConsistOf("union2", "union3"))
 }
+
+// ownerType External makes spec.owner an external contact's unionId, which
+// travels in extidlist / add_extidlist and never in useridlist (seed 002, 000);
+// the simulator refuses it anywhere else.
+func TestDingTalk_ExternalOwner(t *testing.T) {
+	g := NewWithT(t)
+	cg, id := readyGroup(t, "ext-owner", func(c *v1alpha1.ChatGroup) {
+		c.Spec.Owner = "union-owner"
+		c.Spec.DingTalk = &v1alpha1.DingTalkGroup{OwnerType: "External", ExternalMembers: []string{"union1"}}
+	})
+	create := creates(cg.Spec.Name)
+	g.Expect(create).To(HaveLen(1))
+	g.Expect(create[0].Add).To(ConsistOf("u1", "u2", "u3", "u4", "u5"), "useridlist holds staff only")
+	g.Expect(create[0].AddExt).To(Equal([]string{"union-owner", "union1"}))
+	grp, _ := sim.Group(id)
+	g.Expect(grp.Owner).To(Equal("union-owner"))
+	g.Expect(grp.OwnerType).To(Equal("ext"))
+	g.Expect(grp.Members).NotTo(ContainElement("union-owner"))
+
+	// Back to an employee owner: owner1 joins, takes over, then the external
+	// owner the operator added leaves through del_extidlist.
+	patchSpec(t, cg, func(s *v1alpha1.ChatGroupSpec) {
+		s.Owner = "owner1"
+		s.DingTalk.OwnerType = "Employee"
+	})
+	env.WaitReady(t, cg)
+	updates := writes(id, simdingtalk.OpUpdate)
+	g.Expect(updates).To(HaveLen(3))
+	g.Expect(updates[0]).To(And(HaveField("Add", []string{"owner1"}), HaveField("Owner", "")))
+	g.Expect(updates[1]).To(HaveField("Owner", "owner1"))
+	g.Expect(updates[2]).To(And(HaveField("DelExt", []string{"union-owner"}), HaveField("Del", BeEmpty())))
+	for _, w := range updates {
+		g.Expect(w.Code).To(BeEmpty(), w.Message)
+	}
+	grp, _ = sim.Group(id)
+	g.Expect(grp.Owner).To(Equal("owner1"))
+	g.Expect(grp.ExternalMembers).To(ConsistOf("union1"))
+}

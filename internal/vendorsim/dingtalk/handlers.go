@@ -306,14 +306,8 @@ func (s *Server) checkCreate(req *createRequest, tag int64) *rejection {
 		return invalid("name must be 1-%d characters", MaxNameLength)
 	case req.Owner == "":
 		return invalid("owner is required")
-	case !s.users[req.Owner]:
-		return &rejection{http.StatusBadRequest, CodePermissionDenied, "The group owner is not within the app visibility scope"}
 	case len(req.UserIDList) == 0:
 		return invalid("useridlist is required")
-	case !slices.Contains(req.UserIDList, req.Owner):
-		// Documented for the legacy create and for update; the simulator holds the
-		// v1.0 create to it too.
-		return invalid("the owner must be in useridlist")
 	case tag != 0 && tag != 2:
 		return invalid("conversationTag must be 0 or 2")
 	case tag == 0 && !s.allowStandard:
@@ -322,7 +316,33 @@ func (s *Server) checkCreate(req *createRequest, tag int64) *rejection {
 	if rej := checkOwnerType(req.OwnerType); rej != nil {
 		return rej
 	}
+	if rej := s.checkOwner(req.Owner, req.OwnerType, req.UserIDList, req.ExtIDList); rej != nil {
+		return rej
+	}
 	return s.checkLists(map[string][]string{"useridlist": req.UserIDList, "extidlist": req.ExtIDList}, req.UserIDList)
+}
+
+// checkOwner holds an owner to the list of its kind (seed 002 and 000: owner
+// is a userId for ownerType emp, an external contact's unionId for ext, and
+// must be one of the group's members): an employee must be in staff and
+// within the app's visibility scope, an external contact in ext. The
+// documentation says the owner must be a member only for update and the
+// legacy create; the simulator holds the v1.0 create to it too. The caller
+// holds s.mu.
+func (s *Server) checkOwner(owner, ownerType string, staff, ext []string) *rejection {
+	if ownerType == "ext" {
+		if !slices.Contains(ext, owner) {
+			return invalid("the external owner %s must be one of the group's external contacts (extidlist)", owner)
+		}
+		return nil
+	}
+	switch {
+	case !s.users[owner]:
+		return &rejection{http.StatusBadRequest, CodePermissionDenied, "The group owner is not within the app visibility scope"}
+	case !slices.Contains(staff, owner):
+		return invalid("the owner %s must be in useridlist", owner)
+	}
+	return nil
 }
 
 // checkLists enforces the per-call cap on every list and that every user in known
@@ -400,16 +420,21 @@ func (s *Server) checkUpdate(req *updateRequest) (*Group, *rejection) {
 		return nil, invalid("conversationTag cannot be changed after the group is created")
 	case req.Name != nil && !validName(*req.Name):
 		return nil, invalid("name must be 1-%d characters", MaxNameLength)
-	case req.Owner != "" && !s.users[req.Owner]:
-		return nil, &rejection{http.StatusBadRequest, CodePermissionDenied, "The group owner is not within the app visibility scope"}
-	case req.Owner != "" && !slices.Contains(g.Members, req.Owner):
-		return nil, invalid("the new owner %s must be one of the group members", req.Owner)
-	case slices.Contains(req.DelUserIDList, g.Owner):
+	case slices.Contains(req.DelUserIDList, g.Owner) || slices.Contains(req.DelExtIDList, g.Owner):
 		// Undocumented; removing the owner is treated as invalid (vendor-apis.md §1.6).
 		return nil, invalid("the group owner %s cannot be removed; transfer ownership first", g.Owner)
 	}
 	if rej := checkOwnerType(req.OwnerType); rej != nil {
 		return nil, rej
+	}
+	if req.Owner != "" {
+		// "The user must be one of the members" (seed 000), before this call.
+		if rej := s.checkOwner(req.Owner, req.OwnerType, g.Members, g.ExternalMembers); rej != nil {
+			if rej.code == CodeParameterInvalid {
+				rej.message = fmt.Sprintf("Invalid input parameter: the new owner %s must be one of the group members", req.Owner)
+			}
+			return nil, rej
+		}
 	}
 	return g, s.checkLists(map[string][]string{
 		"add_useridlist": req.AddUserIDList, "del_useridlist": req.DelUserIDList,
