@@ -106,7 +106,9 @@ type CallBudgetStatus struct {
 // DingTalkProvider holds DingTalk account settings.
 type DingTalkProvider struct {
 	// legacyEndpoint is the base URL of the legacy "oapi" API used to read groups
-	// (chat/get). Empty means https://oapi.dingtalk.com.
+	// (chat/get). Empty means the legacy host of endpoint's site:
+	// https://oapi.dingtalk.io for https://api.dingtalk.io (the international
+	// site), https://oapi.dingtalk.com otherwise.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && self.matches('^https?://[^?#]+$')",message="spec.dingtalk.legacyEndpoint must be an http(s) URL without query or fragment"

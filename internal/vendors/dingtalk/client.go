@@ -82,7 +82,7 @@ func (c *Connector) client(creds vendors.Credentials) (*Client, error) {
 		return nil, err
 	}
 	settings, _ := creds.Settings.(Settings)
-	legacy, err := baseURL(settings.LegacyEndpoint, DefaultLegacyEndpoint)
+	legacy, err := baseURL(settings.LegacyEndpoint, legacyOf(endpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,28 @@ func (c *Connector) source(endpoint, key, secret string, o vendors.ClientOptions
 	s := &tokenSource{endpoint: endpoint, appKey: key, appSecret: secret, clock: o.Clock}
 	c.sources[id] = s
 	return s
+}
+
+// legacyOf is the legacy (oapi) base URL of the site endpoint belongs to: each
+// site serves both APIs under its own domain (vendor-apis.md §1.1; the seed
+// pages and help.dingtalk.io use api.dingtalk.io with oapi.dingtalk.io), and a
+// token one site issued is not valid on the other. An endpoint on neither site
+// (a proxy, a simulator) keeps the China site's legacy host, as before.
+func legacyOf(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return DefaultLegacyEndpoint
+	}
+	if rest, ok := strings.CutPrefix(u.Hostname(), "api."); ok && (rest == "dingtalk.io" || rest == "dingtalk.com") {
+		port := u.Port()
+		u.Host = "oapi." + rest
+		if port != "" {
+			u.Host += ":" + port
+		}
+		u.Path, u.RawPath = "", ""
+		return u.String()
+	}
+	return DefaultLegacyEndpoint
 }
 
 // baseURL checks an endpoint (or def when empty) and drops a trailing slash.

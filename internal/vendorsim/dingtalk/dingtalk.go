@@ -24,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -164,6 +165,7 @@ type Server struct {
 	used          map[string]int // metered calls per app
 	allowStandard bool
 	writes        []Write
+	site          string
 }
 
 // Config is a simulated organisation at start.
@@ -174,6 +176,11 @@ type Config struct {
 	Users []string
 	// QPS is the per-app, per-API limit; 0 means DefaultQPS.
 	QPS int
+	// Site, when set ("dingtalk.com" or "dingtalk.io"), makes the organisation
+	// one site's: the v1.0 APIs answer only on host api.<Site> and the legacy
+	// ones only on oapi.<Site> (vendor-apis.md §1.1), so tokens and calls
+	// cannot cross sites. Empty serves every API on any host.
+	Site string
 }
 
 // route is one simulated API: its operation name, method and path.
@@ -197,7 +204,7 @@ func New(cfg Config, opts ...vendorsim.Option) *Server {
 		Sim: vendorsim.New(o.Clock), clock: o.Clock,
 		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
 		groups: map[string]*Group{}, qps: cmp.Or(cfg.QPS, DefaultQPS), tokenTTL: DefaultTokenTTL,
-		throttled: map[string]bool{}, used: map[string]int{},
+		throttled: map[string]bool{}, used: map[string]int{}, site: cfg.Site,
 	}
 	maps.Copy(s.apps, cfg.Apps)
 	for _, id := range cfg.Users {
@@ -218,8 +225,20 @@ func New(cfg Config, opts ...vendorsim.Option) *Server {
 	return s
 }
 
-// ServeHTTP serves the simulated endpoints.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the simulated endpoints, on the site's hosts when it has one.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.site != "" {
+		host := "api." + s.site
+		if OpOf(r) == OpGet {
+			host = "oapi." + s.site
+		}
+		if h, _, err := net.SplitHostPort(r.Host); (err == nil && h != host) || (err != nil && r.Host != host) {
+			http.Error(w, "this site serves "+r.URL.Path+" on "+host, http.StatusNotFound)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Handler returns the Server, which serves the simulated endpoints.
 func (s *Server) Handler() http.Handler { return s }

@@ -474,3 +474,17 @@ func TestThrottleFor(t *testing.T) {
 	f.clock.Step(2 * time.Second)
 	g.Expect(f.do(t, "POST", "/v1.0/im/innerGroups/search", tok, map[string]any{"userId": "owner", "searchKey": "x", "maxResults": 1}).status).To(Equal(200))
 }
+
+func TestSite(t *testing.T) {
+	g := NewWithT(t)
+	s := New(Config{Apps: map[string]string{"key": "secret"}, Site: "dingtalk.io"})
+	call := func(host, path string) int {
+		r := httptest.NewRequest(http.MethodGet, "http://"+host+path, nil)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	g.Expect(call("oapi.dingtalk.com", "/chat/get")).To(Equal(http.StatusNotFound), "another site's host")
+	g.Expect(call("api.dingtalk.io", "/chat/get")).To(Equal(http.StatusNotFound), "the legacy API is on oapi")
+	g.Expect(call("oapi.dingtalk.io:443", "/chat/get")).To(Equal(http.StatusOK), "an errcode answer: no token")
+}
