@@ -90,9 +90,13 @@ const (
 	DeleteFailedReason = "DeleteFailed"
 	// SuspendedReason: spec.suspend is true; no vendor calls are made.
 	SuspendedReason = "Suspended"
-	// CreatingReason: the vendor is still creating the group (WhatsApp); checked
-	// again shortly.
+	// CreatingReason: the vendor is still creating the group (WhatsApp), or an
+	// interrupted create is looked up again until the vendor could show its
+	// group; checked again shortly.
 	CreatingReason = "Creating"
+	// RecreatingReason (event): an interrupted create made no group the vendor
+	// shows after its lookup grace period, so the group is created again.
+	RecreatingReason = "Recreating"
 	// ResolvedReason: every person and ID resolved (MembersResolved=True).
 	ResolvedReason = "Resolved"
 	// UserNotFoundReason: a ChatUser the spec names does not exist (MembersResolved=False).

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/registry"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/fake"
@@ -413,7 +414,8 @@ func TestChatGroup_CreatePending(t *testing.T) {
 		wantCreates int
 	}{
 		{name: "one match is adopted", existing: 1, wantReady: true},
-		{name: "no match stalls without creating", existing: 0},
+		// A claim of unknown age: the vendor has long been able to show its group.
+		{name: "no match creates again", existing: 0, wantReady: true, wantCreates: 1},
 		{name: "two matches stall without creating", existing: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -432,7 +434,9 @@ func TestChatGroup_CreatePending(t *testing.T) {
 
 			if tc.wantReady {
 				got := env.WaitReady(t, cg)
-				g.Expect(got.Status.GroupID).To(Equal(ids[0]))
+				if tc.existing == 1 {
+					g.Expect(got.Status.GroupID).To(Equal(ids[0]))
+				}
 				g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation))
 			} else {
 				got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
@@ -440,8 +444,8 @@ func TestChatGroup_CreatePending(t *testing.T) {
 					To(ContainSubstring("spec.adoptGroupID"))
 				g.Expect(testenv.KStatus(t, got)).To(Equal(status.FailedStatus))
 			}
-			g.Expect(callsFor(fake.OpCreate, cg, "")).To(Equal(0), "never a second group")
-			g.Expect(vendor.IDs(cg.Spec.Name)).To(HaveLen(tc.existing))
+			g.Expect(callsFor(fake.OpCreate, cg, "")).To(Equal(tc.wantCreates), "never a second group")
+			g.Expect(vendor.IDs(cg.Spec.Name)).To(HaveLen(max(tc.existing, tc.wantCreates)))
 		})
 	}
 
@@ -464,21 +468,29 @@ func TestChatGroup_CreatePending(t *testing.T) {
 		g.Expect(callsFor(fake.OpFind, got, "")).To(Equal(1))
 	})
 
-	t.Run("clearing create-pending by hand allows a new create", func(t *testing.T) {
+	t.Run("a recent claim whose lookup finds nothing waits out the vendor's grace, then creates once", func(t *testing.T) {
 		g := NewWithT(t)
 		ns := env.Namespace(t)
 		newProvider(t, ns, v1alpha1.DingTalk)
-		cg := newGroup(ns, "cleared-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
-			c.Annotations = map[string]string{v1alpha1.CreatePendingAnnotation: "true"}
+		reg, _ := registry.Vendors().Get(v1alpha1.DingTalk)
+		// Another instance's create, begun so long ago that the vendor could show
+		// its group in about 4 seconds (vendor timeout, claim margin and grace).
+		const left = 4 * time.Second
+		at := time.Now().Add(-(defaultVendorTimeout + claimMargin + reg.FindGrace - left))
+		cg := newGroup(ns, "grace-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
+			c.Annotations = map[string]string{v1alpha1.CreatePendingAnnotation: createClaim{instance: "other", at: at}.String()}
 		})
 		g.Expect(k8sClient.Create(ctx, cg)).To(Succeed())
-		got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreateIncompleteReason)
+		waiting := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.CreatingReason)
+		g.Expect(meta.FindStatusCondition(waiting.Status.Conditions, v1alpha1.ReadyCondition).Message).
+			To(And(ContainSubstring("another instance of the operator (other)"), ContainSubstring("then creating it again")))
+		g.Expect(callsFor(fake.OpCreate, waiting, "")).To(Equal(0), "no create while the vendor may not show the group yet")
 
-		patch := client.MergeFrom(got.DeepCopy())
-		delete(got.Annotations, v1alpha1.CreatePendingAnnotation)
-		g.Expect(k8sClient.Patch(ctx, got, patch)).To(Succeed())
-		after := env.WaitReady(t, got)
+		after := env.WaitReady(t, waiting)
+		g.Expect(time.Now()).To(BeTemporally(">=", at.Add(defaultVendorTimeout+claimMargin+reg.FindGrace)))
 		g.Expect(callsFor(fake.OpCreate, after, "")).To(Equal(1))
+		g.Expect(vendor.IDs(after.Spec.Name)).To(Equal([]string{after.Status.GroupID}))
+		g.Expect(callsFor(fake.OpFind, after, "")).To(BeNumerically(">=", 2), "looked up again until the deadline")
 	})
 }
 

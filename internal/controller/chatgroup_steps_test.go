@@ -243,7 +243,7 @@ func TestChatGroupReconciler_locateGroup(t *testing.T) {
 			g := NewWithT(t)
 			r, obj, rec := stepReconciler(t, tc.obj)
 			gc := tc.gc()
-			obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
+			obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}), 0)
 			tc.check(t, g, r, obj, gc, rec, obs, found, err)
 		})
 	}
@@ -499,7 +499,7 @@ func TestChatGroupReconciler_locateGroup_readsPastAStaleCache(t *testing.T) {
 		WithObjects(stepGroup(withAnnotation(v1alpha1.GroupIDAnnotation, "grp-recorded"))).Build()
 	gc := &fake.GroupClient{ObserveFn: observeExisting("grp-recorded")}
 
-	obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
+	obs, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}), 0)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(found).To(BeTrue())
 	g.Expect(obs.Group.ID).To(Equal("grp-recorded"))

@@ -1,12 +1,15 @@
 package controller
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
 // claimMargin is added to the vendor timeout to get how long another instance's
@@ -80,4 +83,41 @@ func (r *ChatGroupReconciler) clock() time.Time {
 		return r.Clock.Now()
 	}
 	return time.Now()
+}
+
+// recreateAfter decides what a lookup that found nothing after an interrupted
+// create means. The create may have been sent as late as the claim's time plus
+// the vendor timeout (another instance's clock may be off by up to the claim
+// margin), and the vendor's lookup may lag behind by findGrace: until then the
+// group may exist without showing, so it waits. After that nothing was made:
+// it drops the claim (nil: create again now) and says so in an event. A claim
+// of unknown age ("true", or written by hand) has no deadline.
+func (r *ChatGroupReconciler) recreateAfter(ctx context.Context, obj *v1alpha1.ChatGroup, want vendors.GroupSpec, findGrace time.Duration) error {
+	c := parseClaim(obj.Annotations[v1alpha1.CreatePendingAnnotation])
+	if until := r.recreateDeadline(c, findGrace); r.clock().Before(until) {
+		who := "this instance of the operator"
+		if c.instance != r.Instance {
+			who = fmt.Sprintf("another instance of the operator (%s)", c.instance)
+		}
+		return waiting(v1alpha1.CreatingReason,
+			"A create of %q begun by %s at %s may not have completed and %s shows no such group yet; looking again until %s, then creating it again",
+			want.Name, who, c.at.UTC().Format(time.RFC3339), obj.Spec.Vendor, until.UTC().Format(time.RFC3339))
+	}
+	if err := r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
+		delete(o.Annotations, v1alpha1.CreatePendingAnnotation)
+	}); err != nil {
+		return err
+	}
+	r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.RecreatingReason, "Create",
+		"An earlier create of %q made no group that %s shows; creating it again", want.Name, obj.Spec.Vendor)
+	return nil
+}
+
+// recreateDeadline is when a lookup that finds nothing for claim c proves its
+// create made nothing: see recreateAfter.
+func (r *ChatGroupReconciler) recreateDeadline(c createClaim, findGrace time.Duration) time.Time {
+	if c.at.IsZero() {
+		return time.Time{}
+	}
+	return c.at.Add(r.vendorTimeout() + claimMargin + findGrace)
 }

@@ -40,7 +40,7 @@ func TestParseClaim(t *testing.T) {
 
 func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) {
 	now := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
-	const timeout = 20 * time.Second
+	const timeout, grace = 20 * time.Second, time.Minute
 	claimBy := func(instance string, age time.Duration) string {
 		return createClaim{instance: instance, at: now.Add(-age)}.String()
 	}
@@ -53,18 +53,27 @@ func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) 
 		name       string
 		claim      string
 		find       func(context.Context, vendors.GroupSpec) ([]string, error)
-		wantReason string // CreatingReason: waiting; CreateIncompleteReason: stalled
+		wantReason string // CreatingReason: waiting; CreateIncompleteReason: stalled; "": create again
+		wantWho    string // who began the create, as the waiting message says
 	}{
 		{name: "nothing found, another instance's fresh claim: wait",
-			claim: claimBy("other", time.Second), find: findNothing, wantReason: v1alpha1.CreatingReason},
-		{name: "nothing found, claim just inside vendor timeout and margin: wait",
-			claim: claimBy("other", timeout+claimMargin-time.Millisecond), find: findNothing, wantReason: v1alpha1.CreatingReason},
+			claim: claimBy("other", time.Second), find: findNothing, wantReason: v1alpha1.CreatingReason,
+			wantWho: "another instance of the operator (other)"},
+		{name: "nothing found, this instance's own fresh claim: the vendor may not show the group yet, wait",
+			claim: claimBy("me", time.Second), find: findNothing, wantReason: v1alpha1.CreatingReason,
+			wantWho: "this instance of the operator"},
+		{name: "nothing found, claim just inside vendor timeout, margin and the vendor's grace: wait",
+			claim: claimBy("other", timeout+claimMargin+grace-time.Millisecond), find: findNothing, wantReason: v1alpha1.CreatingReason,
+			wantWho: "another instance of the operator (other)"},
 		{name: "unidentifiable group, another instance's fresh claim: wait",
-			claim: claimBy("other", time.Second), find: findUnidentifiable, wantReason: v1alpha1.CreatingReason},
-		{name: "nothing found, another instance's expired claim: stall",
-			claim: claimBy("other", timeout+claimMargin), find: findNothing, wantReason: v1alpha1.CreateIncompleteReason},
-		{name: "nothing found, this instance's own claim: its create has ended, stall",
-			claim: claimBy("me", time.Second), find: findNothing, wantReason: v1alpha1.CreateIncompleteReason},
+			claim: claimBy("other", time.Second), find: findUnidentifiable, wantReason: v1alpha1.CreatingReason,
+			wantWho: "Another instance of the operator (other)"},
+		{name: "nothing found once the vendor could show the group: create again",
+			claim: claimBy("other", timeout+claimMargin+grace), find: findNothing},
+		{name: "nothing found, this instance's old claim: create again",
+			claim: claimBy("me", timeout+claimMargin+grace), find: findNothing},
+		{name: "nothing found, claim of unknown age: create again",
+			claim: "true", find: findNothing},
 		{name: "unidentifiable group, claim of unknown origin: stall",
 			claim: "true", find: findUnidentifiable, wantReason: v1alpha1.CreateIncompleteReason},
 		{name: "two groups found: waiting cannot help, stall",
@@ -72,23 +81,30 @@ func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) 
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			r, obj, _ := stepReconciler(t, stepGroup(withAnnotation(v1alpha1.CreatePendingAnnotation, tc.claim)))
+			r, obj, rec := stepReconciler(t, stepGroup(withAnnotation(v1alpha1.CreatePendingAnnotation, tc.claim)))
 			r.Instance, r.Clock, r.VendorTimeout = "me", clocktesting.NewFakePassiveClock(now), timeout
 			gc := &fake.GroupClient{FindFn: tc.find}
 
-			_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
+			_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}), grace)
 
 			g.Expect(found).To(BeFalse())
+			g.Expect(gc.Count(fake.OpFind, nil)).To(Equal(1))
+			g.Expect(gc.Count(fake.OpCreate, nil)).To(Equal(0), "locateGroup never creates")
+			if tc.wantReason == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(stored(t, r, obj).Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation), "claim dropped: the create follows")
+				g.Expect(drainEvents(rec)).To(ConsistOf(And(HavePrefix("Normal "+v1alpha1.RecreatingReason+" "), ContainSubstring("creating it again"))))
+				return
+			}
 			var re *reasonError
 			g.Expect(errors.As(err, &re)).To(BeTrue(), "want a reason error, got %v", err)
 			g.Expect(re.reason).To(Equal(tc.wantReason), re.message)
 			g.Expect(re.stalled).To(Equal(tc.wantReason == v1alpha1.CreateIncompleteReason))
 			if !re.stalled {
-				g.Expect(re.message).To(ContainSubstring("Another instance of the operator (other)"))
+				g.Expect(re.message).To(ContainSubstring(tc.wantWho))
 			}
-			g.Expect(gc.Count(fake.OpFind, nil)).To(Equal(1))
-			g.Expect(gc.Count(fake.OpCreate, nil)).To(Equal(0), "never a create while a create may be in doubt")
 			g.Expect(stored(t, r, obj).Annotations).To(HaveKeyWithValue(v1alpha1.CreatePendingAnnotation, tc.claim))
+			g.Expect(drainEvents(rec)).To(BeEmpty())
 		})
 	}
 
@@ -101,7 +117,7 @@ func TestChatGroupReconciler_recoverCreateWaitsForAnotherInstance(t *testing.T) 
 			ObserveFn: observeExisting("grp-1"),
 		}
 
-		_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
+		_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}), grace)
 
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(found).To(BeTrue())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -19,7 +20,7 @@ import (
 // returns it as last seen.
 func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, reg vendors.Registration) (vendors.ObservedGroup, error) {
 	want := desiredGroup(obj, reg)
-	obs, found, err := r.locateGroup(ctx, obj, gc, want)
+	obs, found, err := r.locateGroup(ctx, obj, gc, want, reg.FindGrace)
 	if err != nil {
 		return vendors.ObservedGroup{}, err
 	}
@@ -44,8 +45,9 @@ func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.
 // locateGroup finds the group this object manages: the bound one (group-id
 // annotation), the one named by spec.adoptGroupID, or the one an interrupted
 // create made (create-pending). It binds the latter two. found is false when a
-// group has to be created.
-func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
+// group has to be created. findGrace is the vendor's lookup lag
+// (vendors.Registration.FindGrace).
+func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec, findGrace time.Duration) (vendors.Observation, bool, error) {
 	if obj.Annotations[v1alpha1.GroupIDAnnotation] == "" {
 		// About to look a group up or create one: the cache may not have seen the
 		// ID a previous pass recorded yet, so read the annotations afresh.
@@ -81,7 +83,7 @@ func (r *ChatGroupReconciler) locateGroup(ctx context.Context, obj *v1alpha1.Cha
 		}
 		return obs, true, r.bind(ctx, obj, adopt, "Adopted group %s (spec.adoptGroupID)")
 	case obj.Annotations[v1alpha1.CreatePendingAnnotation] != "":
-		return r.recoverCreate(ctx, obj, gc, want)
+		return r.recoverCreate(ctx, obj, gc, want, findGrace)
 	}
 	return vendors.Observation{}, false, nil
 }
@@ -99,11 +101,12 @@ func (r *ChatGroupReconciler) refreshMetadata(ctx context.Context, obj *v1alpha1
 
 // recoverCreate handles a create-pending annotation with no group ID: an earlier
 // create may have made the group without the ID being recorded. It adopts exactly
-// one match and otherwise stalls with CreateIncomplete, unless the vendor says
-// for certain that no group exists: then found is false and a create may follow.
-// Where the lookup finds no group it can adopt while another operator instance's
-// create may still be under way, it waits for that instance instead of stalling.
-func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) (vendors.Observation, bool, error) {
+// one match. When the vendor says for certain that no group exists, or the
+// lookup still finds none once the vendor could have shown it (recreateAfter),
+// it drops the claim and found is false: a create follows. Several matches, or
+// a match that cannot be adopted, stall with CreateIncomplete (unless another
+// instance's create may still be under way: then it waits for that instance).
+func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec, findGrace time.Duration) (vendors.Observation, bool, error) {
 	ids, err := gc.Find(ctx, want)
 	if errors.Is(err, vendors.ErrNotFound) { // certainly no group: creating again is safe
 		return vendors.Observation{}, false, r.patchMetadata(ctx, obj, func(o *v1alpha1.ChatGroup) {
@@ -117,14 +120,13 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 	if err != nil {
 		return vendors.Observation{}, false, fmt.Errorf("look up group from an interrupted create: %w", err)
 	}
-	if len(ids) != 1 {
-		err := stalled(v1alpha1.CreateIncompleteReason,
+	if len(ids) == 0 {
+		return vendors.Observation{}, false, r.recreateAfter(ctx, obj, want, findGrace)
+	}
+	if len(ids) > 1 {
+		return vendors.Observation{}, false, stalled(v1alpha1.CreateIncompleteReason,
 			"An earlier create of %q may not have completed and %d matching groups were found on %s (%v); set spec.adoptGroupID to the right group, or remove the annotation %s if none should be kept and a new group may be created",
 			want.Name, len(ids), obj.Spec.Vendor, ids, v1alpha1.CreatePendingAnnotation)
-		if len(ids) == 0 {
-			err = r.stallUnlessClaimed(obj, err)
-		}
-		return vendors.Observation{}, false, err
 	}
 	obs, err := gc.Observe(ctx, ids[0], want)
 	if err != nil {

@@ -22,6 +22,12 @@ type Registration struct {
 	// RatePerAPI is the vendor's documented limit for each of its APIs, in calls
 	// per second. The operator paces a little below it by default.
 	RatePerAPI float64
+	// FindGrace is how long after an interrupted create (beyond the create
+	// call's own time limit) GroupClient.Find may still miss the group that
+	// create made: the vendor's lookup lag. Until then a lookup that finds
+	// nothing is repeated; after it the group is created again. Zero where Find
+	// is authoritative at once (e.g. a lookup by a caller-chosen ID).
+	FindGrace time.Duration
 	// Settings reads the provider's vendor block into the vendor's own type,
 	// which reaches Connect as Credentials.Settings (nil: the vendor has none).
 	// Its JSON form is part of the credential's identity: providers whose

@@ -2,6 +2,7 @@ package dingtalk
 
 import (
 	"slices"
+	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
@@ -47,6 +48,13 @@ type Extra struct {
 	Written *Written
 }
 
+// FindGrace is how long DingTalk's group search (innerGroups/search, the only
+// lookup by name) may lag behind a create. DingTalk documents no delay for its
+// search index (vendor-apis.md §1.4.4); a minute is an assumption with a wide
+// margin over the seconds a search index usually takes. Scene groups are never
+// searched: their create is deduped by uuid, so it is simply repeated.
+const FindGrace = time.Minute
+
 // Registration plugs DingTalk into the operator.
 func Registration(opts ...vendors.Option) vendors.Registration {
 	return vendors.Registration{
@@ -54,6 +62,7 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 		Connector:  NewConnector(opts...),
 		SecretKeys: []string{SecretAppKey, SecretAppSecret},
 		RatePerAPI: RatePerAPI,
+		FindGrace:  FindGrace,
 		Settings: func(p v1alpha1.ProviderSettings) any {
 			var s Settings
 			if p.DingTalk != nil {

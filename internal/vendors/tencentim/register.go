@@ -27,6 +27,11 @@ type GroupSettings struct {
 	AppDefinedData   map[string]string
 }
 
+// FindGrace is zero: Find reads the group by its derived GroupId
+// (get_group_info), which is authoritative at once, and reports a missing
+// group as ErrNotFound, so an interrupted create is repeated without waiting.
+const FindGrace = 0
+
 // Registration plugs Tencent IM into the operator.
 func Registration(opts ...vendors.Option) vendors.Registration {
 	return vendors.Registration{
@@ -34,6 +39,7 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 		Connector:  NewConnector(opts...),
 		SecretKeys: []string{SecretKey},
 		RatePerAPI: RatePerAPI,
+		FindGrace:  FindGrace,
 		Settings: func(p v1alpha1.ProviderSettings) any {
 			var s Settings
 			if t := p.TencentIM; t != nil {

@@ -1,6 +1,8 @@
 package whatsapp
 
 import (
+	"time"
+
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -25,6 +27,13 @@ type Settings struct {
 	BusinessNumber string `json:"businessNumber"`
 }
 
+// FindGrace is how long CAMS's ListChatGroup may not list a group that
+// AddChatGroup accepted. Creation is asynchronous and the reference only says to
+// poll ListChatGroup by subject until the group appears (vendor-apis.md §3.5),
+// with no bound; two minutes is an assumption well beyond the seconds the
+// CREATING state is seen to last.
+const FindGrace = 2 * time.Minute
+
 // Registration plugs WhatsApp (through CAMS) into the operator.
 func Registration(opts ...vendors.Option) vendors.Registration {
 	return vendors.Registration{
@@ -32,6 +41,7 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 		Connector:  NewConnector(opts...),
 		SecretKeys: []string{SecretAccessKeyID, SecretAccessKeySecret},
 		RatePerAPI: RatePerAPI,
+		FindGrace:  FindGrace,
 		Settings: func(p v1alpha1.ProviderSettings) any {
 			var s Settings
 			if w := p.WhatsApp; w != nil {
