@@ -91,7 +91,7 @@ func TestLocateGroup_UnconfirmedChosenID(t *testing.T) {
 			r, obj, patches := countingReconciler(t, stepGroup(withAnnotation(v1alpha1.GroupIDAnnotation, "cg-1")))
 			obj.Status.GroupID = tc.statusID
 			gc := chooser{GroupClient: fake.NewVendor().Client(), id: tc.chosen}
-			_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}))
+			_, found, err := r.locateGroup(t.Context(), obj, gc, desiredGroup(obj, vendors.Registration{}), 0)
 			g.Expect(found).To(Equal(tc.wantFound))
 			g.Expect(*patches).To(BeZero())
 			if tc.wantStall == "" {
