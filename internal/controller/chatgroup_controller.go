@@ -123,12 +123,16 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 // reconcileVendor brings the vendor group to the spec: resolve the provider,
 // locate or create the group, update it, publish what pending members need.
 func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1.ChatGroup) (outcome, ctrl.Result, error) {
+	ppl, err := r.resolveMembers(ctx, obj)
+	if err != nil {
+		return classify(err, r.intervals())
+	}
 	vctx, cancel := r.passContext(ctx, obj)
 	defer cancel()
 	gc, reg, err := r.connect(vctx, obj)
 	var g vendors.ObservedGroup
 	if err == nil {
-		g, err = r.reconcileGroup(vctx, obj, gc, reg)
+		g, err = r.reconcileGroupOf(vctx, obj, gc, reg, ppl)
 	}
 	if err == nil {
 		err = r.publishInvitation(ctx, obj, g, reg)

@@ -5,15 +5,21 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// desiredGroup is the one place a ChatGroup becomes a GroupSpec: the neutral
-// fields here, the vendor's own part from its registration.
+// desiredGroup is desiredGroupOf for a spec that names no people.
 func desiredGroup(obj *v1alpha1.ChatGroup, reg vendors.Registration) vendors.GroupSpec {
+	return desiredGroupOf(obj, reg, people{Owner: obj.Spec.Owner, Members: obj.Spec.Members})
+}
+
+// desiredGroupOf is the one place a ChatGroup becomes a GroupSpec: the neutral
+// fields here (owner and members as resolvePeople resolved them), the vendor's
+// own part from its registration.
+func desiredGroupOf(obj *v1alpha1.ChatGroup, reg vendors.Registration, ppl people) vendors.GroupSpec {
 	s := obj.Spec
 	want := vendors.GroupSpec{
 		UID:          string(obj.UID),
 		Name:         s.Name,
-		Owner:        s.Owner,
-		Members:      s.Members,
+		Owner:        ppl.Owner,
+		Members:      ppl.Members,
 		MemberPolicy: vendors.Authoritative,
 		AddedMembers: obj.Status.AddedMembers,
 		Description:  s.Description,

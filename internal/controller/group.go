@@ -19,7 +19,12 @@ import (
 // updates it when it differs from the spec. It records the group in status and
 // returns it as last seen.
 func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, reg vendors.Registration) (vendors.ObservedGroup, error) {
-	want := desiredGroup(obj, reg)
+	return r.reconcileGroupOf(ctx, obj, gc, reg, people{Owner: obj.Spec.Owner, Members: obj.Spec.Members})
+}
+
+// reconcileGroupOf is reconcileGroup for the owner and members in ppl.
+func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, reg vendors.Registration, ppl people) (vendors.ObservedGroup, error) {
+	want := desiredGroupOf(obj, reg, ppl)
 	obs, found, err := r.locateGroup(ctx, obj, gc, want, reg.FindGrace)
 	if err != nil {
 		return vendors.ObservedGroup{}, err
@@ -38,7 +43,7 @@ func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.
 	}
 	recordGroup(obj, res.Group)
 	obj.Status.AddedMembers = vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed)
-	r.notifyUpdate(obj, res)
+	r.notifyUpdate(obj, res, want.Owner)
 	return res.Group, nil
 }
 
@@ -228,6 +233,9 @@ func createUnconfirmed(obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want ven
 // readyMessage says what Ready=True means for g.
 func readyMessage(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) string {
 	msg := fmt.Sprintf("%s group %s matches the spec", obj.Spec.Vendor, obj.Status.GroupID)
+	if n := len(obj.Status.UnresolvedUsers); n > 0 {
+		msg += fmt.Sprintf(" except the people and IDs left out (%d listed in status.unresolvedUsers, see MembersResolved)", n)
+	}
 	if n := len(g.PendingMembers); n > 0 {
 		msg += fmt.Sprintf("; %d listed members have not joined through the invite link yet", n)
 	}
@@ -252,9 +260,9 @@ func (r *ChatGroupReconciler) bind(ctx context.Context, obj *v1alpha1.ChatGroup,
 }
 
 // notifyUpdate emits one event per kind of change an update made.
-func (r *ChatGroupReconciler) notifyUpdate(obj *v1alpha1.ChatGroup, res vendors.UpdateResult) {
+func (r *ChatGroupReconciler) notifyUpdate(obj *v1alpha1.ChatGroup, res vendors.UpdateResult, owner string) {
 	if res.OwnerTransferred {
-		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OwnerTransferredReason, "Update", "Transferred ownership to %s", obj.Spec.Owner)
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OwnerTransferredReason, "Update", "Transferred ownership to %s", owner)
 	}
 	if len(res.Added)+len(res.Removed) > 0 {
 		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.MembersChangedReason, "Update", "Added %d and removed %d members", len(res.Added), len(res.Removed))

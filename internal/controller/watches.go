@@ -23,8 +23,9 @@ import (
 )
 
 // SetupWithManager registers the reconciler. It watches ChatGroups (spec changes,
-// reconcile requests and a cleared create-pending annotation) and the providers
-// they refer to.
+// reconcile requests and a cleared create-pending annotation), the providers
+// they refer to, and the people they name (ChatUsers, and the ChatGroups they
+// take people from; see people_watch.go).
 func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Connections == nil || r.Recorder == nil {
 		return errors.New("ChatGroupReconciler needs Connections and Recorder")
@@ -39,11 +40,16 @@ func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}); err != nil {
 		return err
 	}
+	if err := indexPeople(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ChatGroup{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, reconcileRequested, createPendingCleared))).
 		Watches(&v1alpha1.ChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ChatProviderKind))).
 		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind))).
+		Watches(&v1alpha1.ChatUser{}, r.chatUserHandler()).
+		Watches(&v1alpha1.ChatGroup{}, r.chatGroupDependentsHandler()).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles),
 			RateLimiter:             retryBackoff(),
