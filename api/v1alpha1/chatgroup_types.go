@@ -191,7 +191,9 @@ type TencentIMGroup struct {
 	InviteJoinPolicy JoinPolicy `json:"inviteJoinPolicy,omitempty"`
 
 	// appDefinedData are the group's custom fields. A key removed from this map is
-	// deleted on the vendor. Keys must be enabled in the IM console first.
+	// deleted on the vendor when the operator set it (listed in
+	// status.tencentIM.appDefinedDataKeys); keys other systems write are left
+	// alone. Keys must be enabled in the IM console first.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=16
 	AppDefinedData map[string]string `json:"appDefinedData,omitempty"`
@@ -351,13 +353,16 @@ type ChatGroupSpec struct {
 
 	// description is the group's description: TencentIM Introduction (at most 240
 	// bytes), WhatsApp Description, Feishu description (at most 100 characters).
-	// Not supported by DingTalk.
+	// Not supported by DingTalk. Empty leaves the vendor's text alone, except on
+	// TencentIM, where removing a description the operator set clears it
+	// (status.tencentIM.setFields).
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	Description string `json:"description,omitempty"`
 
 	// announcement is the group's notice: TencentIM Notification (at most 300 bytes).
-	// TencentIM only.
+	// TencentIM only. Removing an announcement the operator set clears it; one it
+	// never set is left alone.
 	// +optional
 	// +kubebuilder:validation:MaxLength=300
 	Announcement string `json:"announcement,omitempty"`
@@ -454,6 +459,31 @@ type DingTalkStatus struct {
 	ExternalMembers []string `json:"externalMembers,omitempty"`
 }
 
+// TencentIMField is a group text the operator can clear on Tencent IM.
+// +kubebuilder:validation:Enum=description;announcement
+type TencentIMField string
+
+// TencentIMStatus is Tencent IM-specific observed state: what the operator set
+// itself, so that it clears and deletes only that.
+type TencentIMStatus struct {
+	// setFields are the group texts (description, announcement) the operator set.
+	// Removing one of them from the spec clears it on the vendor; a text the
+	// operator never set (an adopted group's, one written in the console) is
+	// left as the vendor has it.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=2
+	SetFields []TencentIMField `json:"setFields,omitempty"`
+
+	// appDefinedDataKeys are the AppDefinedData keys the operator set. A key
+	// removed from spec.tencentIM.appDefinedData is deleted on the vendor only
+	// when it is listed here: keys that other systems write are left alone.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	AppDefinedDataKeys []string `json:"appDefinedDataKeys,omitempty"`
+}
+
 // WhatsAppStatus is WhatsApp-specific observed state.
 type WhatsAppStatus struct {
 	// pendingMembers are listed members who have not joined through the invite link yet.
@@ -525,6 +555,10 @@ type ChatGroupStatus struct {
 	// dingtalk is DingTalk-specific observed state.
 	// +optional
 	DingTalk *DingTalkStatus `json:"dingtalk,omitempty"`
+
+	// tencentIM is Tencent IM-specific observed state.
+	// +optional
+	TencentIM *TencentIMStatus `json:"tencentIM,omitempty"`
 
 	// whatsapp is WhatsApp-specific observed state.
 	// +optional

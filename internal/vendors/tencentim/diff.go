@@ -76,8 +76,9 @@ func memberChanges(want vendors.GroupSpec, got group, owner string) (add, remove
 func baseInfoChanges(want vendors.GroupSpec, got group) modifyGroupRequest {
 	var m modifyGroupRequest
 	m.Name = changed(want.Name, got.Name)
-	m.Introduction = changed(want.Description, got.Introduction)
-	m.Notification = changed(want.Announcement, got.Notification)
+	set := settingsOf(want).Set
+	m.Introduction = changedOrCleared(want.Description, got.Introduction, slices.Contains(set.Fields, fieldDescription))
+	m.Notification = changedOrCleared(want.Announcement, got.Notification, slices.Contains(set.Fields, fieldAnnouncement))
 	m.FaceURL = changed(want.Icon, got.FaceURL)
 	m.ApplyJoinOption = changed(applyJoinOptions[want.Options.JoinPolicy], got.ApplyJoin)
 	m.InviteJoinOption = changed(inviteJoinOptions[settingsOf(want).InviteJoinPolicy], got.InviteJoin)
@@ -87,8 +88,18 @@ func baseInfoChanges(want vendors.GroupSpec, got group) modifyGroupRequest {
 	if mute := want.Options.MuteAll; mute != nil && *mute != got.MuteAll {
 		m.MuteAllMember = new(onOff(*mute))
 	}
-	m.AppDefinedData = appDataChanges(settingsOf(want).AppDefinedData, got.AppData)
+	m.AppDefinedData = appDataChanges(settingsOf(want).AppDefinedData, got.AppData, set.AppDataKeys)
 	return m
+}
+
+// changedOrCleared is changed, except that an unset want clears a text the
+// operator set (wasSet): the vendor takes an empty Introduction or Notification
+// as the new text.
+func changedOrCleared(want, got string, wasSet bool) *string {
+	if want == "" && wasSet && got != "" {
+		return &want
+	}
+	return changed(want, got)
 }
 
 // changed returns &want when want is set and differs from got, else nil.
@@ -100,12 +111,10 @@ func changed(want, got string) *string {
 }
 
 // appDataChanges are the AppDefinedData items that turn got into want: keys whose
-// value differs, and keys want no longer has with an empty Value, which the vendor
-// reads as "delete". A nil want leaves the vendor's data alone.
-func appDataChanges(want, got map[string]string) []appDefinedDatum {
-	if want == nil {
-		return nil
-	}
+// value differs, and keys the operator set (in ours) that want no longer has,
+// with an empty Value, which the vendor reads as "delete" (seed 001). Keys
+// other systems wrote are never touched.
+func appDataChanges(want, got map[string]string, ours []string) []appDefinedDatum {
 	var out []appDefinedDatum
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if v, ok := got[k]; !ok || v != want[k] {
@@ -113,7 +122,7 @@ func appDataChanges(want, got map[string]string) []appDefinedDatum {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if _, ok := want[k]; !ok {
+		if _, ok := want[k]; !ok && slices.Contains(ours, k) {
 			out = append(out, appDefinedDatum{Key: k, Value: ""})
 		}
 	}

@@ -57,8 +57,20 @@ func TestCompare(t *testing.T) {
 			s.TencentIM.MaxMembers = new(int32(800))
 			s.TencentIM.InviteJoinPolicy = "Closed"
 		}), wantDiff: "Introduction; Notification; FaceUrl; MaxMemberNum; InviteJoinOption; MuteAllMember"},
-		{name: "app data key removed", want: spec(func(s *wantSpec) { s.TencentIM.AppDefinedData = map[string]string{} }),
-			wantDiff: "AppDefinedData[team]"},
+		{name: "app data key the operator set removed", want: spec(func(s *wantSpec) {
+			s.TencentIM.AppDefinedData = map[string]string{}
+			s.TencentIM.Set.AppDataKeys = []string{"team"}
+		}), wantDiff: "AppDefinedData[team]"},
+		{name: "app data key someone else set is left alone", want: spec(func(s *wantSpec) { s.TencentIM.AppDefinedData = map[string]string{} }),
+			wantUp: true},
+		{name: "texts the operator set are cleared when unset", want: spec(func(s *wantSpec) {
+			s.Description, s.Announcement = "", ""
+			s.TencentIM.Set.Fields = []string{fieldDescription, fieldAnnouncement}
+		}), wantDiff: "Introduction; Notification"},
+		{name: "an unset text already empty needs nothing", want: spec(func(s *wantSpec) {
+			s.Description = ""
+			s.TencentIM.Set.Fields = []string{fieldDescription}
+		}), got: func(g *group) { g.Introduction = "" }, wantUp: true},
 		{name: "members added and removed", want: spec(func(s *wantSpec) { s.Members = []string{"bob", "dave", "erin"} }),
 			wantDiff: "members +2 -1"},
 		{name: "member order does not matter", want: spec(func(s *wantSpec) { s.Members = []string{"carol", "bob"} }), wantUp: true},
@@ -104,10 +116,15 @@ func TestBaseInfoChanges(t *testing.T) {
 		{name: "mute off", want: spec(), got: func(g *group) { g.MuteAll = true }, wantJSON: `{"GroupId":"","MuteAllMember":"Off"}`},
 		{name: "member limit", want: spec(func(s *wantSpec) { s.TencentIM.MaxMembers = new(int32(2000)) }),
 			wantJSON: `{"GroupId":"","MaxMemberNum":2000}`},
-		{name: "app data: changed, added and deleted keys, sorted", want: spec(func(s *wantSpec) {
+		{name: "app data: changed, added and deleted keys, sorted; only keys the operator set are deleted", want: spec(func(s *wantSpec) {
 			s.TencentIM.AppDefinedData = map[string]string{"team": "ops", "tier": "gold"}
-		}), got: func(g *group) { g.AppData = map[string]string{"team": "sre", "old": "x", "alpha": "y"} },
+			s.TencentIM.Set.AppDataKeys = []string{"alpha", "old", "team"}
+		}), got: func(g *group) { g.AppData = map[string]string{"team": "sre", "old": "x", "alpha": "y", "theirs": "z"} },
 			wantJSON: `{"GroupId":"","AppDefinedData":[{"Key":"team","Value":"ops"},{"Key":"tier","Value":"gold"},{"Key":"alpha","Value":""},{"Key":"old","Value":""}]}`},
+		{name: "clearing a text the operator set sends it empty", want: spec(func(s *wantSpec) {
+			s.Announcement = ""
+			s.TencentIM.Set.Fields = []string{fieldAnnouncement}
+		}), wantJSON: `{"GroupId":"","Notification":""}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)

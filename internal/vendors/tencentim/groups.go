@@ -189,7 +189,11 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 		return vendors.Observation{}, err
 	}
 	upToDate, diff := compare(want, got)
-	return vendors.Observation{Exists: true, UpToDate: upToDate, Diff: diff, Group: got.observed()}, nil
+	obs := vendors.Observation{Exists: true, UpToDate: upToDate, Diff: diff, Group: got.observed()}
+	if upToDate {
+		obs.Group.Extra = Extra{Set: setBy(want)}
+	}
+	return obs, nil
 }
 
 // Create makes the group with the GroupId derived from want.UID (or
@@ -275,6 +279,7 @@ func (c *Client) apply(ctx context.Context, got group, want vendors.GroupSpec) (
 		res.Group.Name = want.Name
 	}
 	if got.Type == avChatRoom {
+		res.Group.Extra = Extra{Set: setBy(want)}
 		return res, nil
 	}
 	add, _ := memberChanges(want, got, got.Owner)
@@ -295,6 +300,9 @@ func (c *Client) apply(ctx context.Context, got group, want vendors.GroupSpec) (
 	removed, err := c.deleteMembers(ctx, got.ID, remove)
 	res.Removed = removed
 	res.Group.Members = vendors.Difference(res.Group.Members, removed)
+	if err == nil {
+		res.Group.Extra = Extra{Set: setBy(want)}
+	}
 	return res, err
 }
 
@@ -478,7 +486,7 @@ func createRequest(id string, want vendors.GroupSpec, members []string) createGr
 		FaceURL:          want.Icon,
 		ApplyJoinOption:  applyJoinOptions[want.Options.JoinPolicy],
 		InviteJoinOption: inviteJoinOptions[settingsOf(want).InviteJoinPolicy],
-		AppDefinedData:   appDataChanges(settingsOf(want).AppDefinedData, nil),
+		AppDefinedData:   appDataChanges(settingsOf(want).AppDefinedData, nil, nil),
 	}
 	if n := settingsOf(want).MaxMembers; n != nil {
 		req.MaxMemberCount = int(*n)

@@ -44,3 +44,25 @@ func TestRegistration_Settings(t *testing.T) {
 		TencentIM: &v1alpha1.TencentIMProvider{SDKAppID: 1400000000, AdminIdentifier: "administrator"}})
 	g.Expect(got).To(Equal(Settings{SDKAppID: 1400000000, AdminIdentifier: "administrator"}))
 }
+
+func TestRegistration_RecordOfWhatWasSet(t *testing.T) {
+	g := NewWithT(t)
+	reg := Registration()
+	obj := &v1alpha1.ChatGroup{Spec: v1alpha1.ChatGroupSpec{Vendor: v1alpha1.TencentIM, Description: "d",
+		TencentIM: &v1alpha1.TencentIMGroup{AppDefinedData: map[string]string{"b": "1", "a": "2"}}}}
+	obj.Status.TencentIM = &v1alpha1.TencentIMStatus{SetFields: []v1alpha1.TencentIMField{"announcement"}, AppDefinedDataKeys: []string{"old"}}
+	var want vendors.GroupSpec
+	reg.Desired(obj, &want)
+	want.Description = obj.Spec.Description
+	g.Expect(settingsOf(want).Set).To(Equal(Set{Fields: []string{"announcement"}, AppDataKeys: []string{"old"}}), "status is the record")
+
+	// Once the group matches, the record is what the spec sets; an object from
+	// before the record existed (no status.tencentIM) gets one the same way.
+	var st v1alpha1.ChatGroupStatus
+	reg.Record(&st, vendors.ObservedGroup{ID: "g", Extra: Extra{Set: setBy(want)}}, "")
+	g.Expect(st.TencentIM).To(Equal(&v1alpha1.TencentIMStatus{SetFields: []v1alpha1.TencentIMField{"description"}, AppDefinedDataKeys: []string{"a", "b"}}))
+	reg.Record(&st, vendors.ObservedGroup{ID: "g"}, "")
+	g.Expect(st.TencentIM).NotTo(BeNil(), "a failed or partial pass keeps the record")
+	reg.Record(&st, vendors.ObservedGroup{ID: "g", Extra: Extra{}}, "")
+	g.Expect(st.TencentIM).To(BeNil(), "nothing set")
+}

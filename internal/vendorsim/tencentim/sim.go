@@ -505,6 +505,20 @@ func (s *Server) PutGroup(appID int64, g Group) {
 	a.groups[g.ID] = &g
 }
 
+// WriteAppData sets a group's AppDefinedData key as another system of the app
+// would (a client SDK, another backend): group custom fields are shared by
+// everything that uses the app (seed 001), so a key the operator never set can
+// appear at any time. An empty value deletes the key, as on the vendor.
+func (s *Server) WriteAppData(appID int64, id, key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.apps[appID].groups[id]
+	if !ok {
+		return
+	}
+	g.AppDefinedData = applyData(g.AppDefinedData, []keyValue{{Key: key, Value: value}})
+}
+
 // RemoveGroup deletes a group as if dismissed in the console.
 func (s *Server) RemoveGroup(appID int64, id string) {
 	s.mu.Lock()
