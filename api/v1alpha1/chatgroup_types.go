@@ -525,8 +525,10 @@ type ChatGroupStatus struct {
 	// +optional
 	MemberCount int32 `json:"memberCount,omitempty"`
 
-	// addedMembers are the members the operator added itself; with memberPolicy
-	// Additive only these are ever removed.
+	// addedMembers are the members the operator added itself, kept only with
+	// memberPolicy Additive, where only these are ever removed. Authoritative
+	// keeps none; switching to Additive starts the record with the members added
+	// from then on.
 	// +optional
 	// +listType=set
 	AddedMembers []string `json:"addedMembers,omitempty"`

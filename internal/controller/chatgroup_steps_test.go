@@ -271,11 +271,20 @@ func TestChatGroupReconciler_createGroup(t *testing.T) {
 		wantPending   bool
 		wantGroupID   string
 		wantEventPref string
+		additive      bool
+		wantAdded     []string
 	}{
 		{
-			name:          "success binds the group",
+			name:          "success binds the group; Authoritative keeps no record of added members",
 			wantGroupID:   "grp-new",
 			wantEventPref: "Normal " + v1alpha1.CreatedReason + " ",
+		},
+		{
+			name:          "success under Additive records the members added",
+			additive:      true,
+			wantGroupID:   "grp-new",
+			wantEventPref: "Normal " + v1alpha1.CreatedReason + " ",
+			wantAdded:     []string{"u1", "u2"},
 		},
 		{
 			name:        "invalid (definite) removes create-pending",
@@ -298,7 +307,11 @@ func TestChatGroupReconciler_createGroup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			r, obj, rec := stepReconciler(t, stepGroup())
+			cg := stepGroup()
+			if tc.additive {
+				cg.Spec.MemberPolicy = v1alpha1.Additive
+			}
+			r, obj, rec := stepReconciler(t, cg)
 			var pendingDuringCreate bool
 			gc := &fake.GroupClient{
 				CreateFn: func(ctx context.Context, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
@@ -328,7 +341,7 @@ func TestChatGroupReconciler_createGroup(t *testing.T) {
 				g.Expect(s.Annotations).To(HaveKeyWithValue(v1alpha1.GroupIDAnnotation, tc.wantGroupID))
 				g.Expect(obj.Status.GroupID).To(Equal(tc.wantGroupID))
 				g.Expect(obj.Status.MemberCount).To(Equal(int32(3)))
-				g.Expect(obj.Status.AddedMembers).To(Equal([]string{"u1", "u2"}))
+				g.Expect(obj.Status.AddedMembers).To(Equal(tc.wantAdded))
 			}
 			if tc.wantPending {
 				g.Expect(s.Annotations).To(HaveKey(v1alpha1.CreatePendingAnnotation))

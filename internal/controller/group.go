@@ -25,6 +25,7 @@ func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.
 // reconcileGroupOf is reconcileGroup for the owner and members in ppl.
 func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, reg vendors.Registration, ppl people) (vendors.ObservedGroup, error) {
 	want := desiredGroupOf(obj, reg, ppl)
+	setAddedMembers(obj, obj.Status.AddedMembers) // drops a record nothing reads
 	obs, found, err := r.locateGroup(ctx, obj, gc, want, reg.FindGrace)
 	if err != nil {
 		return vendors.ObservedGroup{}, err
@@ -42,7 +43,7 @@ func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha
 		return vendors.ObservedGroup{}, fmt.Errorf("update group %s: %w", obs.Group.ID, err)
 	}
 	recordGroup(obj, res.Group)
-	obj.Status.AddedMembers = vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed)
+	setAddedMembers(obj, vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed))
 	r.notifyUpdate(obj, res, want.Owner)
 	return res.Group, nil
 }
@@ -142,7 +143,7 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 	}
 	// The group came from this object's own create: its members were added by the
 	// operator, and after an asynchronous create this is where creation completes.
-	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
+	setAddedMembers(obj, vendors.Difference(want.Members, []string{want.Owner}))
 	if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ReadyCondition); c != nil && c.Reason == v1alpha1.CreatingReason {
 		if err := r.bind(ctx, obj, ids[0], ""); err != nil {
 			return obs, false, err
@@ -193,7 +194,7 @@ func (r *ChatGroupReconciler) createGroup(ctx context.Context, obj *v1alpha1.Cha
 		return vendors.ObservedGroup{}, err
 	}
 	recordGroup(obj, g)
-	obj.Status.AddedMembers = vendors.Difference(want.Members, []string{want.Owner})
+	setAddedMembers(obj, vendors.Difference(want.Members, []string{want.Owner}))
 	r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.CreatedReason, "Create", "Created %s group %s with %d members", obj.Spec.Vendor, g.ID, len(g.Members))
 	return g, nil
 }
@@ -282,4 +283,16 @@ func recordGroup(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) {
 	if g.Members != nil {
 		obj.Status.MemberCount = int32(len(g.Members))
 	}
+}
+
+// setAddedMembers records the members the operator added where they are read:
+// with memberPolicy Additive, whose removals they limit. Authoritative reads no
+// such record, so none is kept, and one left by an earlier version (a copy of
+// the whole member list) is dropped on the next pass. Switching to Additive
+// starts the record with the members added from then on.
+func setAddedMembers(obj *v1alpha1.ChatGroup, added []string) {
+	if obj.Spec.MemberPolicy != v1alpha1.Additive {
+		added = nil
+	}
+	obj.Status.AddedMembers = added
 }
