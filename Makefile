@@ -32,6 +32,8 @@ DIST ?= dist
 # The manager is built as the image builds it (static, -trimpath), so the two
 # share the build cache: 'make test' then compiles the operator once for both.
 BUILD_MANAGER = CGO_ENABLED=0 go build -trimpath -buildvcs=false -o bin/manager .
+# The kubectl plugin (kubectl chatgroup), as make release builds it.
+BUILD_PLUGIN = CGO_ENABLED=0 go build -trimpath -buildvcs=false -o bin/kubectl-chatgroup ./cmd/kubectl-chatgroup
 
 GO_TEST_ARGS ?= -race
 # Integration tests talk to local servers only.
@@ -86,7 +88,7 @@ fuzz: ## Fuzz the member diff and batching for FUZZTIME each.
 	go test ./internal/vendors -run '^$$' -fuzz '^FuzzBatches$$' -fuzztime $(FUZZTIME)
 
 .PHONY: e2e
-e2e: envtest kubectl helm manager ## Drive bin/manager with kubectl, as a user would, against a local control plane and the vendor simulators.
+e2e: envtest kubectl helm manager plugin ## Drive bin/manager with kubectl and bin/kubectl-chatgroup, as a user would, against a local control plane and the vendor simulators.
 	$(TEST_ENV) go test -tags e2e ./test/e2e -count=1 -timeout 5m -v
 
 .PHONY: test-chart
@@ -127,12 +129,17 @@ verify: manifests generate fmt chart helm kubectl ## Fail if generated files, fo
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary.
+build: manifests generate fmt vet ## Build the manager and the kubectl plugin (bin/kubectl-chatgroup).
 	$(BUILD_MANAGER)
+	$(BUILD_PLUGIN)
 
 .PHONY: manager
 manager: ## Build bin/manager only, without regenerating code (fast when nothing changed).
 	$(BUILD_MANAGER)
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin only: bin/kubectl-chatgroup (put bin/ on PATH for 'kubectl chatgroup').
+	$(BUILD_PLUGIN)
 
 .PHONY: docker-build
 docker-build: ## With a Docker engine: build the image $(IMG) for one architecture (GOARCH); make image needs no engine.
@@ -160,7 +167,7 @@ image: ## Build the image without a container daemon: linux/amd64 and linux/arm6
 	cd hack/image && go run . -root $(CURDIR) -out $(IMAGE_DIR) -version $(VERSION) -repository $(IMAGE_REPO) \
 		-source $(IMAGE_SOURCE) -revision $(REVISION) -created $(SOURCE_DATE_EPOCH)
 
-# The kubectl plugin's platforms, built by make release once cmd/kubectl-chatgroup exists.
+# The kubectl plugin's platforms, built by make release.
 PLUGIN_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
 .PHONY: release

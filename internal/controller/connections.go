@@ -19,20 +19,8 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
-// defaultHeadroom is the share of a documented limit the operator paces to.
-// Vendors count calls in one-second windows; calls paced at exactly the limit
-// arrive with network jitter, so now and then one more than the limit lands in
-// a window and is throttled (each throttle then holds the API for the vendor's
-// delay). At 95% a call may arrive about 50 ms early before that happens
-// (TestDefaultLimitsLeaveRoomForJitter).
-const defaultHeadroom = 0.95
-
 // defaultLimits is the per-API bucket used when a provider sets no rateLimit.
-// The bucket holds a single token: a full bucket on top of a second's refill
-// would allow twice the limit within one second.
-func defaultLimits(reg vendors.Registration) vendors.Limits {
-	return vendors.Limits{QPS: reg.RatePerAPI * defaultHeadroom, Burst: 1}
-}
+func defaultLimits(reg vendors.Registration) vendors.Limits { return reg.DefaultLimits() }
 
 // Connections turns providers into vendor clients. It reads credentials Secrets
 // with direct GETs (the operator has no list/watch on Secrets), and caches one
@@ -144,8 +132,5 @@ func credentials(reg vendors.Registration, s v1alpha1.ProviderSettings, data map
 
 // limits returns the provider's rate limit, or the default for its vendor.
 func limits(reg vendors.Registration, s v1alpha1.ProviderSettings) vendors.Limits {
-	if s.RateLimit == nil {
-		return defaultLimits(reg)
-	}
-	return vendors.Limits{QPS: float64(s.RateLimit.QPS), Burst: int(s.RateLimit.Burst)}
+	return reg.ProviderLimits(s)
 }

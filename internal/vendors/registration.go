@@ -40,6 +40,36 @@ type Registration struct {
 	// updated (nil: none). inviteSecret is the Secret that holds g.Invitation,
 	// "" when none is published.
 	Record func(status *v1alpha1.ChatGroupStatus, g ObservedGroup, inviteSecret string)
+	// Export writes what an existing group holds beyond its name, owner and
+	// members into the spec that adopts it (kubectl chatgroup export): its
+	// texts, settings and vendor block, read from g.Extra as the vendor's
+	// Observe or ListGroups left it, so that the spec matches the group exactly
+	// (nil: name, owner and members only).
+	Export func(g ObservedGroup, spec *v1alpha1.ChatGroupSpec)
+}
+
+// defaultHeadroom is the share of a documented limit the operator paces to.
+// Vendors count calls in one-second windows; calls paced at exactly the limit
+// arrive with network jitter, so now and then one more than the limit lands in
+// a window and is throttled (each throttle then holds the API for the vendor's
+// delay). At 95% a call may arrive about 50 ms early before that happens
+// (TestDefaultLimitsLeaveRoomForJitter in internal/controller).
+const defaultHeadroom = 0.95
+
+// DefaultLimits is the per-API bucket for a provider that sets no rateLimit.
+// The bucket holds a single token: a full bucket on top of a second's refill
+// would allow twice the limit within one second.
+func (r Registration) DefaultLimits() Limits {
+	return Limits{QPS: r.RatePerAPI * defaultHeadroom, Burst: 1}
+}
+
+// ProviderLimits is the per-API bucket for a provider: its spec.rateLimit, or
+// the vendor's default.
+func (r Registration) ProviderLimits(s v1alpha1.ProviderSettings) Limits {
+	if s.RateLimit == nil {
+		return r.DefaultLimits()
+	}
+	return Limits{QPS: float64(s.RateLimit.QPS), Burst: int(s.RateLimit.Burst)}
 }
 
 // Registry is the list of vendors a build supports.

@@ -87,6 +87,7 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 			want.Vendor = s
 		},
 		Record: recordStatus,
+		Export: export,
 	}
 }
 

@@ -65,6 +65,7 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 			ws.PendingMembers, ws.InviteLinkSecretName = g.PendingMembers, inviteSecret
 			st.WhatsApp = ws
 		},
+		Export: export,
 	}
 }
 
