@@ -101,7 +101,7 @@ test-image: image ## Build the image, read it back and run its manager (--help) 
 	cd hack/image && IMAGE_DIR=$(IMAGE_DIR) go test -count=1 ./...
 
 .PHONY: test-playground
-test-playground: envtest kubectl manager ## Stop the playground every way its terminal can (Ctrl-C, SIGTERM, a closed pipe, its parent killed) and check that nothing it started is left.
+test-playground: envtest kubectl manager plugin ## Stop the playground every way its terminal can (Ctrl-C, SIGTERM, a closed pipe, its parent killed) and check that nothing it started is left.
 	$(TEST_ENV) go test -tags e2e ./hack/playground -count=1 -timeout 5m
 
 .PHONY: bench
@@ -110,7 +110,7 @@ bench: envtest build ## Benchmark each vendor (BENCH_N, BENCH_M; see hack/bench)
 	$(TEST_ENV) bin/benchmark
 
 .PHONY: playground
-playground: envtest kubectl manager ## Run the operator locally against the vendor simulators with config/samples (Ctrl-C stops it).
+playground: envtest kubectl manager plugin ## Run the operator locally against the vendor simulators with config/samples (Ctrl-C stops it).
 	go build -o bin/playground ./hack/playground
 	$(TEST_ENV) bin/playground
 

@@ -31,6 +31,7 @@ import (
 const (
 	managerBinary = "bin/manager"
 	kubectlBinary = "bin/k8s/kubectl"
+	pluginBinary  = "bin/kubectl-chatgroup"
 	kubeconfig    = "bin/playground.kubeconfig"
 	samplesDir    = "config/samples"
 )
@@ -80,7 +81,7 @@ func main() {
 // its defers take everything down again in reverse order. stop is called once
 // shutdown begins.
 func run(ctx context.Context, stop func()) error {
-	for _, f := range []string{"go.mod", managerBinary, kubectlBinary} {
+	for _, f := range []string{"go.mod", managerBinary, kubectlBinary, pluginBinary} {
 		if _, err := os.Stat(f); err != nil {
 			return fmt.Errorf("%s is missing: run 'make playground' from the repository root", f)
 		}
@@ -142,7 +143,7 @@ func run(ctx context.Context, stop func()) error {
 		return err
 	}
 	w := newWatcher(env.Client, sims, sampleGroups(objs), logPath, applied)
-	w.tryThis = sims.TryThis(kubectlBinary+" --kubeconfig "+kubeconfig, objs, groupsFile)
+	w.tryThis = sims.TryThis(kubectlBinary+" --kubeconfig "+kubeconfig, pluginBinary+" --kubeconfig "+kubeconfig, objs, groupsFile)
 	return w.run(ctx, mgr)
 }
 

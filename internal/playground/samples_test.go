@@ -141,12 +141,13 @@ func TestTryThis(t *testing.T) {
 	_, err = sims.PointAtSimulators(objs)
 	g.Expect(err).NotTo(HaveOccurred())
 
-	text := sims.TryThis("kubectl", objs, "/tmp/groups.yaml")
+	text := sims.TryThis("kubectl", "kubectl-chatgroup", objs, "/tmp/groups.yaml")
 
 	groups := sampleGroups(objs)
 	g.Expect(groups).NotTo(BeEmpty())
 	g.Expect(text).To(ContainSubstring("kubectl describe chatgroup " + strings.Join(names(groups), " ")))
 	g.Expect(text).To(ContainSubstring("kubectl apply -f /tmp/groups.yaml"))
+	g.Expect(text).To(ContainSubstring("kubectl-chatgroup export --include-managed --provider " + groups[0].providerName))
 	spare := sims.spare(groups[0])
 	g.Expect(spare).NotTo(BeEmpty())
 	g.Expect(groups[0].members).NotTo(ContainElement(spare))

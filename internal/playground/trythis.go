@@ -16,6 +16,8 @@ type sampleGroup struct {
 	name, owner, policy string
 	vendor              v1alpha1.Vendor
 	members             []string
+	// providerKind and providerName are its spec.providerRef.
+	providerKind, providerName string
 }
 
 // sampleGroups reads the sample ChatGroups of objs.
@@ -31,6 +33,8 @@ func sampleGroups(objs []*unstructured.Unstructured) []sampleGroup {
 		g.owner, _, _ = unstructured.NestedString(u.Object, "spec", "owner")
 		g.policy, _, _ = unstructured.NestedString(u.Object, "spec", "deletionPolicy")
 		g.members, _, _ = unstructured.NestedStringSlice(u.Object, "spec", "members")
+		g.providerKind, _, _ = unstructured.NestedString(u.Object, "spec", "providerRef", "kind")
+		g.providerName, _, _ = unstructured.NestedString(u.Object, "spec", "providerRef", "name")
 		out = append(out, g)
 	}
 	return out
@@ -38,10 +42,10 @@ func sampleGroups(objs []*unstructured.Unstructured) []sampleGroup {
 
 // TryThis returns the kubectl commands a newcomer can try once the samples are
 // Ready, built from the samples themselves (objs, as PointAtSimulators left
-// them) and the simulators' spare users. kubectl is the command with its
-// flags; groupsFile holds the sample ChatGroups, to apply again after
-// deleting them.
-func (s *Simulators) TryThis(kubectl string, objs []*unstructured.Unstructured, groupsFile string) string {
+// them) and the simulators' spare users. kubectl and plugin are the commands
+// (kubectl and kubectl-chatgroup) with their flags; groupsFile holds the sample
+// ChatGroups, to apply again after deleting them.
+func (s *Simulators) TryThis(kubectl, plugin string, objs []*unstructured.Unstructured, groupsFile string) string {
 	groups := sampleGroups(objs)
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -77,6 +81,10 @@ func (s *Simulators) TryThis(kubectl string, objs []*unstructured.Unstructured, 
 		p(`  %s annotate --overwrite chatgroup %s im.chatgroup.io/reconcile-requested-at="$(date +%%s)"`, kubectl, first.name)
 		p(`  %s patch chatgroup %s --type=merge -p '{"spec":{"suspend":true}}'`, kubectl, first.name)
 		p("")
+		p("  # export a group as the read-only ChatGroup that would adopt it (kubectl chatgroup with bin/ on PATH);")
+		p("  # without --group-id: every group of the account, where the vendor can list them")
+		p("  %s", exportCommand(kubectl, plugin, first))
+		p("")
 		p("  # delete: %s", policies(groups))
 		p("  %s delete chatgroup %s", kubectl, strings.Join(names(groups), " "))
 		p("  %s get events --field-selector involvedObject.kind=ChatGroup", kubectl)
@@ -91,6 +99,15 @@ func (s *Simulators) TryThis(kubectl string, objs []*unstructured.Unstructured, 
 	p("Ctrl-C stops everything.")
 	p("")
 	return b.String()
+}
+
+// exportCommand is the kubectl-chatgroup export of g's vendor group.
+func exportCommand(kubectl, plugin string, g sampleGroup) string {
+	cmd := plugin + " export --include-managed --provider " + g.providerName
+	if g.providerKind == string(v1alpha1.ClusterChatProviderKind) {
+		cmd += " --cluster-provider"
+	}
+	return fmt.Sprintf(`%s --group-id "$(%s get chatgroup %s -o jsonpath='{.status.groupID}')"`, cmd, kubectl, g.name)
 }
 
 // spare returns a spare user of g's vendor that g does not name ("" if none).

@@ -35,11 +35,12 @@ func chatGroups(groups []vendors.ObservedGroup, reg vendors.Registration, ref v1
 // so that the operator finds nothing to change.
 func adopting(g vendors.ObservedGroup, reg vendors.Registration, ref v1alpha1.ProviderReference, key types.NamespacedName) v1alpha1.ChatGroup {
 	spec := v1alpha1.ChatGroupSpec{
-		Vendor:       reg.Vendor,
-		ProviderRef:  ref,
-		Name:         g.Name,
-		Owner:        g.Owner,
-		AdoptGroupID: g.ID,
+		Vendor:           reg.Vendor,
+		ProviderRef:      ref,
+		Name:             g.Name,
+		Owner:            g.Owner,
+		AdoptGroupID:     g.ID,
+		ManagementPolicy: v1alpha1.ObserveOnly,
 		// The owner is always a member; the spec lists the others.
 		Members: slices.Sorted(slices.Values(vendors.Difference(g.Members, []string{g.Owner}))),
 	}

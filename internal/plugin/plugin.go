@@ -13,9 +13,9 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -100,7 +100,7 @@ Exit codes: 0 done; 1 failed or refused; 2 wrong arguments or flags;
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: ExitUsage, err: err} })
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
-	cmd.AddCommand(newExportCommand(o), newReconcileCommand(o))
+	cmd.AddCommand(newExportCommand(o), newPlanCommand(o), newApproveCommand(o), newReconcileCommand(o))
 	for _, c := range cmd.Commands() {
 		c.SetFlagErrorFunc(cmd.FlagErrorFunc())
 	}

@@ -69,6 +69,7 @@ func TestPlugin(t *testing.T) {
 		{"export prints every group, twice the same bytes", exportGroups},
 		{"applying the export adopts every group with no vendor write", applyExport},
 		{"reconcile asks for a drift check and prints Ready", reconcileNow},
+		{"plan shows no drift, and approve refuses with nothing held", nothingToApprove},
 	}
 	for _, s := range steps {
 		start := time.Now()
@@ -175,6 +176,7 @@ func exportGroups(t *testing.T, accounts []*account) {
 			g.Expect(validation.IsDNS1123Label(cg.Name)).To(BeEmpty(), cg.Name)
 			g.Expect(cg.Namespace).To(Equal(a.ns))
 			g.Expect(cg.Spec.ProviderRef).To(Equal(v1alpha1.ProviderReference{Kind: v1alpha1.ChatProviderKind, Name: "account"}))
+			g.Expect(cg.Spec.ManagementPolicy).To(Equal(v1alpha1.ObserveOnly), cg.Name)
 		}
 		g.Expect(ids).To(ConsistOf(a.groups), "%s: every existing group, once", a.sim.Vendor)
 		g.Expect(names).To(ContainElement("legacy-ops"))
@@ -222,6 +224,22 @@ func reconcileNow(t *testing.T, accounts []*account) {
 	_, errOut, code = runPlugin(t, "reconcile", "no-such-group", "-n", a.ns)
 	g.Expect(code).To(Equal(1))
 	g.Expect(errOut).To(ContainSubstring(`ChatGroup "no-such-group" not found in namespace ` + a.ns))
+}
+
+// nothingToApprove runs plan and approve on an adopted group, which has no
+// drift and no held removals.
+func nothingToApprove(t *testing.T, accounts []*account) {
+	g := NewWithT(t)
+	a := accounts[0]
+	out, errOut, code := runPlugin(t, "plan", "legacy-ops", "-n", a.ns)
+	g.Expect(code).To(Equal(0), errOut)
+	g.Expect(out).To(ContainSubstring("No drift"))
+
+	out, errOut, code = runPlugin(t, "approve", "legacy-ops", "-n", a.ns)
+	g.Expect(code).To(Equal(1))
+	g.Expect(out).To(BeEmpty())
+	g.Expect(errOut).To(ContainSubstring("has no removals held by the removal guard"))
+	g.Expect(chatGroupIn(t, a.ns, "legacy-ops").Annotations).NotTo(HaveKey(v1alpha1.ApproveRemovalsAnnotation))
 }
 
 // runPlugin runs kubectl-chatgroup with the admin's kubeconfig and returns its
