@@ -6,10 +6,12 @@ package registry
 import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/dingtalk"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/feishu"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/tencentim"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors/whatsapp"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim"
 	simdingtalk "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/dingtalk"
+	simfeishu "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/feishu"
 	simtencentim "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/tencentim"
 	simwhatsapp "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/whatsapp"
 )
@@ -21,6 +23,7 @@ func Vendors(opts ...vendors.Option) vendors.Registry {
 		dingtalk.Registration(opts...),
 		tencentim.Registration(opts...),
 		whatsapp.Registration(opts...),
+		feishu.Registration(opts...),
 	}
 }
 
@@ -31,5 +34,6 @@ func Simulators() []vendorsim.Registration {
 		simdingtalk.Registration(),
 		simtencentim.Registration(),
 		simwhatsapp.Registration(),
+		simfeishu.Registration(),
 	}
 }
