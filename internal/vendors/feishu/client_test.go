@@ -110,7 +110,7 @@ func TestClient_UpdateInTheFewestCalls(t *testing.T) {
 	g.Expect(count(sim, simfeishu.OpMembersAdd)).To(Equal(1))
 	g.Expect(count(sim, simfeishu.OpMembersRemove)).To(Equal(1))
 	g.Expect(count(sim, simfeishu.OpUpdate)).To(Equal(1))
-	g.Expect(sim.Len() - before).To(Equal(2+3), "get + members page, then add, PUT, remove")
+	g.Expect(sim.Len()-before).To(Equal(2+3), "get + members page, then add, PUT, remove")
 
 	chat, _ := sim.Chat(created.ID)
 	g.Expect(chat.Name).To(Equal("SRE on-call"))
@@ -120,7 +120,7 @@ func TestClient_UpdateInTheFewestCalls(t *testing.T) {
 	obs, err = c.Observe(ctx, created.ID, want)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(obs.UpToDate).To(BeTrue(), obs.Diff)
-	g.Expect(sim.Len() - mark).To(Equal(2), "a no-op resync reads twice and writes nothing")
+	g.Expect(sim.Len()-mark).To(Equal(2), "a no-op resync reads twice and writes nothing")
 }
 
 func TestClient_OwnerTransferAddsTheNewOwnerFirst(t *testing.T) {

@@ -170,7 +170,7 @@ func TestUpdate_RenameThreeAddedTwoRemovedInThreeWritesAndANoOpResyncInNone(t *t
 	mark := f.sim.Len()
 	env.RequestReconcile(t, cg)
 	g.Expect(f.writes()).To(Equal(after), "a no-op resync writes nothing")
-	g.Expect(f.sim.Len() - mark).To(Equal(2), "one get and one member page")
+	g.Expect(f.sim.Len()-mark).To(Equal(2), "one get and one member page")
 }
 
 func TestUpdate_UnknownMemberIsReportedWhileTheRestIsApplied(t *testing.T) {
