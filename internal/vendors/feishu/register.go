@@ -6,9 +6,10 @@ import (
 )
 
 // RatePerAPI is the sustained rate Feishu allows each chat API: 1000 calls per
-// minute (§7). The per-second cap (50) is higher, so the per-minute one binds;
-// pacing to it means the minute window is never exceeded, only approached.
-const RatePerAPI = 1000.0 / 60
+// minute (§7), in whole calls per second (16, 960 a minute). The per-second cap
+// (50) is higher, so the per-minute one binds; pacing below it means the
+// minute window is never exceeded, only approached.
+const RatePerAPI = 16
 
 // Secret keys of a Feishu provider's credentials Secret.
 const (
