@@ -48,6 +48,9 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 		Connector:  NewConnector(opts...),
 		SecretKeys: []string{SecretAppID, SecretAppSecret},
 		RatePerAPI: RatePerAPI,
+		// FindGrace is zero: Find never looks (the create's uuid dedupes a
+		// repeat), so there is no listing to wait for.
+		FindGrace: 0,
 		Settings: func(p v1alpha1.ProviderSettings) any {
 			var s Settings
 			if p.Feishu != nil {
