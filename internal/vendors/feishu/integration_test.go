@@ -239,3 +239,37 @@ func TestThrottle_ResetIsHonoured(t *testing.T) {
 	}
 	g.Expect(throttled).To(And(BeNumerically(">=", 1), BeNumerically("<=", 4)))
 }
+
+// TestUpdate_RefusalsAreRetriedUntilFeishuStopsAnsweringThem: an undocumented
+// code and a missing permission leave the group waiting (never Stalled) with
+// the code or the scope in status, and it ends Ready once Feishu answers
+// normally, with no spec change.
+func TestUpdate_RefusalsAreRetriedUntilFeishuStopsAnsweringThem(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, tc := range []struct {
+		code, reason, inMessage string
+	}{
+		{"1234567", v1alpha1.VendorUnavailableReason, "1234567"},
+		{"232017", v1alpha1.AccessDeniedReason, "im:chat:operate_as_owner"},
+	} {
+		g := NewWithT(t)
+		cg := f.group("refused-" + tc.code)
+		mark := f.sim.Count(simfeishu.OpUpdate, "error")
+		f.sim.FailWith(simfeishu.OpUpdate, tc.code)
+		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cg), cg)).To(Succeed())
+		patch := client.MergeFrom(cg.DeepCopy())
+		cg.Spec.Description = "changed"
+		g.Expect(env.Client.Patch(ctx, cg, patch)).To(Succeed())
+		failing := env.WaitFor(t, cg, metav1.ConditionFalse, tc.reason)
+		g.Expect(meta.FindStatusCondition(failing.Status.Conditions, v1alpha1.ReadyCondition).Message).To(ContainSubstring(tc.inMessage))
+		g.Expect(meta.IsStatusConditionTrue(failing.Status.Conditions, v1alpha1.StalledCondition)).To(BeFalse())
+		g.Eventually(func() int { return f.sim.Count(simfeishu.OpUpdate, "error") }).WithTimeout(30*time.Second).
+			Should(BeNumerically(">=", mark+2), "retried")
+
+		f.sim.FailWith(simfeishu.OpUpdate, "")
+		done := env.WaitReady(t, failing)
+		g.Expect(done.Generation).To(Equal(failing.Generation), "no spec change was needed")
+		g.Expect(f.chat(done).Description).To(Equal("changed"))
+	}
+}
