@@ -50,6 +50,7 @@ type options struct {
 	watchNamespaces         string
 	retryInterval           time.Duration
 	vendorTimeout           time.Duration
+	driftBatchWait          time.Duration
 }
 
 func main() {
@@ -62,6 +63,7 @@ func main() {
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to manage ChatGroups and ChatProviders in; empty means all.")
 	flag.DurationVar(&o.retryInterval, "retry-interval", 30*time.Second, "How often to look again for a missing provider or credentials Secret.")
 	flag.DurationVar(&o.vendorTimeout, "vendor-timeout", time.Minute, "The longest the vendor calls of one reconcile may take.")
+	flag.DurationVar(&o.driftBatchWait, "drift-batch-wait", controller.DefaultDriftBatchWait, "How long a periodic drift check waits to share a batched vendor read with other groups of its provider.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -148,6 +150,7 @@ func mustSetupControllers(mgr ctrl.Manager, o options) {
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
 		RetryInterval:           o.retryInterval,
 		VendorTimeout:           o.vendorTimeout,
+		DriftBatchWait:          o.driftBatchWait,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

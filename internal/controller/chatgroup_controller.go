@@ -53,6 +53,11 @@ type ChatGroupReconciler struct {
 	Instance string
 	// Clock dates create claims (the real clock when nil).
 	Clock clock.PassiveClock
+	// DriftBatchWait is how long a periodic drift check waits to share a
+	// batched read with others (DefaultDriftBatchWait when zero).
+	DriftBatchWait time.Duration
+
+	batches *driftBatches
 }
 
 // vendorTimeout returns VendorTimeout or its default.
@@ -111,25 +116,33 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err := r.keepFinalizer(ctx, obj); err != nil {
 		return ctrl.Result{}, err
 	}
+	periodic := inSync(obj) // before this pass answers a reconcile request
 	obj.Status.LastHandledReconcileAt = obj.Annotations[v1alpha1.ReconcileRequestAnnotation]
 	if obj.Spec.Suspend {
 		out = suspended("Reconciliation is suspended (spec.suspend); no vendor calls are made")
 		return ctrl.Result{}, nil
 	}
-	out, res, retErr = r.reconcileVendor(ctx, obj)
+	out, res, retErr = r.reconcileVendor(ctx, obj, periodic)
 	return res, retErr
 }
 
 // reconcileVendor brings the vendor group to the spec: resolve the provider,
 // locate or create the group, update it, publish what pending members need.
-func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1.ChatGroup) (outcome, ctrl.Result, error) {
+// A periodic drift check (nothing asked for it) may go to a batched read.
+func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1.ChatGroup, periodic bool) (outcome, ctrl.Result, error) {
+	before := obj.Status.DeepCopy()
 	ppl, err := r.resolveMembers(ctx, obj)
 	if err != nil {
 		return classify(err, r.intervals())
 	}
+	// A resolution that changed status (a ChatUser changed) is news, not a drift check.
+	periodic = periodic && equality.Semantic.DeepEqual(before, &obj.Status)
 	vctx, cancel := r.passContext(ctx, obj)
 	defer cancel()
 	gc, reg, err := r.connect(vctx, obj)
+	if err == nil && periodic && r.batched(ctx, obj, gc, desiredGroupOf(obj, reg, ppl)) {
+		return outcome{}, ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+	}
 	var g vendors.ObservedGroup
 	if err == nil {
 		g, err = r.reconcileGroupOf(vctx, obj, gc, reg, ppl)

@@ -19,6 +19,9 @@ type Options struct {
 	RetryInterval time.Duration
 	// VendorTimeout bounds the vendor work of one pass.
 	VendorTimeout time.Duration
+	// DriftBatchWait is how long a periodic drift check waits to share a
+	// batched read (DefaultDriftBatchWait when zero).
+	DriftBatchWait time.Duration
 }
 
 // SetupWithManager registers the ChatGroup, ChatProvider and ClusterChatProvider
@@ -37,6 +40,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		RetryInterval:           o.RetryInterval,
 		VendorTimeout:           o.VendorTimeout,
+		DriftBatchWait:          o.DriftBatchWait,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 )
@@ -33,6 +34,7 @@ func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Instance == "" {
 		r.Instance = newInstanceID()
 	}
+	r.batches = newDriftBatches(r.DriftBatchWait, r.vendorTimeout(), max(1, r.MaxConcurrentReconciles))
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.ChatGroup{}, providerRefIndex,
 		func(o client.Object) []string {
 			ref := o.(*v1alpha1.ChatGroup).Spec.ProviderRef
@@ -50,6 +52,7 @@ func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind))).
 		Watches(&v1alpha1.ChatUser{}, r.chatUserHandler()).
 		Watches(&v1alpha1.ChatGroup{}, r.chatGroupDependentsHandler()).
+		WatchesRawSource(source.Channel(r.batches.events, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles),
 			RateLimiter:             retryBackoff(),

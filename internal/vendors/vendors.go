@@ -187,3 +187,29 @@ func Optional[T any](c GroupClient) (T, bool) {
 	var zero T
 	return zero, false
 }
+
+// BatchObserver is implemented by a GroupClient whose vendor reads many groups
+// in one call. The controller gathers the periodic drift checks of groups in
+// sync into such reads; a group a batch does not vouch for is then observed on
+// its own (Observe), and only that group.
+type BatchObserver interface {
+	// BatchSize is how many groups one ObserveBatch call should be given: the
+	// vendor's per-call cap, or what one page of its listing holds.
+	BatchSize() int
+	// ObserveBatch reads the groups of items with the fewest calls the vendor
+	// allows and reports, in the order of items, whether each still matches
+	// its Want (Update would make no call). False means "changed, or cannot
+	// tell": gone, unreadable, or different. An error fails the whole batch.
+	ObserveBatch(ctx context.Context, items []BatchItem) ([]bool, error)
+}
+
+// BatchItem is one group of a batched drift check.
+type BatchItem struct {
+	// ID is the vendor's group ID.
+	ID string
+	// Want is the group's desired state.
+	Want GroupSpec
+	// MemberCount is the member count last recorded: a group whose count
+	// differs is reported changed, so that its status is brought up to date.
+	MemberCount int
+}

@@ -73,6 +73,7 @@ func runManager(args []string) int {
 		MaxConcurrentReconciles: *workers,
 		RetryInterval:           *retry,
 		VendorTimeout:           *vendorTimeout,
+		DriftBatchWait:          time.Second, // the scenarios' restarts resync in batches without sitting out the default wait
 	}); err != nil {
 		log.Error(err, "Unable to set up the controllers")
 		return 1

@@ -25,23 +25,27 @@ import (
 	"github.com/chatgroup-operator/chatgroup-operator/internal/testenv"
 )
 
-// Test defaults for the Options fields a test leaves zero: a few workers, and a
-// short wait for missing providers and Secrets so tests do not sit out the
-// operator's production interval.
+// Test defaults for the Options fields a test leaves zero: a few workers, and
+// short waits for missing providers and Secrets and for batched drift checks,
+// so tests do not sit out the operator's production intervals.
 const (
 	DefaultMaxConcurrentReconciles = 4
 	DefaultRetryInterval           = time.Second
+	DefaultDriftBatchWait          = time.Second
 )
 
 // Setup returns a setup for testenv.Start and Env.StartManager that registers
-// the operator's controllers with o (zero MaxConcurrentReconciles and
-// RetryInterval take the test defaults).
+// the operator's controllers with o (zero MaxConcurrentReconciles,
+// RetryInterval and DriftBatchWait take the test defaults).
 func Setup(o controller.Options) func(ctrl.Manager) error {
 	if o.MaxConcurrentReconciles == 0 {
 		o.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
 	}
 	if o.RetryInterval == 0 {
 		o.RetryInterval = DefaultRetryInterval
+	}
+	if o.DriftBatchWait == 0 {
+		o.DriftBatchWait = DefaultDriftBatchWait
 	}
 	return func(mgr ctrl.Manager) error { return controller.SetupWithManager(mgr, o) }
 }

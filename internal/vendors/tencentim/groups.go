@@ -92,6 +92,13 @@ type (
 		MuteAllMember    string            `json:"MuteAllMember"`   // current name
 		ShutUpAllMember  string            `json:"ShutUpAllMember"` // name in older pages
 		AppDefinedData   []appDefinedDatum `json:"AppDefinedData"`
+		// MemberNum and MemberList come with every unfiltered answer; Observe
+		// pages the members with get_group_member_info, a batch reads them here.
+		MemberNum  int `json:"MemberNum"`
+		MemberList []struct {
+			Account string `json:"Member_Account"`
+			Role    string `json:"Role"`
+		} `json:"MemberList"`
 	}
 	memberInfoRequest struct {
 		GroupID string `json:"GroupId"`

@@ -1,0 +1,155 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
+)
+
+// DefaultDriftBatchWait is how long a periodic drift check waits for others of
+// the same provider to share its batched read. Checks are spread over 10% of
+// the sync interval, so at a 10-minute interval a 10-second wait gathers the
+// checks of one sixth of the groups; a restart's resync fills batches at once.
+const DefaultDriftBatchWait = 10 * time.Second
+
+// driftBatches gathers the periodic drift checks of groups in sync into the
+// vendor's batched reads (vendors.BatchObserver), per vendor client, so that a
+// sweep of N unchanged groups costs about N/batch reads instead of N passes.
+// A group a batch does not vouch for gets a pass of its own, which observes it
+// individually and updates it.
+type driftBatches struct {
+	// wait is how long a batch stays open for more checks.
+	wait time.Duration
+	// timeout bounds one batched read.
+	timeout time.Duration
+	// events sends a group the batch did not vouch for to its own pass.
+	events chan event.GenericEvent
+	// slots bounds the batched reads in flight.
+	slots chan struct{}
+
+	mu      sync.Mutex
+	open    map[vendors.BatchObserver]*driftBatch
+	queued  map[types.NamespacedName]bool // in an open or running batch
+	changed map[types.NamespacedName]bool // the next pass observes it on its own
+}
+
+type driftBatch struct {
+	keys  []types.NamespacedName
+	items []vendors.BatchItem
+}
+
+func newDriftBatches(wait, timeout time.Duration, inFlight int) *driftBatches {
+	if wait <= 0 {
+		wait = DefaultDriftBatchWait
+	}
+	return &driftBatches{
+		wait: wait, timeout: timeout,
+		events:  make(chan event.GenericEvent, 1024),
+		slots:   make(chan struct{}, max(1, inFlight)),
+		open:    map[vendors.BatchObserver]*driftBatch{},
+		queued:  map[types.NamespacedName]bool{},
+		changed: map[types.NamespacedName]bool{},
+	}
+}
+
+// takeChanged reports whether a batch found key changed (or could not tell),
+// and forgets it: that pass observes the group on its own.
+func (b *driftBatches) takeChanged(key types.NamespacedName) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := b.changed[key]
+	delete(b.changed, key)
+	return c
+}
+
+// submit adds the drift check of key's group to bo's open batch, which is read
+// when it is full or its wait is over. A group already waiting is not added twice.
+func (b *driftBatches) submit(ctx context.Context, bo vendors.BatchObserver, key types.NamespacedName, item vendors.BatchItem) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.queued[key] {
+		return
+	}
+	b.queued[key] = true
+	cur := b.open[bo]
+	if cur == nil {
+		cur = &driftBatch{}
+		b.open[bo] = cur
+		time.AfterFunc(b.wait, func() { b.close(ctx, bo, cur) })
+	}
+	cur.keys = append(cur.keys, key)
+	cur.items = append(cur.items, item)
+	if len(cur.items) >= bo.BatchSize() {
+		delete(b.open, bo)
+		go b.read(ctx, bo, cur)
+	}
+}
+
+// close reads batch cur unless it was read already because it filled up.
+func (b *driftBatches) close(ctx context.Context, bo vendors.BatchObserver, cur *driftBatch) {
+	b.mu.Lock()
+	if b.open[bo] != cur {
+		b.mu.Unlock()
+		return
+	}
+	delete(b.open, bo)
+	b.mu.Unlock()
+	b.read(ctx, bo, cur)
+}
+
+// read makes the batched read, as background work (changes go first), and
+// sends every group it does not vouch for to a pass of its own. A failed read
+// vouches for none.
+func (b *driftBatches) read(ctx context.Context, bo vendors.BatchObserver, cur *driftBatch) {
+	b.slots <- struct{}{}
+	defer func() { <-b.slots }()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.timeout)
+	defer cancel()
+	unchanged, err := bo.ObserveBatch(vendors.Background(rctx), cur.items)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Info("Batched drift check failed; checking its groups one by one", "groups", len(cur.items), "error", vendors.Sanitize(err.Error()))
+	}
+	var send []types.NamespacedName
+	b.mu.Lock()
+	for i, key := range cur.keys {
+		delete(b.queued, key)
+		if err != nil || i >= len(unchanged) || !unchanged[i] {
+			b.changed[key] = true
+			send = append(send, key)
+		}
+	}
+	b.mu.Unlock()
+	for _, key := range send {
+		b.events <- event.GenericEvent{Object: &v1alpha1.ChatGroup{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}}
+	}
+}
+
+// batched hands the periodic drift check of a group in sync (the caller knows)
+// to its provider's
+// batched read, when the vendor has one, and reports whether it did. The pass
+// then ends without touching status; the group gets a pass of its own only if
+// the batch does not vouch for it.
+func (r *ChatGroupReconciler) batched(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec) bool {
+	id := obj.Annotations[v1alpha1.GroupIDAnnotation]
+	if r.batches == nil || id == "" || id != obj.Status.GroupID {
+		return false
+	}
+	bo, ok := vendors.Optional[vendors.BatchObserver](gc)
+	if !ok {
+		return false
+	}
+	key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}
+	if r.batches.takeChanged(key) {
+		return false
+	}
+	r.batches.submit(ctx, bo, key, vendors.BatchItem{ID: id, Want: want, MemberCount: int(obj.Status.MemberCount)})
+	return true
+}
