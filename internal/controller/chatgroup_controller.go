@@ -153,7 +153,22 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 	if err != nil {
 		return classify(err, r.intervals())
 	}
-	return ready(readyMessage(obj, g)), ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+	return r.concluded(obj, g), ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+}
+
+// concluded is the outcome of a pass that did all it could: Ready, or with
+// managementPolicy ObserveOnly InSync or DriftDetected.
+func (r *ChatGroupReconciler) concluded(obj *v1alpha1.ChatGroup, g vendors.ObservedGroup) outcome {
+	if !observeOnly(obj) {
+		return ready(readyMessage(obj, g))
+	}
+	if d := obj.Status.Drift; d != nil {
+		return outcome{state: stateDrift, reason: v1alpha1.DriftDetectedReason,
+			message: fmt.Sprintf("%s group %s differs from the spec (%s); managementPolicy ObserveOnly changes nothing: see status.drift",
+				obj.Spec.Vendor, obj.Status.GroupID, d.Summary)}
+	}
+	return outcome{state: stateReady, reason: v1alpha1.InSyncReason,
+		message: fmt.Sprintf("%s group %s matches the spec (managementPolicy ObserveOnly)", obj.Spec.Vendor, obj.Status.GroupID)}
 }
 
 // passContext bounds a pass's vendor work by VendorTimeout, gives it its own

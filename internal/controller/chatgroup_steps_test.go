@@ -47,6 +47,7 @@ func stepReconciler(t *testing.T, cg *v1alpha1.ChatGroup, extra ...client.Object
 		WithScheme(testScheme).
 		WithStatusSubresource(&v1alpha1.ChatGroup{}).
 		WithObjects(append([]client.Object{cg}, extra...)...).
+		WithIndex(&v1alpha1.ChatGroup{}, groupIDIndex, indexGroupID).
 		Build()
 	obj := &v1alpha1.ChatGroup{}
 	NewWithT(t).Expect(c.Get(t.Context(), client.ObjectKeyFromObject(cg), obj)).To(Succeed())

@@ -25,6 +25,8 @@ func (r *ChatGroupReconciler) reconcileDelete(ctx context.Context, obj *v1alpha1
 	case id == "":
 	case obj.Spec.DeletionPolicy != v1alpha1.Delete:
 		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OrphanedReason, "Delete", "Left %s group %s in place (deletionPolicy Orphan)", obj.Spec.Vendor, id)
+	case observeOnly(obj):
+		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OrphanedReason, "Delete", "Left %s group %s in place: managementPolicy ObserveOnly makes no vendor writes", obj.Spec.Vendor, id)
 	case obj.Spec.Suspend:
 		r.Recorder.Eventf(obj, nil, "Normal", v1alpha1.OrphanedReason, "Delete", "Left %s group %s in place: reconciliation is suspended", obj.Spec.Vendor, id)
 	default:

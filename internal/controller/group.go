@@ -31,11 +31,27 @@ func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha
 		return vendors.ObservedGroup{}, err
 	}
 	if !found {
+		if observeOnly(obj) {
+			return vendors.ObservedGroup{}, stalled(v1alpha1.InvalidSpecReason,
+				"spec.managementPolicy ObserveOnly never creates a group: set spec.adoptGroupID to the group to observe, or use managementPolicy Full")
+		}
 		return r.createGroup(ctx, obj, gc, want)
 	}
 	recordGroup(obj, obs.Group)
+	if observeOnly(obj) { // no vendor writes: report the whole difference
+		obj.Status.Drift = driftOf(obs.Changes, "")
+		return obs.Group, nil
+	}
+	obj.Status.Drift = nil
 	if obs.UpToDate {
 		return obs.Group, nil
+	}
+	want, held, err := r.guard(ctx, obj, obs, want)
+	if err != nil {
+		return vendors.ObservedGroup{}, err
+	}
+	if held != nil && len(obs.Changes.Fields)+len(obs.Changes.Add) == 0 {
+		return vendors.ObservedGroup{}, held // nothing but the held removals to do
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Updating vendor group", "groupID", obs.Group.ID, "diff", obs.Diff)
 	res, err := gc.Update(ctx, obs.Group, want)
@@ -45,7 +61,41 @@ func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha
 	recordGroup(obj, res.Group)
 	setAddedMembers(obj, vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed))
 	r.notifyUpdate(obj, res, want.Owner)
+	if held != nil {
+		return vendors.ObservedGroup{}, held
+	}
 	return res.Group, nil
+}
+
+// observeOnly reports whether obj allows no vendor writes.
+func observeOnly(obj *v1alpha1.ChatGroup) bool {
+	return obj.Spec.ManagementPolicy == v1alpha1.ObserveOnly
+}
+
+// guard applies the removal guard to the removals of obs. Within the limit, or
+// approved, want is returned as it is. Over it, want keeps the members whose
+// removal is held, status.drift lists them with their token, and held is the
+// RemovalsHeld error to end the pass with once the rest has been applied.
+func (r *ChatGroupReconciler) guard(ctx context.Context, obj *v1alpha1.ChatGroup, obs vendors.Observation, want vendors.GroupSpec) (_ vendors.GroupSpec, held error, err error) {
+	remove := obs.Changes.Remove
+	if len(remove) == 0 {
+		return want, nil, nil
+	}
+	p, err := r.provider(ctx, obj)
+	if err != nil {
+		return want, nil, err
+	}
+	limit := removalLimit(obj, p.Settings().RemovalGuard)
+	current := len(obs.Group.Members)
+	d := guardRemovals(remove, current, limit, obj.Annotations[v1alpha1.ApproveRemovalsAnnotation])
+	if !d.Hold {
+		if d.Token != "" {
+			ctrl.LoggerFrom(ctx).Info("Removals approved", "removals", len(remove), "token", d.Token)
+		}
+		return want, nil, nil
+	}
+	obj.Status.Drift = driftOf(vendors.Changes{Remove: remove}, d.Token)
+	return withHeld(want, remove), stalled(v1alpha1.RemovalsHeldReason, "%s", heldMessage(obj, d, len(remove), current, limit)), nil
 }
 
 // locateGroup finds the group this object manages: the bound one (group-id

@@ -14,10 +14,17 @@ import (
 
 // connect resolves the provider and returns its vendor client and the vendor's
 // registration. A missing provider or Secret is a waiting error; a provider for
-// another vendor is stalled.
+// another vendor, one this namespace may not use, and a vendor group another
+// ChatGroup holds are stalled: all before any vendor call.
 func (r *ChatGroupReconciler) connect(ctx context.Context, obj *v1alpha1.ChatGroup) (vendors.GroupClient, vendors.Registration, error) {
 	p, err := r.provider(ctx, obj)
 	if err != nil {
+		return nil, vendors.Registration{}, err
+	}
+	if err := r.checkNamespace(ctx, obj, p); err != nil {
+		return nil, vendors.Registration{}, err
+	}
+	if err := r.checkGroupInUse(ctx, obj, p); err != nil {
 		return nil, vendors.Registration{}, err
 	}
 	gc, err := r.Connections.Client(ctx, p)

@@ -31,6 +31,9 @@ const (
 	stateStalled
 	// stateSuspended: spec.suspend is true.
 	stateSuspended
+	// stateDrift: managementPolicy ObserveOnly and the vendor group differs; the
+	// generation is concluded, nothing is under way.
+	stateDrift
 )
 
 // outcome is what a pass concluded; summarize turns it into conditions.
@@ -173,7 +176,9 @@ func setCondition(conds *[]metav1.Condition, generation int64, typ string, statu
 //   - stalled: Ready=False and Stalled=True with the reason; Reconciling removed;
 //   - waiting/retrying/unknown: Ready=False with the reason, Reconciling=True
 //     (ProgressingWithRetry when retrying); Stalled removed;
-//   - suspended: Ready=False/Suspended; Reconciling and Stalled removed.
+//   - suspended: Ready=False/Suspended; Reconciling and Stalled removed;
+//   - drift (ObserveOnly): Ready=False/DriftDetected; Reconciling and Stalled
+//     removed; the generation is concluded.
 func summarize(conds *[]metav1.Condition, observedGeneration *int64, generation int64, out outcome) {
 	switch out.state {
 	case stateReady:
@@ -185,6 +190,11 @@ func summarize(conds *[]metav1.Condition, observedGeneration *int64, generation 
 		setCondition(conds, generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, out.reason, out.message)
 		setCondition(conds, generation, v1alpha1.StalledCondition, metav1.ConditionTrue, out.reason, out.message)
 		meta.RemoveStatusCondition(conds, v1alpha1.ReconcilingCondition)
+		*observedGeneration = generation
+	case stateDrift:
+		setCondition(conds, generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, out.reason, out.message)
+		meta.RemoveStatusCondition(conds, v1alpha1.ReconcilingCondition)
+		meta.RemoveStatusCondition(conds, v1alpha1.StalledCondition)
 		*observedGeneration = generation
 	case stateSuspended:
 		setCondition(conds, generation, v1alpha1.ReadyCondition, metav1.ConditionFalse, v1alpha1.SuspendedReason, out.message)
@@ -231,7 +241,7 @@ func transition(before, after *metav1.Condition) (eventType, reason, message str
 // isFailure reports whether a Ready reason means something went wrong.
 func isFailure(reason string) bool {
 	switch reason {
-	case v1alpha1.SucceededReason, v1alpha1.ProgressingReason, v1alpha1.SuspendedReason, v1alpha1.CreatingReason, "":
+	case v1alpha1.SucceededReason, v1alpha1.InSyncReason, v1alpha1.ProgressingReason, v1alpha1.SuspendedReason, v1alpha1.CreatingReason, "":
 		return false
 	}
 	return true

@@ -3,11 +3,13 @@ package controller
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"golang.org/x/time/rate"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
@@ -45,9 +47,14 @@ func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexPeople(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.ChatGroup{}, groupIDIndex, indexGroupID); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ChatGroup{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, reconcileRequested, createPendingCleared))).
+			predicate.GenerationChangedPredicate{}, reconcileRequested, createPendingCleared, approvalChanged))).
+		Watches(&v1alpha1.ChatGroup{}, handler.EnqueueRequestsFromMapFunc(r.groupsSharingID), builder.WithPredicates(groupReleased)).
+		WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.groupsInNamespace), builder.WithPredicates(labelsChanged)).
 		Watches(&v1alpha1.ChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ChatProviderKind))).
 		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind))).
 		Watches(&v1alpha1.ChatUser{}, r.chatUserHandler()).
@@ -89,7 +96,8 @@ func (r *ChatGroupReconciler) groupsFor(kind v1alpha1.ProviderKind) handler.MapF
 func stalledByOwnSpec(g *v1alpha1.ChatGroup) bool {
 	c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.StalledCondition)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == g.Generation &&
-		c.Reason != v1alpha1.VendorMismatchReason
+		c.Reason != v1alpha1.VendorMismatchReason && c.Reason != v1alpha1.ProviderNotAllowedReason &&
+		c.Reason != v1alpha1.RemovalsHeldReason
 }
 
 // reconcileRequested passes updates that change the reconcile-requested-at annotation.
@@ -97,6 +105,36 @@ var reconcileRequested = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		return e.ObjectOld.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation] !=
 			e.ObjectNew.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
+	},
+}
+
+// approvalChanged passes updates that change the approve-removals annotation.
+var approvalChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetAnnotations()[v1alpha1.ApproveRemovalsAnnotation] !=
+			e.ObjectNew.GetAnnotations()[v1alpha1.ApproveRemovalsAnnotation]
+	},
+}
+
+// groupReleased passes the events after which a ChatGroup waiting with
+// GroupInUse may take the vendor group over: the holder's deletion, or its
+// binding changing.
+var groupReleased = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return true },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return boundGroupKey(e.ObjectOld.(*v1alpha1.ChatGroup)) != boundGroupKey(e.ObjectNew.(*v1alpha1.ChatGroup))
+	},
+}
+
+// labelsChanged passes Namespace label changes (allowedNamespaces).
+var labelsChanged = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels())
 	},
 }
 

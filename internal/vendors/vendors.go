@@ -146,6 +146,28 @@ type Observation struct {
 	Diff string
 	// Group is what was read.
 	Group ObservedGroup
+	// Changes is the same difference, in neutral terms: what Update would
+	// change. The controller reports it in status.drift and holds removals with
+	// it, so it must come from the very diff Update acts on.
+	Changes Changes
+}
+
+// Changes is a difference between a vendor group and the spec, as spec paths
+// and member IDs.
+type Changes struct {
+	// Fields are the spec paths that differ, other than members (e.g. "name",
+	// "owner", "managementOptions").
+	Fields []string
+	// Add are the members Update would add (or invite, where the vendor cannot add).
+	Add []string
+	// Remove are the members Update would remove, an old owner the spec no longer
+	// lists included, spelled as the vendor reported them.
+	Remove []string
+}
+
+// Empty reports whether c changes nothing.
+func (c Changes) Empty() bool {
+	return len(c.Fields)+len(c.Add)+len(c.Remove) == 0
 }
 
 // UpdateResult says what an Update changed.

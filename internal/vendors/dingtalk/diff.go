@@ -97,6 +97,32 @@ func (d delta) String() string {
 	return strings.Join(parts, "; ")
 }
 
+// neutral is d as spec paths and member IDs, for status.drift and the removal
+// guard.
+func (d delta) neutral() vendors.Changes {
+	var c vendors.Changes
+	for _, f := range []struct {
+		path    string
+		changed bool
+	}{
+		{"name", d.Name != ""},
+		{"icon", d.Icon != ""},
+		{"owner", d.Owner != ""},
+		{"managementOptions", d.Flags != nil},
+		{"dingtalk.externalMembers", len(d.AddExt)+len(d.RemoveExt) > 0},
+	} {
+		if f.changed {
+			c.Fields = append(c.Fields, f.path)
+		}
+	}
+	if d.Invalid != nil && d.Invalid.Field != "" {
+		c.Fields = append(c.Fields, d.Invalid.Field)
+	}
+	c.Add = slices.Clone(d.Add)
+	c.Remove = append(slices.Clone(d.Remove), nonEmpty(d.RemoveOldOwner)...)
+	return c
+}
+
 // compare reports whether got matches want and, if not, what differs.
 func compare(want vendors.GroupSpec, got chat) (upToDate bool, diff string) {
 	d := changes(want, got)

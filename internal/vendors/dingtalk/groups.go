@@ -128,8 +128,8 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 	if err != nil {
 		return vendors.Observation{}, err
 	}
-	upToDate, diff := compare(want, got)
-	return vendors.Observation{Exists: true, UpToDate: upToDate, Diff: diff, Group: got.observed()}, nil
+	d := changes(want, got)
+	return vendors.Observation{Exists: true, UpToDate: d.empty(), Diff: d.String(), Group: got.observed(), Changes: d.neutral()}, nil
 }
 
 // read gets a group with chat/get. With reuse, a read of the same group

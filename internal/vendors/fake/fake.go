@@ -341,7 +341,12 @@ func (v *Vendor) observe(_ context.Context, id string, want vendors.GroupSpec) (
 		return vendors.Observation{}, nil
 	}
 	d := g.diff(want)
-	return vendors.Observation{Exists: true, UpToDate: len(d) == 0, Diff: fmt.Sprint(d), Group: g.observed(id, want.Members)}, nil
+	ch := vendors.Changes{Fields: slices.DeleteFunc(slices.Clone(d), func(f string) bool { return f == "members" })}
+	ch.Add, ch.Remove = vendors.MemberChanges(want, g.members, g.owner)
+	if g.inviteOnly {
+		ch.Add = nil
+	}
+	return vendors.Observation{Exists: true, UpToDate: len(d) == 0, Diff: fmt.Sprint(d), Group: g.observed(id, want.Members), Changes: ch}, nil
 }
 
 func (v *Vendor) find(_ context.Context, want vendors.GroupSpec) ([]string, error) {

@@ -56,6 +56,44 @@ func compare(want vendors.GroupSpec, got group) (upToDate bool, diff string) {
 	return len(parts) == 0, strings.Join(parts, "; ")
 }
 
+// neutral is the difference between want and got as spec paths and member
+// IDs, for status.drift and the removal guard: the same comparisons compare and
+// apply make. Removals include an old owner the spec no longer lists, whom
+// apply removes after the transfer.
+func neutral(want vendors.GroupSpec, got group) vendors.Changes {
+	var c vendors.Changes
+	if t := settingsOf(want).GroupType; t != "" && t != got.Type {
+		c.Fields = append(c.Fields, "tencentIM.groupType")
+	}
+	m := baseInfoChanges(want, got)
+	for _, f := range []struct {
+		path    string
+		changed bool
+	}{
+		{"name", m.Name != nil},
+		{"description", m.Introduction != nil},
+		{"announcement", m.Notification != nil},
+		{"icon", m.FaceURL != nil},
+		{"managementOptions.joinPolicy", m.ApplyJoinOption != nil},
+		{"managementOptions.muteAll", m.MuteAllMember != nil},
+		{"tencentIM.maxMembers", m.MaxMemberNum != nil},
+		{"tencentIM.inviteJoinPolicy", m.InviteJoinOption != nil},
+		{"tencentIM.appDefinedData", len(m.AppDefinedData) > 0},
+		{"owner", ownerChange(want, got)},
+	} {
+		if f.changed {
+			c.Fields = append(c.Fields, f.path)
+		}
+	}
+	owner := got.Owner
+	if ownerChange(want, got) {
+		owner = want.Owner
+	}
+	c.Add, _ = memberChanges(want, got, got.Owner)
+	_, c.Remove = memberChanges(want, got, owner)
+	return c
+}
+
 // ownerChange reports whether ownership must move to want.Owner. An empty
 // want.Owner leaves the owner alone.
 func ownerChange(want vendors.GroupSpec, got group) bool {

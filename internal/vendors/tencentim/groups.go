@@ -196,7 +196,7 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 		return vendors.Observation{}, err
 	}
 	upToDate, diff := compare(want, got)
-	obs := vendors.Observation{Exists: true, UpToDate: upToDate, Diff: diff, Group: got.observed()}
+	obs := vendors.Observation{Exists: true, UpToDate: upToDate, Diff: diff, Group: got.observed(), Changes: neutral(want, got)}
 	if upToDate {
 		obs.Group.Extra = Extra{Set: setBy(want)}
 	}

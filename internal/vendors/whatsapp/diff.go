@@ -69,6 +69,22 @@ func memberChanges(want vendors.GroupSpec, participants []string, admin string) 
 	return spelledAs(add, want.Members), spelledAs(rm, participants)
 }
 
+// neutral is ch as spec paths and member IDs, for status.drift and the
+// removal guard. Pending invitees are the members the group lacks.
+func (ch changes) neutral() vendors.Changes {
+	var c vendors.Changes
+	for _, f := range []struct {
+		path    string
+		changed bool
+	}{{"name", ch.Subject != ""}, {"description", ch.Description != ""}, {"icon", ch.Picture != ""}} {
+		if f.changed {
+			c.Fields = append(c.Fields, f.path)
+		}
+	}
+	c.Add, c.Remove = ch.Pending, ch.Remove
+	return c
+}
+
 // settingsChanged reports whether UpdateChatGroup has anything to send.
 func (ch changes) settingsChanged() bool {
 	return ch.Subject != "" || ch.Description != "" || ch.Picture != ""

@@ -97,6 +97,7 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 		UpToDate: ch.upToDate(),
 		Diff:     ch.String(),
 		Group:    observed(g, members, ch.Pending),
+		Changes:  ch.neutral(),
 	}, nil
 }
 
