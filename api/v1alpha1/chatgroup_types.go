@@ -503,6 +503,15 @@ type WhatsAppStatus struct {
 	Subject string `json:"subject,omitempty"`
 }
 
+// FeishuStatus is Feishu-specific observed state.
+type FeishuStatus struct {
+	// avatarKey is the image_key the operator last set as the chat's avatar.
+	// Feishu reports an avatar only as a URL, so spec.icon is compared with
+	// this and sent only when it differs.
+	// +optional
+	AvatarKey string `json:"avatarKey,omitempty"`
+}
+
 // ChatGroupStatus is the observed state of a ChatGroup.
 type ChatGroupStatus struct {
 	// observedGeneration is the last generation concluded: applied (Ready) or
@@ -565,6 +574,10 @@ type ChatGroupStatus struct {
 	// whatsapp is WhatsApp-specific observed state.
 	// +optional
 	WhatsApp *WhatsAppStatus `json:"whatsapp,omitempty"`
+
+	// feishu is Feishu-specific observed state.
+	// +optional
+	Feishu *FeishuStatus `json:"feishu,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/utils/ptr"
 
+	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 	simfeishu "github.com/chatgroup-operator/chatgroup-operator/internal/vendorsim/feishu"
 )
@@ -232,4 +233,60 @@ func TestClient_DeleteDissolvesAndIsIdempotent(t *testing.T) {
 	obs, err := c.Observe(ctx, created.ID, vendors.GroupSpec{})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(obs.Exists).To(BeFalse())
+}
+
+func TestClient_ListGroupsAndExportAdoptWithNothingToChange(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	sim, c := newSim(t, simfeishu.Config{})
+	want := vendors.GroupSpec{UID: "a", Name: "SRE", Owner: "ou_owner", Members: []string{"ou_1"}, Description: "d",
+		Options: vendors.Options{MentionAllOwnerOnly: ptr.To(true), JoinPolicy: "ApprovalRequired"},
+		Vendor:  Desired{ChatType: "public", AddMembersOwnerOnly: ptr.To(true)}}
+	kept, err := c.Create(ctx, want)
+	g.Expect(err).NotTo(HaveOccurred())
+	gone, err := c.Create(ctx, vendors.GroupSpec{UID: "b", Name: "gone"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Delete(ctx, gone.ID)).To(Succeed())
+
+	groups, err := c.ListGroups(ctx, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(groups).To(HaveLen(1), "the dissolved chat is skipped")
+	g.Expect(groups[0].ID).To(Equal(kept.ID))
+	g.Expect(sim.Count(simfeishu.OpList)).To(Equal(1))
+
+	spec := v1alpha1.ChatGroupSpec{Name: groups[0].Name, Owner: groups[0].Owner, Members: []string{"ou_1"}}
+	export(groups[0], &spec)
+	g.Expect(spec.Feishu).To(Equal(&v1alpha1.FeishuGroup{ChatType: "Public", AddMembers: v1alpha1.OwnerOnly}))
+	g.Expect(spec.ManagementOptions.MentionAll).To(Equal(v1alpha1.OwnerOnly))
+	adopted := vendors.GroupSpec{Name: spec.Name, Owner: spec.Owner, Members: spec.Members, Description: spec.Description,
+		Options: vendors.Options{MentionAllOwnerOnly: ptr.To(true), ManagedByOwnerOnly: ptr.To(false), JoinPolicy: string(spec.ManagementOptions.JoinPolicy)},
+		Vendor:  desired(spec.Feishu)}
+	obs, err := c.Observe(ctx, kept.ID, adopted)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(obs.UpToDate).To(BeTrue(), obs.Diff)
+}
+
+func TestClient_AvatarIsComparedWithTheKeyLastSetNotTheURLFeishuReports(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	sim, c := newSim(t, simfeishu.Config{})
+	want := vendors.GroupSpec{UID: "a", Name: "SRE", Icon: "img_v2_key1"}
+	created, err := c.Create(ctx, want)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(created.Extra.(chatInfo).AvatarKey).To(Equal("img_v2_key1"), "recorded for status.feishu")
+
+	want.Vendor = Desired{AvatarKey: "img_v2_key1"}
+	obs, err := c.Observe(ctx, created.ID, want)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(obs.UpToDate).To(BeTrue(), obs.Diff)
+
+	want.Icon = "img_v2_key2"
+	obs, err = c.Observe(ctx, created.ID, want)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(obs.Diff).To(ContainSubstring("avatar"))
+	res, err := c.Update(ctx, obs.Group, want)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.Group.Extra.(chatInfo).AvatarKey).To(Equal("img_v2_key2"))
+	chat, _ := sim.Chat(created.ID)
+	g.Expect(chat.Avatar).To(Equal("img_v2_key2"))
 }

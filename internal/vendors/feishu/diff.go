@@ -22,6 +22,9 @@ type chatInfo struct {
 	EditPermission      string `json:"edit_permission"`
 	MembershipApproval  string `json:"membership_approval"`
 	ChatStatus          string `json:"chat_status"`
+	// AvatarKey is the image_key last set as the avatar (status.feishu): the
+	// chat reports its avatar only as a URL (§3.1), so icons are compared here.
+	AvatarKey string `json:"-"`
 }
 
 // audience spells an owner-only flag as the permission fields do.
@@ -70,7 +73,7 @@ func patch(got chatInfo, want vendors.GroupSpec) map[string]string {
 	}
 	set("name", got.Name, want.Name)
 	set("description", got.Description, want.Description)
-	set("avatar", got.Avatar, want.Icon)
+	set("avatar", got.AvatarKey, want.Icon)
 	d, _ := want.Vendor.(Desired)
 	set("chat_type", got.ChatType, d.ChatType)
 	if v := want.Options.MentionAllOwnerOnly; v != nil {

@@ -49,6 +49,8 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 	if err != nil {
 		return vendors.Observation{}, err
 	}
+	d, _ := want.Vendor.(Desired)
+	info.AvatarKey = d.AvatarKey
 	p := planFor(info, members, want)
 	return vendors.Observation{Exists: true, UpToDate: p.empty(), Diff: p.describe(), Group: observed(id, info, members)}, nil
 }
@@ -85,6 +87,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 	if err != nil {
 		return vendors.ObservedGroup{}, err
 	}
+	info.AvatarKey = want.Icon // create took it
 	members := append([]string{}, first...)
 	if info.OwnerID != "" {
 		members = append([]string{info.OwnerID}, members...)
@@ -164,6 +167,10 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 		}
 		if want.Name != "" {
 			res.Group.Name = want.Name
+		}
+		if _, ok := p.patch["avatar"]; ok {
+			info.AvatarKey = want.Icon
+			res.Group.Extra = info
 		}
 	}
 	if p.owner != "" { // the old owner is an ordinary member now, and goes if unlisted

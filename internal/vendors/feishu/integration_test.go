@@ -152,7 +152,11 @@ func TestUpdate_RenameThreeAddedTwoRemovedInThreeWritesAndANoOpResyncInNone(t *t
 	t.Parallel()
 	f := newFixture(t)
 	g := NewWithT(t)
-	cg := f.group("team", func(c *v1alpha1.ChatGroup) { c.Spec.Members = []string{f.user(1), f.user(2), f.user(3)} })
+	cg := f.group("team", func(c *v1alpha1.ChatGroup) {
+		c.Spec.Members = []string{f.user(1), f.user(2), f.user(3)}
+		c.Spec.Icon = "img_v2_team" // reported back only as a URL: compared with status.feishu.avatarKey
+	})
+	g.Expect(cg.Status.Feishu).To(Equal(&v1alpha1.FeishuStatus{AvatarKey: "img_v2_team"}))
 	before := f.writes()
 	cg = f.update(cg, func(c *v1alpha1.ChatGroup) {
 		c.Spec.Name = "team renamed"

@@ -39,6 +39,8 @@ type Desired struct {
 	// AddMembersOwnerOnly sets add_member_permission and share_card_permission
 	// together (nil leaves them).
 	AddMembersOwnerOnly *bool
+	// AvatarKey is status.feishu.avatarKey: the image_key last set.
+	AvatarKey string
 }
 
 // Registration plugs Feishu / Lark into the operator.
@@ -59,8 +61,18 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 			return s
 		},
 		Desired: func(obj *v1alpha1.ChatGroup, want *vendors.GroupSpec) {
-			want.Vendor = desired(obj.Spec.Feishu)
+			d := desired(obj.Spec.Feishu)
+			if st := obj.Status.Feishu; st != nil {
+				d.AvatarKey = st.AvatarKey
+			}
+			want.Vendor = d
 		},
+		Record: func(st *v1alpha1.ChatGroupStatus, g vendors.ObservedGroup, _ string) {
+			if info, ok := g.Extra.(chatInfo); ok && info.AvatarKey != "" {
+				st.Feishu = &v1alpha1.FeishuStatus{AvatarKey: info.AvatarKey}
+			}
+		},
+		Export: export,
 	}
 }
 

@@ -190,7 +190,7 @@ func (s *Server) create(r *http.Request, h http.Header) (any, *apiError) {
 // chatData is get's (and create's) data (§3.1, §3.2): owner_id is absent while
 // the bot owns the chat; counts are strings.
 func (s *Server) chatData(c *chat) map[string]any {
-	d := map[string]any{"chat_id": c.ID, "name": c.Name, "description": c.Description, "avatar": c.Avatar,
+	d := map[string]any{"chat_id": c.ID, "name": c.Name, "description": c.Description, "avatar": avatarURL(c.Avatar),
 		"chat_mode": "group", "chat_tag": "inner", "external": false, "tenant_key": "sim-tenant",
 		"user_count": strconv.Itoa(len(c.Members)), "bot_count": "1", "user_manager_id_list": []string{},
 		"bot_manager_id_list": []string{}, "moderation_permission": "all_members", "chat_status": "normal"}
@@ -497,7 +497,7 @@ func (s *Server) list(r *http.Request, _ http.Header) (any, *apiError) {
 	}
 	items := []map[string]any{}
 	for _, c := range live[min(offset, len(live)):min(offset+size, len(live))] {
-		it := map[string]any{"chat_id": c.ID, "avatar": c.Avatar, "name": c.Name, "description": c.Description,
+		it := map[string]any{"chat_id": c.ID, "avatar": avatarURL(c.Avatar), "name": c.Name, "description": c.Description,
 			"external": false, "tenant_key": "sim-tenant", "chat_status": "normal"}
 		if c.Owner != "" {
 			it["owner_id"], it["owner_id_type"] = c.Owner, "open_id"
@@ -512,4 +512,13 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// avatarURL is how get, create and list report an avatar: a URL, while create
+// and update take an image_key (§3.1). The URL's form is the simulator's own.
+func avatarURL(key string) string {
+	if key == "" {
+		return ""
+	}
+	return "https://sim-imfile.feishucdn.test/static-resource/v1/" + key + "~"
 }
