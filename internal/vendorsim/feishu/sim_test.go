@@ -141,10 +141,10 @@ func TestCreate_RefusesWhatTheReferenceSaysItCannotTake(t *testing.T) {
 		code int
 	}{
 		"add_member_permission at create": {map[string]any{"name": "n", "add_member_permission": "only_owner"}, codeFieldValidation},
-		"51 users":                         {map[string]any{"name": "n", "user_id_list": fifty}, codeInvalidParam},
-		"public without a name":            {map[string]any{"chat_type": "public"}, codePublicNoName},
-		"public with one character":        {map[string]any{"name": "x", "chat_type": "public"}, codeNameTooShort},
-		"a user the bot cannot see":        {map[string]any{"name": "n", "user_id_list": []string{"ou_a", "ou_zz"}}, codeUnavailableIDs},
+		"51 users":                        {map[string]any{"name": "n", "user_id_list": fifty}, codeInvalidParam},
+		"public without a name":           {map[string]any{"chat_type": "public"}, codePublicNoName},
+		"public with one character":       {map[string]any{"name": "x", "chat_type": "public"}, codeNameTooShort},
+		"a user the bot cannot see":       {map[string]any{"name": "n", "user_id_list": []string{"ou_a", "ou_zz"}}, codeUnavailableIDs},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, out, _ := c.do(http.MethodPost, "/open-apis/im/v1/chats", tc.body)
