@@ -187,13 +187,11 @@ release: chart helm kubectl ## Write the release to dist/: install.yaml, the pac
 	$(HELM) package $(CHART) --version $(VERSION) --app-version $(VERSION) -d $(DIST)
 	cp $(IMAGE_DIR)/chatgroup-operator.tar $(DIST)/chatgroup-operator-image-$(VERSION).tar
 	cp $(IMAGE_DIR)/digest $(DIST)/chatgroup-operator-image-$(VERSION).digest
-	@if [ -d cmd/kubectl-chatgroup ]; then \
-		for p in $(PLUGIN_PLATFORMS); do \
-			echo "Building kubectl-chatgroup for $$p"; \
-			CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -buildvcs=false -ldflags=-s\ -w \
-				-o $(DIST)/kubectl-chatgroup-$(VERSION)-$${p%/*}-$${p#*/} ./cmd/kubectl-chatgroup; \
-		done; \
-	else echo "No cmd/kubectl-chatgroup: the release has no kubectl plugin"; fi
+	for p in $(PLUGIN_PLATFORMS); do \
+		echo "Building kubectl-chatgroup for $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -buildvcs=false -ldflags=-s\ -w \
+			-o $(DIST)/kubectl-chatgroup-$(VERSION)-$${p%/*}-$${p#*/} ./cmd/kubectl-chatgroup; \
+	done
 	cd $(DIST) && sha256sum $$(ls | grep -v '^SHA256SUMS$$') > SHA256SUMS
 	@echo "Released $(VERSION) into $(DIST)/ (image $(IMAGE_REPO):$(VERSION)@$$(cat $(IMAGE_DIR)/digest)):"; ls -l $(DIST)
 

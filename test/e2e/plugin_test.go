@@ -70,6 +70,7 @@ func TestPlugin(t *testing.T) {
 		{"applying the export adopts every group with no vendor write", applyExport},
 		{"reconcile asks for a drift check and prints Ready", reconcileNow},
 		{"plan shows no drift, and approve refuses with nothing held", nothingToApprove},
+		{"under Full, plan shows held removals and approve applies them", approveHeld},
 	}
 	for _, s := range steps {
 		start := time.Now()
@@ -199,6 +200,7 @@ func applyExport(t *testing.T, accounts []*account) {
 	}
 	for i, a := range accounts {
 		kubectl(t, "wait", "chatgroups", "--all", "-n", a.ns, "--for=condition=Ready", "--timeout=60s")
+		kubectl(t, "wait", "chatgroups", "--all", "-n", a.ns, readyReason(v1alpha1.InSyncReason), "--timeout=10s")
 		list := &v1alpha1.ChatGroupList{}
 		g.Expect(yaml.Unmarshal([]byte(kubectl(t, "get", "chatgroups", "-n", a.ns, "-o", "json")), list)).To(Succeed())
 		g.Expect(list.Items).To(HaveLen(len(a.groups)))
@@ -217,7 +219,7 @@ func reconcileNow(t *testing.T, accounts []*account) {
 	a := accounts[0]
 	out, errOut, code := runPlugin(t, "reconcile", "legacy-ops", "-n", a.ns, "--timeout", "60s")
 	g.Expect(code).To(Equal(0), errOut)
-	g.Expect(out).To(HavePrefix("chatgroup/legacy-ops handled: Ready=True "))
+	g.Expect(out).To(HavePrefix("chatgroup/legacy-ops handled: Ready=True InSync: "))
 	cg := chatGroupIn(t, a.ns, "legacy-ops")
 	g.Expect(cg.Status.LastHandledReconcileAt).To(Equal(cg.Annotations[v1alpha1.ReconcileRequestAnnotation]))
 
@@ -240,6 +242,39 @@ func nothingToApprove(t *testing.T, accounts []*account) {
 	g.Expect(out).To(BeEmpty())
 	g.Expect(errOut).To(ContainSubstring("has no removals held by the removal guard"))
 	g.Expect(chatGroupIn(t, a.ns, "legacy-ops").Annotations).NotTo(HaveKey(v1alpha1.ApproveRemovalsAnnotation))
+}
+
+// approveHeld switches an adopted group to managementPolicy Full with a spec
+// that removes both members and a removal guard of one: the removals are held
+// until approve, then applied.
+func approveHeld(t *testing.T, accounts []*account) {
+	g := NewWithT(t)
+	a := accounts[0]
+	cg := chatGroupIn(t, a.ns, "legacy-ops")
+	g.Expect(cg.Spec.Members).To(HaveLen(2))
+	kubectl(t, "patch", "-n", a.ns, "chatgroup", "legacy-ops", "--type=merge", "-p",
+		`{"spec":{"managementPolicy":"Full","members":null,"removalGuard":{"maxRemovals":1}}}`)
+	kubectl(t, "wait", "-n", a.ns, "chatgroup/legacy-ops", readyReason(v1alpha1.RemovalsHeldReason), "--timeout=30s")
+	cg = chatGroupIn(t, a.ns, "legacy-ops")
+	g.Expect(cg.Status.Drift).NotTo(BeNil())
+	g.Expect(cg.Status.Drift.RemovalToken).NotTo(BeEmpty())
+	_, held, _ := a.sim.Lookup(cg.Status.GroupID)
+	g.Expect(held).To(ContainElements(cg.Status.Drift.Remove), "held, not removed")
+
+	out, errOut, code := runPlugin(t, "plan", "legacy-ops", "-n", a.ns)
+	g.Expect(code).To(Equal(0), errOut)
+	g.Expect(out).To(ContainSubstring("To remove (2): " + strings.Join(cg.Status.Drift.Remove, " ")))
+	g.Expect(out).To(ContainSubstring("kubectl chatgroup approve legacy-ops -n " + a.ns))
+
+	out, errOut, code = runPlugin(t, "approve", "legacy-ops", "-n", a.ns)
+	g.Expect(code).To(Equal(0), errOut)
+	g.Expect(out).To(HavePrefix("chatgroup/legacy-ops approved: removing 2 members (token " + cg.Status.Drift.RemovalToken + ")"))
+	g.Expect(chatGroupIn(t, a.ns, "legacy-ops").Annotations).To(HaveKeyWithValue(v1alpha1.ApproveRemovalsAnnotation, cg.Status.Drift.RemovalToken))
+	kubectl(t, "wait", "-n", a.ns, "chatgroup/legacy-ops", readyReason(v1alpha1.SucceededReason), "--timeout=30s")
+	_, members, _ := a.sim.Lookup(cg.Status.GroupID)
+	for _, gone := range cg.Status.Drift.Remove {
+		g.Expect(members).NotTo(ContainElement(gone), "the approved removals are applied")
+	}
 }
 
 // runPlugin runs kubectl-chatgroup with the admin's kubeconfig and returns its
