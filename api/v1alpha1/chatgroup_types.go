@@ -501,6 +501,14 @@ type WhatsAppStatus struct {
 	// instead of listing every group of the account.
 	// +optional
 	Subject string `json:"subject,omitempty"`
+
+	// pictureHash is a hash of spec.icon as the operator last sent it. CAMS
+	// reports its own copy of a group picture, never the URL sent, so the
+	// picture is compared with this record: a spec.icon whose hash differs (a
+	// change, an adoption, an upgrade) is sent once.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	PictureHash string `json:"pictureHash,omitempty"`
 }
 
 // FeishuStatus is Feishu-specific observed state.

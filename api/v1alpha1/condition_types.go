@@ -72,6 +72,10 @@ const (
 	// AccessDeniedReason: the vendor refused for want of a permission or visibility
 	// granted in its console (the message names it); retried slowly.
 	AccessDeniedReason = "AccessDenied"
+	// GroupDisabledReason: the vendor holds the group in a state where it cannot
+	// be used or changed (CAMS INACTIVE or SUSPENDED); the message says which.
+	// Nothing in the spec changes it; the operator checks again slowly.
+	GroupDisabledReason = "GroupDisabled"
 	// RateLimitedReason: the vendor (or the operator's own limiter) throttled a call;
 	// retried after the vendor's delay.
 	RateLimitedReason = "RateLimited"

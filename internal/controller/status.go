@@ -130,6 +130,9 @@ func classify(err error, iv intervals) (outcome, ctrl.Result, error) {
 	case errors.Is(err, vendors.ErrAccessDenied):
 		return outcome{stateWaiting, v1alpha1.AccessDeniedReason, "The vendor refused access: " + text + "; grant it in the vendor's console, the operator retries"},
 			ctrl.Result{RequeueAfter: iv.accessDenied()}, nil
+	case errors.Is(err, vendors.ErrGroupDisabled):
+		return outcome{stateWaiting, v1alpha1.GroupDisabledReason, "The vendor has disabled the group: " + text + "; the operator checks again"},
+			ctrl.Result{RequeueAfter: iv.accessDenied()}, nil
 	case errors.Is(err, vendors.ErrInProgress):
 		after := max(vendors.RetryAfter(err), time.Second)
 		return outcome{stateWaiting, v1alpha1.CreatingReason, "The vendor is still creating the group; checking again in " + after.Round(time.Second).String()},

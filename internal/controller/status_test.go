@@ -167,6 +167,14 @@ func TestClassify(t *testing.T) {
 			wantTerminal:    true,
 		},
 		{
+			name:            "group disabled on the vendor's side: says which state, checked again slowly",
+			err:             vendors.NewError(vendors.ErrGroupDisabled, "ListChatGroup", "", "CAMS lists group G1 as SUSPENDED"),
+			wantState:       stateWaiting,
+			wantReason:      v1alpha1.GroupDisabledReason,
+			wantMsgContains: []string{"SUSPENDED", "disabled"},
+			wantRequeue:     4 * iv.Retry,
+		},
+		{
 			name:            "vendor access denied: a permission to grant, retried slowly",
 			err:             vendors.NewError(vendors.ErrAccessDenied, "update group", "88/60011", "grant the app the Chat group write permission (qyapi_chat_manage)"),
 			wantState:       stateWaiting,

@@ -40,6 +40,10 @@ var (
 	// ErrInProgress: the vendor is still working on an earlier request (e.g. an
 	// asynchronous create); look again after Error.RetryAfter.
 	ErrInProgress = errors.New("in progress")
+	// ErrGroupDisabled: the vendor holds the group in a state where it cannot be
+	// used or changed (deactivated, suspended by the vendor). Nothing in the spec
+	// changes it and it may be lifted on the vendor's side: checked again slowly.
+	ErrGroupDisabled = errors.New("group disabled")
 	// ErrQuotaExceeded: a quota that does not refill soon (e.g. a monthly call
 	// quota); retrying now cannot succeed.
 	ErrQuotaExceeded = errors.New("quota exceeded")

@@ -46,7 +46,9 @@ func compare(want vendors.GroupSpec, got snapshot, admin string) changes {
 	if want.Description != "" && want.Description != got.Description {
 		ch.Description = want.Description
 	}
-	if want.Icon != "" && want.Icon != got.Picture {
+	// CAMS lists its own copy of the picture, never the URL sent: compare with
+	// the record of what was sent instead of the echo.
+	if want.Icon != "" && pictureHash(want.Icon) != settingsOf(want).PictureHash {
 		ch.Picture = want.Icon
 	}
 	ch.Pending, ch.Remove = memberChanges(want, got.Participants, admin)

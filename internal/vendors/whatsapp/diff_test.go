@@ -17,7 +17,8 @@ func TestCompare(t *testing.T) {
 		return s
 	}
 	spec := func(mod func(*vendors.GroupSpec)) vendors.GroupSpec {
-		w := vendors.GroupSpec{Name: "Field team", Description: "Site visits", Icon: "https://img.example/a.jpg", MemberPolicy: vendors.Authoritative}
+		w := vendors.GroupSpec{Name: "Field team", Description: "Site visits", Icon: "https://img.example/a.jpg", MemberPolicy: vendors.Authoritative,
+			Vendor: GroupSettings{PictureHash: pictureHash("https://img.example/a.jpg")}}
 		if mod != nil {
 			mod(&w)
 		}
@@ -36,6 +37,10 @@ func TestCompare(t *testing.T) {
 			expect: changes{Subject: "Field crew", Description: "Visits"}, diff: "subject, description"},
 		{name: "picture differs", want: spec(func(w *vendors.GroupSpec) { w.Icon = "https://img.example/b.jpg" }), got: base,
 			expect: changes{Picture: "https://img.example/b.jpg"}, diff: "profile picture"},
+		{name: "the picture is compared with the record of what was sent, not CAMS's copy", want: spec(nil),
+			got: with(func(s *snapshot) { s.Picture = "https://cams-media.example/copy.jpg" }), upToDate: true},
+		{name: "no record (adoption, upgrade): the picture is sent once", want: spec(func(w *vendors.GroupSpec) { w.Vendor = nil }), got: base,
+			expect: changes{Picture: "https://img.example/a.jpg"}, diff: "profile picture"},
 		{name: "unset description and icon leave the vendor's alone", want: spec(func(w *vendors.GroupSpec) { w.Description, w.Icon = "", "" }), got: base, upToDate: true},
 		{name: "pending invitees with an open link are up to date",
 			want:     spec(func(w *vendors.GroupSpec) { w.Members = []string{"+8613800000001", "+8613800000002"} }),

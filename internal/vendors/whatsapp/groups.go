@@ -13,12 +13,42 @@ import (
 var _ vendors.GroupClient = (*Client)(nil)
 
 // Group states in ListChatGroup's GroupStatus.
+// ListChatGroup documents six (vendor-apis.md §3.2,
+// https://www.alibabacloud.com/help/en/chatapp/developer-reference/api-cams-2020-06-06-listchatgroup):
+// CREATING, UPDATING and DELETING pass by themselves and are waited out;
+// INACTIVE and SUSPENDED are the vendor's doing and are reported as such.
 const (
-	statusActive   = "ACTIVE"
-	statusCreating = "CREATING"
-	statusUpdating = "UPDATING"
-	statusDeleting = "DELETING"
+	statusActive    = "ACTIVE"
+	statusCreating  = "CREATING"
+	statusUpdating  = "UPDATING"
+	statusDeleting  = "DELETING"
+	statusInactive  = "INACTIVE"
+	statusSuspended = "SUSPENDED"
 )
+
+// unusable returns the error for a group CAMS holds in a state that takes no
+// changes, nil when it is ACTIVE (or UPDATING and nothing is to change).
+func unusable(g chatGroup, changing bool) error {
+	switch g.GroupStatus {
+	case statusActive:
+		return nil
+	case statusUpdating:
+		if !changing {
+			return nil
+		}
+		return vendors.NewError(vendors.ErrUnavailable, "UpdateChatGroup", "",
+			"CAMS is still applying an earlier update to group "+g.GroupID+" ("+statusUpdating+"); the change is retried once it is "+statusActive)
+	case statusCreating:
+		return inProgress("ListChatGroup", "group %s is still being created (%s)", g.GroupID, statusCreating)
+	case statusInactive:
+		return vendors.NewError(vendors.ErrGroupDisabled, "ListChatGroup", "",
+			"CAMS lists group "+g.GroupID+" as "+statusInactive+": WhatsApp no longer serves it; ask Alibaba Cloud support why, or delete the ChatGroup (deletionPolicy Orphan) and create a new one")
+	case statusSuspended:
+		return vendors.NewError(vendors.ErrGroupDisabled, "ListChatGroup", "",
+			"CAMS lists group "+g.GroupID+" as "+statusSuspended+": WhatsApp suspended it; it takes no changes until the suspension is lifted (ask Alibaba Cloud support)")
+	}
+	return vendors.NewError(vendors.ErrUnavailable, "ListChatGroup", "", "CAMS lists group "+g.GroupID+" in the undocumented state "+fmt.Sprintf("%q", g.GroupStatus))
+}
 
 const (
 	// pageSize is the page size for list calls (the size CAMS's examples use).
@@ -87,18 +117,23 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 	if err != nil || !found || g.GroupStatus == statusDeleting {
 		return vendors.Observation{}, err
 	}
+	if err := unusable(g, false); err != nil {
+		return vendors.Observation{}, err
+	}
 	members, err := c.participants(ctx, id)
 	if err != nil {
 		return vendors.Observation{}, err
 	}
 	ch := compare(want, snapshotOf(g, members), c.businessNumber)
-	return vendors.Observation{
+	obs := vendors.Observation{
 		Exists:   true,
 		UpToDate: ch.upToDate(),
 		Diff:     ch.String(),
 		Group:    observed(g, members, ch.Pending),
 		Changes:  ch.neutral(),
-	}, nil
+	}
+	obs.Group.Extra = Extra{PictureHash: settingsOf(want).PictureHash}
+	return obs, nil
 }
 
 // Find returns the IDs of the ACTIVE groups with want's subject. While one is
@@ -179,9 +214,8 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 	}
 	ch := compare(want, snapshotOf(g, got.Members), c.businessNumber)
 	res := vendors.UpdateResult{Group: observed(g, got.Members, ch.Pending)}
-	if g.GroupStatus == statusUpdating && !ch.upToDate() {
-		return res, vendors.NewError(vendors.ErrUnavailable, "UpdateChatGroup", "",
-			"CAMS is still applying an earlier update to group "+got.ID+" ("+statusUpdating+"); the change is retried once it is "+statusActive)
+	if err := unusable(g, !ch.upToDate()); err != nil {
+		return res, err
 	}
 	if ch.settingsChanged() {
 		if err := c.write(ctx, "UpdateChatGroup", settingsParams(got.ID, ch), nil); err != nil {
@@ -199,6 +233,7 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 	}
 	link, err := c.syncInviteLink(ctx, got.ID, ch, g.InviteLink)
 	res.Group.Invitation = invitation(link)
+	res.Group.Extra = Extra{PictureHash: sentPicture(want)}
 	return res, err
 }
 

@@ -260,7 +260,8 @@ func TestObserve_PagesThroughParticipants(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	const link = "https://chat.whatsapp.com/OPEN"
 	base := chatGroup{GroupID: "G1", Subject: "Field team", Description: "Site visits", ProfilePictureFile: "https://img.example/a.jpg", GroupStatus: statusActive}
-	spec := vendors.GroupSpec{Name: "Field team", Description: "Site visits", Icon: "https://img.example/a.jpg", MemberPolicy: vendors.Authoritative}
+	spec := vendors.GroupSpec{Name: "Field team", Description: "Site visits", Icon: "https://img.example/a.jpg", MemberPolicy: vendors.Authoritative,
+		Vendor: GroupSettings{PictureHash: pictureHash("https://img.example/a.jpg")}}
 	for _, tc := range []struct {
 		name        string
 		group       func(*chatGroup)
@@ -339,6 +340,8 @@ func TestUpdate(t *testing.T) {
 				}
 				g.Expect(sent).To(Equal(params))
 			}
+			g.Expect(res.Group.Extra).To(Equal(Extra{PictureHash: pictureHash(want.Icon)}), "the record of the picture sent")
+			res.Group.Extra = nil
 			g.Expect(res).To(Equal(tc.wantResult))
 		})
 	}

@@ -1,6 +1,8 @@
 package whatsapp
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
@@ -27,6 +29,38 @@ type Settings struct {
 	BusinessNumber string `json:"businessNumber"`
 }
 
+// GroupSettings are what a ChatGroup's status tells the client.
+type GroupSettings struct {
+	// PictureHash is pictureHash of the picture last sent
+	// (status.whatsapp.pictureHash).
+	PictureHash string
+}
+
+// Extra is the record of the picture sent, once the group matches the spec.
+type Extra struct {
+	PictureHash string
+}
+
+// settingsOf returns want's GroupSettings.
+func settingsOf(want vendors.GroupSpec) GroupSettings {
+	s, _ := want.Vendor.(GroupSettings)
+	return s
+}
+
+// pictureHash is a short, stable digest of a picture URL for status.
+func pictureHash(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:16])
+}
+
+// sentPicture is the record once want is applied.
+func sentPicture(want vendors.GroupSpec) string {
+	if want.Icon != "" {
+		return pictureHash(want.Icon)
+	}
+	return settingsOf(want).PictureHash
+}
+
 // FindGrace is how long CAMS's ListChatGroup may not list a group that
 // AddChatGroup accepted. Creation is asynchronous and the reference only says to
 // poll ListChatGroup by subject until the group appears (vendor-apis.md §3.5),
@@ -50,9 +84,12 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 			return s
 		},
 		Desired: func(obj *v1alpha1.ChatGroup, want *vendors.GroupSpec) {
+			var s GroupSettings
 			if ws := obj.Status.WhatsApp; ws != nil {
 				want.ObservedName = ws.Subject // a renamed group is looked up under its last subject first
+				s.PictureHash = ws.PictureHash
 			}
+			want.Vendor = s
 		},
 		Record: func(st *v1alpha1.ChatGroupStatus, g vendors.ObservedGroup, inviteSecret string) {
 			ws := st.WhatsApp
@@ -63,6 +100,9 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 				ws.Subject = g.Name
 			}
 			ws.PendingMembers, ws.InviteLinkSecretName = g.PendingMembers, inviteSecret
+			if x, ok := g.Extra.(Extra); ok {
+				ws.PictureHash = x.PictureHash
+			}
 			st.WhatsApp = ws
 		},
 		Export: export,

@@ -1,6 +1,8 @@
 package whatsapp
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -85,10 +87,13 @@ func (s *Sim) updateChatGroup(q url.Values) (map[string]any, *apiError) {
 		}
 	}
 	return s.withActiveGroup(q, func(g *group) map[string]any {
-		for param, field := range map[string]*string{"Subject": &g.Subject, "Description": &g.Description, "ProfilePictureFile": &g.ProfilePictureFile} {
+		for param, field := range map[string]*string{"Subject": &g.Subject, "Description": &g.Description, "ProfilePictureFile": &g.PictureSource} {
 			if v := q.Get(param); v != "" {
 				*field = v
 			}
+		}
+		if pic := q.Get("ProfilePictureFile"); pic != "" {
+			g.ProfilePictureFile = rehosted(pic)
 		}
 		g.updatedAt = s.now()                                // UPDATING for the update delay
 		return map[string]any{"Result": 1, "Success": false} // Success:false next to Code OK, as documented
@@ -205,16 +210,28 @@ func (s *Sim) find(id string) *group {
 	return nil
 }
 
-// status is CREATING until the create delay has passed, and UPDATING until
-// the update delay has passed since the last update. Callers hold s.mu.
+// status is the state the vendor holds g in (SetStatus), else CREATING until
+// the create delay has passed, and UPDATING until the update delay has passed
+// since the last update. Callers hold s.mu.
 func (s *Sim) status(g *group) string {
 	switch now := s.now(); {
+	case g.forced != "":
+		return g.forced
 	case now.Sub(g.createdAt) < s.createDelay:
 		return StatusCreating
 	case !g.updatedAt.IsZero() && now.Sub(g.updatedAt) < s.updateDelay:
 		return StatusUpdating
 	}
 	return StatusActive
+}
+
+// rehosted is where CAMS keeps its copy of a group picture sent as url:
+// ListChatGroup reports this URL, not the one sent (the picture is uploaded to
+// WhatsApp, which serves it from its own storage), so a client that compares the
+// echo with what it sent would send it again on every pass.
+func rehosted(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return "https://cams-media.ap-southeast-1.aliyuncs.com/group-picture/" + hex.EncodeToString(sum[:12]) + ".jpg"
 }
 
 // snapshot copies g for a test. Callers hold s.mu.

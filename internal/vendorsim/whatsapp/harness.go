@@ -152,7 +152,7 @@ func (h *Harness) Verify(id string, spec v1alpha1.ChatGroupSpec, invitation map[
 		m.Expect("Description", g.Description, spec.Description)
 	}
 	if spec.Icon != "" {
-		m.Expect("ProfilePictureFile", g.ProfilePictureFile, spec.Icon)
+		m.Expect("picture sent", g.PictureSource, spec.Icon)
 	}
 	pending := slices.ContainsFunc(spec.Members, func(number string) bool {
 		return !slices.Contains(g.Participants, strings.TrimPrefix(number, "+"))

@@ -51,11 +51,17 @@ const (
 	DefaultRateLimit = 10
 )
 
-// Group states.
+// Group states: every GroupStatus ListChatGroup documents (vendor-apis.md
+// §3.2, https://www.alibabacloud.com/help/en/chatapp/developer-reference/api-cams-2020-06-06-listchatgroup).
+// CREATING, UPDATING and DELETING pass by themselves; INACTIVE and SUSPENDED
+// are set by the vendor (SetStatus) and last until it lifts them.
 const (
-	StatusCreating = "CREATING"
-	StatusActive   = "ACTIVE"
-	StatusUpdating = "UPDATING"
+	StatusCreating  = "CREATING"
+	StatusActive    = "ACTIVE"
+	StatusUpdating  = "UPDATING"
+	StatusDeleting  = "DELETING"
+	StatusInactive  = "INACTIVE"
+	StatusSuspended = "SUSPENDED"
 )
 
 // Errors of Join.
@@ -87,12 +93,16 @@ type Config struct {
 
 // Group is a simulated group as a test sees it.
 type Group struct {
-	ID                 string
-	Subject            string
-	Description        string
+	ID          string
+	Subject     string
+	Description string
+	// ProfilePictureFile is the picture as ListChatGroup reports it: CAMS keeps
+	// its own copy of the image it was sent, so this is not the URL sent.
 	ProfilePictureFile string
-	Status             string
-	InviteLink         string
+	// PictureSource is the picture URL last sent with UpdateChatGroup.
+	PictureSource string
+	Status        string
+	InviteLink    string
 	// Participants are phone numbers without "+".
 	Participants []string
 }
@@ -101,6 +111,8 @@ type group struct {
 	Group
 	createdAt time.Time
 	updatedAt time.Time
+	// forced is a state the vendor holds the group in (SetStatus); "" for none.
+	forced string
 }
 
 // Sim is a CAMS simulator; serve it with httptest.NewServer. Its methods are
@@ -127,6 +139,19 @@ func New(cfg Config, opts ...vendorsim.Option) *Sim {
 	clk := vendorsim.BuildOptions(opts...).Clock
 	return &Sim{Sim: vendorsim.New(clk), cfg: cfg, now: clk.Now, createDelay: cfg.CreateDelay, updateDelay: cfg.UpdateDelay,
 		nonces: map[string]time.Time{}}
+}
+
+// SetStatus holds group id in status (DELETING, INACTIVE, SUSPENDED, or any
+// documented state) as the vendor would, until SetStatus(id, "") lifts it.
+func (s *Sim) SetStatus(id, status string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.find(id)
+	if g == nil {
+		return errors.New("no group " + id)
+	}
+	g.forced = status
+	return nil
 }
 
 // SetCreateDelay changes how long groups stay CREATING, counted from their

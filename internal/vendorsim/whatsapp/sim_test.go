@@ -322,7 +322,9 @@ func TestUpdateChatGroup(t *testing.T) {
 	got, _ := h.sim.Group(id)
 	g.Expect(got.Subject).To(Equal("New"))
 	g.Expect(got.Description).To(BeEmpty(), "unset parameters are left alone")
-	g.Expect(got.ProfilePictureFile).To(Equal("https://img.example/a.jpg"))
+	g.Expect(got.PictureSource).To(Equal("https://img.example/a.jpg"))
+	g.Expect(got.ProfilePictureFile).To(HavePrefix("https://cams-media."), "CAMS lists its own copy of the picture")
+	g.Expect(got.ProfilePictureFile).NotTo(Equal(got.PictureSource))
 
 	_, body = h.call("UpdateChatGroup", map[string]string{"GroupId": id, "ProfilePictureFile": "not a url"})
 	g.Expect(body["Code"]).To(Equal("InvalidParameter.ProfilePictureFile"))
@@ -509,4 +511,21 @@ func TestUpdateChatGroup_LeavesTheGroupUpdatingForTheUpdateDelay(t *testing.T) {
 	h.sim.SetUpdateDelay(0)
 	got, _ = h.sim.Group(id)
 	g.Expect(got.Status).To(Equal(StatusActive), "the new delay applies to groups still UPDATING")
+}
+
+func TestGroupStates(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	id := h.sim.Put("States", "8613800000001")
+	for _, st := range []string{StatusInactive, StatusSuspended, StatusDeleting, StatusUpdating} {
+		g.Expect(h.sim.SetStatus(id, st)).To(Succeed())
+		got, _ := h.sim.Group(id)
+		g.Expect(got.Status).To(Equal(st))
+		_, body := h.call("UpdateChatGroup", map[string]string{"GroupId": id, "Subject": "x"})
+		g.Expect(body["Code"]).To(Equal("GroupStatusInvalid"), "a %s group takes no writes", st)
+	}
+	g.Expect(h.sim.SetStatus(id, "")).To(Succeed())
+	got, _ := h.sim.Group(id)
+	g.Expect(got.Status).To(Equal(StatusActive))
+	g.Expect(h.sim.SetStatus("nope", StatusInactive)).NotTo(Succeed())
 }
