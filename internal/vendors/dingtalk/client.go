@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -185,6 +186,8 @@ type Client struct {
 	caller         *vendors.Caller
 	tokens         *tokenSource
 	known          *knownGroups
+	// permsChecked is set once the app's permissions passed probePermissions.
+	permsChecked atomic.Bool
 }
 
 var _ vendors.GroupClient = (*Client)(nil)

@@ -197,7 +197,9 @@ func TestToken_CachedSharedAndRefreshedBeforeExpiry(t *testing.T) {
 	g.Expect(a.CheckCredentials(ctx)).To(Succeed())
 	g.Expect(f.calls(pathToken)).To(HaveLen(2))
 	_, _ = a.Observe(ctx, "chat1", spec())
-	g.Expect(f.calls(pathChatGet)[2].Token).To(Equal("tok-2"))
+	gets := f.calls(pathChatGet)
+	g.Expect(gets).To(HaveLen(4), "two observations, the permission probe, an observation")
+	g.Expect(gets[3].Token).To(Equal("tok-2"))
 }
 
 func TestToken_ChangedSecretGetsNewToken(t *testing.T) {

@@ -108,12 +108,57 @@ type searchResponse struct {
 	} `json:"groupInfos"`
 }
 
-// CheckCredentials implements vendors.GroupClient: it gets an access token. A
+// CheckCredentials implements vendors.GroupClient: it gets an access token (a
 // token still cached proves the credentials it was issued for; a changed Secret
-// is a new credential and is checked with a new token call.
+// is a new credential and is checked with a new token call) and, until they have
+// passed once for this client, probes the two app permissions the operator
+// needs (probePermissions).
 func (c *Client) CheckCredentials(ctx context.Context) error {
-	_, err := c.tokens.get(ctx, c.caller)
-	return err
+	if _, err := c.tokens.get(ctx, c.caller); err != nil {
+		return err
+	}
+	if c.permsChecked.Load() {
+		return nil
+	}
+	if err := c.probePermissions(ctx); err != nil {
+		return err
+	}
+	c.permsChecked.Store(true)
+	return nil
+}
+
+// probeChatID is a chatid no group has: server-made chatids are "chat" and 32
+// hex digits.
+const probeChatID = "chat-permission-probe"
+
+// probePermissions checks qyapi_chat_read (chat/get) and qyapi_chat_manage
+// (group/update), the permissions the operator needs (vendor-apis.md §1.2; seed
+// 000 and 002), as far as DingTalk allows without a group: both calls name a
+// chatid that cannot exist and change nothing. The gateway refuses an app
+// without the API's permission whatever the request, so a refusal names the
+// permission to grant; any other answer (the chatid is unknown) proves it. It
+// runs once per client, not on every recheck: chat/get and group/update count
+// against the organisation's monthly call quota (§1.5).
+func (c *Client) probePermissions(ctx context.Context) error {
+	var got chatGetResponse
+	if err := c.getLegacy(ctx, apiGet, pathChatGet, url.Values{"chatid": {probeChatID}}, "", &got); refused(err) {
+		return err
+	}
+	if err := c.post(ctx, callUpdate, updateRequest{ChatID: probeChatID}, &updateResponse{}); refused(err) {
+		return err
+	}
+	return nil
+}
+
+// refused reports whether a probe's answer is a refusal of the app rather than
+// of the made-up chatid.
+func refused(err error) bool {
+	for _, class := range []error{vendors.ErrAccessDenied, vendors.ErrUnauthorized, vendors.ErrRateLimited, vendors.ErrQuotaExceeded} {
+		if errors.Is(err, class) {
+			return true
+		}
+	}
+	return false
 }
 
 // Observe implements vendors.GroupClient with the legacy chat/get, the only

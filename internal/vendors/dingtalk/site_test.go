@@ -73,3 +73,30 @@ func TestSites_LegacyCallsFollowTheEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// The provider's check exercises qyapi_chat_read and qyapi_chat_manage without
+// a group, names the one missing, picks up a grant, and once both passed costs
+// no metered call on later rechecks.
+func TestCheckCredentials_ProbesPermissions(t *testing.T) {
+	g := NewWithT(t)
+	s := simdingtalk.New(simdingtalk.Config{Apps: map[string]string{"key": "secret"}, Users: []string{"o1"}})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c, err := New(vendors.Credentials{Endpoint: srv.URL, Settings: Settings{LegacyEndpoint: srv.URL},
+		Secret: map[string][]byte{SecretAppKey: []byte("key"), SecretAppSecret: []byte("secret")}})
+	g.Expect(err).NotTo(HaveOccurred())
+
+	for _, perm := range []string{simdingtalk.PermChatRead, simdingtalk.PermChatManage} {
+		s.Revoke("key", perm)
+		err = c.CheckCredentials(ctx)
+		g.Expect(err).To(MatchError(vendors.ErrAccessDenied), perm)
+		g.Expect(err.Error()).To(ContainSubstring("grant the app the permission " + perm))
+		s.Grant("key", perm)
+	}
+	g.Expect(c.CheckCredentials(ctx)).To(Succeed(), "granted: picked up by the next check")
+	gets, updates := s.Count(simdingtalk.OpGet), s.Count(simdingtalk.OpUpdate)
+	g.Expect(c.CheckCredentials(ctx)).To(Succeed())
+	g.Expect(s.Count(simdingtalk.OpGet)).To(Equal(gets), "rechecks make no metered call")
+	g.Expect(s.Count(simdingtalk.OpUpdate)).To(Equal(updates))
+	g.Expect(s.Writes(simdingtalk.Applied(simdingtalk.OpUpdate))).To(BeEmpty(), "the probes change nothing")
+}

@@ -44,6 +44,17 @@ const (
 	OpSearch = "innerGroups/search"
 )
 
+// App permissions (vendor-apis.md §1.2; seed pages 000 and 002 list
+// qyapi_chat_manage as the required permission of group/create and
+// group/update). An app has every one unless Revoke takes it away.
+const (
+	PermChatManage = "qyapi_chat_manage"
+	PermChatRead   = "qyapi_chat_read"
+)
+
+// needs is the permission each operation requires.
+var needs = map[string]string{OpCreate: PermChatManage, OpUpdate: PermChatManage, OpGet: PermChatRead, OpSearch: PermChatRead}
+
 // Documented limits.
 const (
 	// DefaultQPS is the per-app, per-API limit of a standard-edition organisation.
@@ -166,6 +177,7 @@ type Server struct {
 	allowStandard bool
 	writes        []Write
 	site          string
+	revoked       map[string]bool // appKey + "/" + permission
 }
 
 // Config is a simulated organisation at start.
@@ -204,7 +216,7 @@ func New(cfg Config, opts ...vendorsim.Option) *Server {
 		Sim: vendorsim.New(o.Clock), clock: o.Clock,
 		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
 		groups: map[string]*Group{}, qps: cmp.Or(cfg.QPS, DefaultQPS), tokenTTL: DefaultTokenTTL,
-		throttled: map[string]bool{}, used: map[string]int{}, site: cfg.Site,
+		throttled: map[string]bool{}, used: map[string]int{}, site: cfg.Site, revoked: map[string]bool{},
 	}
 	maps.Copy(s.apps, cfg.Apps)
 	for _, id := range cfg.Users {
@@ -277,6 +289,28 @@ func (s *Server) AddUsers(ids ...string) {
 	for _, id := range ids {
 		s.users[id] = true
 	}
+}
+
+// Revoke takes permission away from app, as an administrator can in the
+// developer console; Grant gives it back.
+func (s *Server) Revoke(appKey, permission string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked[appKey+"/"+permission] = true
+}
+
+// Grant gives app permission (back).
+func (s *Server) Grant(appKey, permission string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.revoked, appKey+"/"+permission)
+}
+
+// permitted reports whether app holds the permission op needs.
+func (s *Server) permitted(app, op string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.revoked[app+"/"+needs[op]]
 }
 
 // SetQPS sets the per-app, per-API calls per second (DefaultQPS by default).

@@ -488,3 +488,23 @@ func TestSite(t *testing.T) {
 	g.Expect(call("api.dingtalk.io", "/chat/get")).To(Equal(http.StatusNotFound), "the legacy API is on oapi")
 	g.Expect(call("oapi.dingtalk.io:443", "/chat/get")).To(Equal(http.StatusOK), "an errcode answer: no token")
 }
+
+func TestPermissions(t *testing.T) {
+	g := NewWithT(t)
+	f := newFixture(t)
+	tok := f.token(t)
+	f.Revoke("key", PermChatManage)
+	r := f.do(t, "POST", "/v1.0/im/group/update", tok, map[string]any{"chatid": "chat-none"})
+	g.Expect(r.status).To(Equal(400))
+	g.Expect(r.str("code")).To(Equal(CodePermissionDenied), "refused before the chatid is looked at")
+	g.Expect(f.do(t, "POST", "/v1.0/im/group/create", tok, map[string]any{"name": "n", "owner": "owner", "useridlist": []string{"owner"}}).str("code")).To(Equal(CodePermissionDenied))
+	g.Expect(f.do(t, "GET", "/chat/get?access_token="+tok+"&chatid=x", "", nil).num("errcode")).To(Equal(ErrcodeChatNotFound), "reading needs the other permission")
+
+	f.Revoke("key", PermChatRead)
+	r = f.do(t, "GET", "/chat/get?access_token="+tok+"&chatid=x", "", nil)
+	g.Expect(r.num("errcode")).To(Equal(ErrcodeSubCode))
+	g.Expect(r.str("sub_code")).To(Equal("60011"))
+	f.Grant("key", PermChatRead)
+	f.Grant("key", PermChatManage)
+	g.Expect(f.do(t, "POST", "/v1.0/im/group/update", tok, map[string]any{"chatid": "chat-none"}).str("code")).To(Equal(CodeParameterInvalid))
+}

@@ -207,6 +207,12 @@ func v1[T any](s *Server, op string, apply func(app string, req *T) (any, *rejec
 		if rej == nil {
 			rej = s.admit(app, op)
 		}
+		if rej == nil && !s.permitted(app, op) {
+			// Checked before the request's content: the gateway refuses an app
+			// without the API's permission whatever it asks for (seed 000/002,
+			// "Required permissions"; 400 permession.checkFailed).
+			rej = &rejection{http.StatusBadRequest, CodePermissionDenied, "Permission check failed: the app lacks " + needs[op]}
+		}
 		var req T
 		if rej == nil {
 			rej = decode(r, &req)
@@ -459,6 +465,13 @@ func (s *Server) handleChatGet(w http.ResponseWriter, r *http.Request) {
 		} else {
 			legacy(ErrcodeMonthlyQuota, "企业调用量已超过本月限额", "error")
 		}
+		return
+	}
+	if !s.permitted(app, OpGet) {
+		// The legacy envelope's "no permission to call this API": errcode 88
+		// with sub_code 60011.
+		w.Header().Set(vendorsim.OutcomeHeader, "error")
+		writeJSON(w, http.StatusOK, legacyError{ErrCode: ErrcodeSubCode, ErrMsg: "no permission", SubCode: "60011", SubMsg: "the app lacks " + PermChatRead})
 		return
 	}
 	chatID := r.URL.Query().Get("chatid")
