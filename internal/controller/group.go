@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -35,7 +36,7 @@ func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha
 			return vendors.ObservedGroup{}, stalled(v1alpha1.InvalidSpecReason,
 				"spec.managementPolicy ObserveOnly never creates a group: set spec.adoptGroupID to the group to observe, or use managementPolicy Full")
 		}
-		return r.createGroup(ctx, obj, gc, want)
+		return r.createIsolating(ctx, obj, gc, want, ppl)
 	}
 	recordGroup(obj, obs.Group)
 	if observeOnly(obj) { // no vendor writes: report the whole difference
@@ -53,17 +54,56 @@ func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha
 	if held != nil && len(obs.Changes.Fields)+len(obs.Changes.Add) == 0 {
 		return vendors.ObservedGroup{}, held // nothing but the held removals to do
 	}
-	ctrl.LoggerFrom(ctx).V(1).Info("Updating vendor group", "groupID", obs.Group.ID, "diff", obs.Diff)
-	res, err := gc.Update(ctx, obs.Group, want)
+	g, err := r.applyUpdate(ctx, obj, gc, obs.Group, want, ppl)
+	if err == nil && held != nil {
+		return vendors.ObservedGroup{}, held
+	}
+	return g, err
+}
+
+// createIsolating creates the group; when the vendor refuses the create for
+// members it does not know, it creates the group without the refused members
+// and adds them back with applyUpdate, which leaves out the unknown ones.
+func (r *ChatGroupReconciler) createIsolating(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, want vendors.GroupSpec, ppl people) (vendors.ObservedGroup, error) {
+	g, err := r.createGroup(ctx, obj, gc, want)
+	um, ok := vendors.AsUnknownMembers(err)
+	if !ok || g.ID != "" { // done, or made: the next pass's Update isolates
+		return g, err
+	}
+	// Leave out the IDs the vendor named, or else the whole refused batch.
+	named := vendors.Intersect(um.IDs, want.Members)
+	drop := named
+	if len(drop) == 0 {
+		drop = vendors.Intersect(um.Candidates, want.Members)
+	}
+	if len(drop) == 0 {
+		return g, err
+	}
+	first := want
+	first.Members = vendors.Difference(want.Members, drop)
+	if g, err = r.createGroup(ctx, obj, gc, first); err != nil {
+		return g, err
+	}
+	rest := want
+	rest.Members = vendors.Difference(want.Members, named)
+	ppl.Rejected = append(slices.Clone(ppl.Rejected), named...)
+	return r.applyUpdate(ctx, obj, gc, g, rest, ppl)
+}
+
+// applyUpdate makes the calls that turn got into want, leaving out (and
+// recording in status) member IDs the vendor rejects as unknown users.
+func (r *ChatGroupReconciler) applyUpdate(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, got vendors.ObservedGroup, want vendors.GroupSpec, ppl people) (vendors.ObservedGroup, error) {
+	ctrl.LoggerFrom(ctx).V(1).Info("Updating vendor group", "groupID", got.ID)
+	res, unknown, err := updateIsolating(ctx, gc, got, want)
+	if len(unknown)+len(ppl.Rejected) > 0 {
+		recordPeople(&obj.Status, obj.Generation, ppl, append(slices.Clone(ppl.Rejected), unknown...))
+	}
 	if err != nil {
-		return vendors.ObservedGroup{}, fmt.Errorf("update group %s: %w", obs.Group.ID, err)
+		return vendors.ObservedGroup{}, fmt.Errorf("update group %s: %w", got.ID, err)
 	}
 	recordGroup(obj, res.Group)
 	setAddedMembers(obj, vendors.Difference(append(obj.Status.AddedMembers, res.Added...), res.Removed))
 	r.notifyUpdate(obj, res, want.Owner)
-	if held != nil {
-		return vendors.ObservedGroup{}, held
-	}
 	return res.Group, nil
 }
 

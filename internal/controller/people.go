@@ -44,6 +44,9 @@ type people struct {
 	Unresolved []unresolved
 	// UsesPeople is true when the spec names people at all (ownerRef, membersFrom).
 	UsesPeople bool
+	// Rejected are member IDs the vendor rejected as unknown users in an
+	// earlier pass of this generation, left out of Members.
+	Rejected []string
 }
 
 // cycleError is a groupRef cycle: an invalid spec.

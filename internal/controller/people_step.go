@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
+	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
 
 // maxUnresolvedListed caps status.unresolvedUsers (the CRD's MaxItems).
@@ -34,7 +35,9 @@ func (r *ChatGroupReconciler) resolveMembers(ctx context.Context, obj *v1alpha1.
 	if err != nil {
 		return people{}, err
 	}
-	recordPeople(&obj.Status, obj.Generation, ppl, nil)
+	ppl.Rejected = previouslyRejected(obj.Status, obj.Generation, ppl.Members)
+	ppl.Members = vendors.Difference(ppl.Members, ppl.Rejected)
+	recordPeople(&obj.Status, obj.Generation, ppl, ppl.Rejected)
 	if u := ppl.OwnerUnresolved; u != nil {
 		return people{}, waiting(u.Reason, "spec.ownerRef: %s; the group is left as it is until the owner resolves", describeUnresolved(*u, obj.Spec.Vendor))
 	}

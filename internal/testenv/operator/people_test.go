@@ -217,3 +217,84 @@ func TestPeople(t *testing.T) {
 		})
 	}
 }
+
+// refusals counts the simulator's write calls that failed.
+func refusals(h vendorsim.Harness) int {
+	n := 0
+	for _, c := range h.Core().Calls() {
+		if h.IsWrite(c.Op) && c.Outcome == "error" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestUnknownMembers: one member ID the vendor does not know must not block
+// the rest. A change that adds a known and an unknown user and removes two is
+// applied except for the unknown ID, which status names (UnknownToVendor)
+// while Ready says the group matches everything else; a later check does not
+// ask the vendor again.
+func TestUnknownMembers(t *testing.T) {
+	for _, reg := range registry.Simulators() {
+		t.Run(string(reg.Vendor), func(t *testing.T) {
+			t.Parallel()
+			g := NewWithT(t)
+			ctx := context.Background()
+			h := reg.Start(vendorsim.SimConfig{})
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			ns := env.Namespace(t)
+			p := env.SimProvider(t, ns, "vendor", h, srv.URL)
+			env.WaitProvider(t, p, metav1.ConditionTrue, "")
+			h.AddUsers(h.User(0), h.User(1), h.User(2), h.User(3), h.User(4))
+			ghost := h.User(99) // never added to the vendor's directory
+
+			cg := &v1alpha1.ChatGroup{
+				ObjectMeta: metav1.ObjectMeta{Name: "unknown", Namespace: ns},
+				Spec: v1alpha1.ChatGroupSpec{Vendor: reg.Vendor, ProviderRef: v1alpha1.ProviderReference{Name: p.Name},
+					Name: "Unknown", Members: []string{h.User(1), h.User(2), h.User(3)}},
+			}
+			h.Spec(&cg.Spec, h.User(0))
+			g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
+			got := env.WaitReady(t, cg)
+			owner := []string{}
+			if got.Spec.Owner != "" {
+				owner = []string{got.Spec.Owner}
+			}
+
+			before, refusedBefore := writes(h), refusals(h)
+			patch := client.MergeFrom(got.DeepCopy())
+			got.Spec.Members = []string{h.User(1), h.User(4), ghost}
+			g.Expect(env.Client.Patch(ctx, got, patch)).To(Succeed())
+			got = env.WaitReady(t, got)
+			g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+			if !slices.Contains(got.Status.UnresolvedUsers, ghost) {
+				// The vendor has no user directory (members join by invite link):
+				// nobody is unknown to it, and nothing was refused.
+				g.Expect(refusals(h)).To(Equal(refusedBefore))
+				g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.MembersResolvedCondition)).To(BeNil())
+				vendorHolds(t, h, got, append(slices.Clone(owner), h.User(1), h.User(4), ghost))
+				return
+			}
+			vendorHolds(t, h, got, append(slices.Clone(owner), h.User(1), h.User(4)))
+			g.Expect(got.Status.UnresolvedUsers).To(Equal([]string{ghost}))
+			mr := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.MembersResolvedCondition)
+			g.Expect(mr).NotTo(BeNil())
+			g.Expect(mr.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(mr.Reason).To(Equal(v1alpha1.UnknownToVendorReason))
+			g.Expect(mr.Message).To(ContainSubstring(ghost))
+			g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message).
+				To(ContainSubstring("except the people and IDs left out"))
+			// One refused call; then the removals and the known add (one or two
+			// writes, as the vendor batches them), and one isolating try at most.
+			g.Expect(refusals(h)-refusedBefore).To(Equal(1), "writes: %v", writesSince(h, before))
+			g.Expect(total(writesSince(h, before))).To(BeNumerically("<=", 2), "writes: %v", writesSince(h, before))
+
+			// A drift check of the same generation leaves the ID out without asking.
+			before, refusedBefore = writes(h), refusals(h)
+			env.RequestReconcile(t, got)
+			g.Expect(writesSince(h, before)).To(BeEmpty())
+			g.Expect(refusals(h)).To(Equal(refusedBefore))
+		})
+	}
+}

@@ -273,7 +273,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 	}
 	var resp createResponse
 	if err := c.post(ctx, callCreate, req, &resp); err != nil {
-		return vendors.ObservedGroup{}, withField(err, want)
+		return vendors.ObservedGroup{}, unknownMembers(withField(err, want), vendors.Difference(users[0], []string{want.Owner}))
 	}
 	if resp.ChatID == "" {
 		// Not definite: the group may exist, so the caller must not create again.
@@ -286,7 +286,7 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 		// A failure here comes back with the group: it exists and its ID must be
 		// recorded; the controller retries the missing members through Update.
 		if err := c.post(ctx, callUpdate, call, &updateResponse{}); err != nil {
-			return g.observed(), withField(err, want)
+			return g.observed(), unknownMembers(withField(err, want), call.AddUserIDList)
 		}
 		g = g.apply(call)
 	}
@@ -314,7 +314,7 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 			err = vendors.NewError(vendors.ErrUnavailable, apiUpdate, "", "the vendor did not confirm the update")
 		}
 		if err != nil {
-			return res, withField(err, want)
+			return res, unknownMembers(withField(err, want), call.AddUserIDList)
 		}
 		cur = cur.apply(call)
 		res = record(res, call, cur)

@@ -544,7 +544,11 @@ func TestDingTalk_BadCredentialsThenFixedSecret(t *testing.T) {
 	}).Should(Equal(metav1.ConditionTrue))
 }
 
-func TestDingTalk_UnknownMemberStallsWithoutRetrying(t *testing.T) {
+// TestDingTalk_UnknownMemberIsLeftOut: a userId the organisation does not have
+// must not block the rest. The refused create (the vendor names the userId) is
+// made again without it, the group is Ready with everyone else, and status
+// names the ID (MembersResolved UnknownToVendor); nothing is asked again.
+func TestDingTalk_UnknownMemberIsLeftOut(t *testing.T) {
 	g := NewWithT(t)
 	startEnv(t)
 	ns := env.Namespace(t)
@@ -554,16 +558,19 @@ func TestDingTalk_UnknownMemberStallsWithoutRetrying(t *testing.T) {
 	cg := newGroup(ns, "ghost", func(c *v1alpha1.ChatGroup) { c.Spec.Members = []string{"u1", "ghost1"} })
 	g.Expect(env.Client.Create(ctx, cg)).To(Succeed())
 
-	got := env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.InvalidSpecReason)
-	stalled := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.StalledCondition)
-	g.Expect(stalled).NotTo(BeNil())
-	g.Expect(stalled.Message).To(HavePrefix("spec.members:"))
-	g.Expect(stalled.Message).To(ContainSubstring("user ghost1 does not exist"))
+	got := env.WaitReady(t, cg)
+	g.Expect(got.Status.UnresolvedUsers).To(Equal([]string{"ghost1"}))
+	mr := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.MembersResolvedCondition)
+	g.Expect(mr).NotTo(BeNil())
+	g.Expect(mr.Reason).To(Equal(v1alpha1.UnknownToVendorReason))
+	g.Expect(mr.Message).To(ContainSubstring("ghost1"))
 	g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
-	g.Expect(testenv.KStatus(t, got)).To(Equal(status.FailedStatus))
-	g.Expect(got.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation), "a refused create made nothing")
-	g.Consistently(func() int { return len(creates(cg.Spec.Name)) }).WithTimeout(2*time.Second).Should(Equal(1), "no retry loop")
-	g.Expect(sim.GroupsNamed(cg.Spec.Name)).To(BeEmpty())
+	g.Expect(testenv.KStatus(t, got)).To(Equal(status.CurrentStatus))
+	g.Consistently(func() int { return len(creates(cg.Spec.Name)) }).WithTimeout(2*time.Second).Should(Equal(2), "one refused create, one without the unknown userId")
+	g.Expect(writes(got.Status.GroupID, simdingtalk.OpUpdate)).To(BeEmpty(), "the named userId is not tried again")
+	groups := sim.GroupsNamed(cg.Spec.Name)
+	g.Expect(groups).To(HaveLen(1))
+	g.Expect(groups[0].Members).To(ConsistOf("owner1", "u1"))
 }
 
 func TestDingTalk_ExpiredTokenIsRefreshed(t *testing.T) {

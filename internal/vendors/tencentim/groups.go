@@ -232,6 +232,9 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 			return vendors.ObservedGroup{}, err
 		}
 	case err != nil:
+		if len(first) > 0 && hasCode(err, codeAccountNotFound, codeAccountNotImported) {
+			err = vendors.UnknownMembers(err, first, nil)
+		}
 		return vendors.ObservedGroup{}, err
 	default:
 		got = created(id, want, first)
@@ -325,6 +328,11 @@ func (c *Client) addMembers(ctx context.Context, id string, accounts []string) (
 		}
 		var resp addMembersResponse
 		if err := c.do(ctx, write("add_group_member"), req, &resp); err != nil {
+			if hasCode(err, codeAccountNotFound, codeAccountNotImported) {
+				// The whole call is refused for the accounts IM does not have;
+				// the caller isolates them and adds the rest.
+				err = vendors.UnknownMembers(err, batch, nil)
+			}
 			return added, joined, err
 		}
 		for _, m := range resp.MemberList {
