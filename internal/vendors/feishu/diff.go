@@ -150,3 +150,35 @@ func planFor(got chatInfo, members []string, want vendors.GroupSpec) plan {
 	add, remove := vendors.MemberChanges(want, members, got.OwnerID)
 	return plan{patch: patch(got, want), owner: ownerChange(got, want), add: add, remove: remove}
 }
+
+// specPaths names the spec path each patched field comes from.
+var specPaths = map[string]string{
+	"name":                  "name",
+	"description":           "description",
+	"avatar":                "icon",
+	"chat_type":             "feishu.chatType",
+	"at_all_permission":     "managementOptions.mentionAll",
+	"edit_permission":       "managementOptions.managedBy",
+	"membership_approval":   "managementOptions.joinPolicy",
+	"add_member_permission": "feishu.addMembers",
+	"share_card_permission": "feishu.addMembers",
+}
+
+// neutral is p as spec paths and member IDs, for status.drift and the
+// removal guard.
+func (p plan) neutral() vendors.Changes {
+	var c vendors.Changes
+	seen := map[string]bool{}
+	for k := range p.patch {
+		if path := specPaths[k]; path != "" && !seen[path] {
+			seen[path] = true
+			c.Fields = append(c.Fields, path)
+		}
+	}
+	sort.Strings(c.Fields)
+	if p.owner != "" {
+		c.Fields = append(c.Fields, "owner")
+	}
+	c.Add, c.Remove = p.add, p.remove
+	return c
+}

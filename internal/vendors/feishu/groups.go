@@ -52,7 +52,7 @@ func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec)
 	d, _ := want.Vendor.(Desired)
 	info.AvatarKey = d.AvatarKey
 	p := planFor(info, members, want)
-	return vendors.Observation{Exists: true, UpToDate: p.empty(), Diff: p.describe(), Group: observed(id, info, members)}, nil
+	return vendors.Observation{Exists: true, UpToDate: p.empty(), Diff: p.describe(), Group: observed(id, info, members), Changes: p.neutral()}, nil
 }
 
 func observed(id string, info chatInfo, members []string) vendors.ObservedGroup {

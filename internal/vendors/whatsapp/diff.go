@@ -72,7 +72,8 @@ func memberChanges(want vendors.GroupSpec, participants []string, admin string) 
 }
 
 // neutral is ch as spec paths and member IDs, for status.drift and the
-// removal guard. Pending invitees are the members the group lacks.
+// removal guard. Pending invitees are the members the group lacks; removals
+// are spelled in E.164 as the spec spells members (the same numbers).
 func (ch changes) neutral() vendors.Changes {
 	var c vendors.Changes
 	for _, f := range []struct {
@@ -83,7 +84,10 @@ func (ch changes) neutral() vendors.Changes {
 			c.Fields = append(c.Fields, f.path)
 		}
 	}
-	c.Add, c.Remove = ch.Pending, ch.Remove
+	c.Add = ch.Pending
+	for _, p := range ch.Remove { // in E.164, as a ChatGroup lists members
+		c.Remove = append(c.Remove, "+"+normalize(p))
+	}
 	return c
 }
 
