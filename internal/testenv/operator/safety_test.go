@@ -162,7 +162,7 @@ func TestRemovalGuard(t *testing.T) {
 			g.Eventually(func(g Gomega) string {
 				g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(cg), cg)).To(Succeed())
 				return meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.ReadyCondition).Message
-			}).WithTimeout(30*time.Second).WithPolling(100*time.Millisecond).Should(ContainSubstring("approved nothing"))
+			}).WithTimeout(30 * time.Second).WithPolling(100 * time.Millisecond).Should(ContainSubstring("approved nothing"))
 			g.Expect(cg.Status.Drift.RemovalToken).To(Equal(d.RemovalToken))
 			g.Expect(a.writes()-w0).To(Equal(heldWrites), "a stale token approves nothing")
 
