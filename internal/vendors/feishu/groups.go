@@ -188,7 +188,8 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 // Delete dissolves the chat (§3.4); one already gone is not an error.
 func (c *Client) Delete(ctx context.Context, id string) error {
 	err := c.do(ctx, call{api: "chat/delete", method: http.MethodDelete, path: chatsPath + "/" + url.PathEscape(id), write: true}, nil)
-	if errors.Is(err, vendors.ErrNotFound) {
+	if err == nil || errors.Is(err, vendors.ErrNotFound) {
+		c.chatLocks.Delete(id) // the chat takes no more member writes
 		return nil
 	}
 	return err

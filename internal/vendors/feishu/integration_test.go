@@ -277,3 +277,26 @@ func TestUpdate_RefusalsAreRetriedUntilFeishuStopsAnsweringThem(t *testing.T) {
 		g.Expect(f.chat(done).Description).To(Equal("changed"))
 	}
 }
+
+// TestChatUser_FeishuAccountsBecomeOwnerAndMembers: ChatUsers with a Feishu
+// account name the owner (ownerRef) and members (membersFrom) of a Feishu chat.
+func TestChatUser_FeishuAccountsBecomeOwnerAndMembers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	g := NewWithT(t)
+	for i, name := range []string{"alice", "bob"} {
+		g.Expect(env.Client.Create(ctx, &v1alpha1.ChatUser{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns},
+			Spec:       v1alpha1.ChatUserSpec{Accounts: []v1alpha1.ChatUserAccount{{Vendor: v1alpha1.Feishu, ID: f.user(4 + i)}}},
+		})).To(Succeed())
+	}
+	cg := f.group("people", func(c *v1alpha1.ChatGroup) {
+		c.Spec.Owner = ""
+		c.Spec.OwnerRef = &v1alpha1.ChatUserReference{Name: "alice"}
+		c.Spec.Members = []string{f.user(1)}
+		c.Spec.MembersFrom = []v1alpha1.MembersSource{{UserRef: &v1alpha1.ChatUserReference{Name: "bob"}}}
+	})
+	chat := f.chat(cg)
+	g.Expect(chat.Owner).To(Equal(f.user(4)))
+	g.Expect(chat.Members).To(ConsistOf(f.user(4), f.user(5), f.user(1)))
+}
