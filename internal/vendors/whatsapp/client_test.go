@@ -1,9 +1,11 @@
 package whatsapp
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -240,11 +242,14 @@ func TestClient_TransportErrorsHaveNoURL(t *testing.T) {
 	g := NewWithT(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	g.Expect(err).NotTo(HaveOccurred())
-	go func() { // accept and hang up: the round trip fails
+	go func() { // read the whole request, then hang up: sent, but no answer
 		for {
 			conn, err := l.Accept()
 			if err != nil {
 				return
+			}
+			if req, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
+				_, _ = io.Copy(io.Discard, req.Body)
 			}
 			_ = conn.Close()
 		}
