@@ -5,7 +5,9 @@
 -- It reads the operator's kstatus conditions:
 --   Suspended    spec.suspend is true: the operator makes no vendor calls
 --   Degraded     Stalled=True for the current generation: a change by you is needed
---   Healthy      Ready=True and status.observedGeneration is metadata.generation
+--                (RemovalsHeld included: removals wait for your approval)
+--   Healthy      Ready=True and status.observedGeneration is metadata.generation,
+--                or ObserveOnly's DriftDetected: the difference is only reported
 --   Progressing  anything else: not reconciled yet, retrying, or the vendor is
 --                still working (e.g. an asynchronous WhatsApp create)
 --
@@ -43,6 +45,15 @@ end
 if stalled ~= nil and stalled.status == "True" and current(stalled) then
   hs.status = "Degraded"
   hs.message = stalled.message
+  return hs
+end
+
+-- managementPolicy ObserveOnly changes nothing by design: a difference from the
+-- spec (reason DriftDetected, listed in status.drift) is information, not a
+-- failure or work under way, as kstatus (Flux) reads it too.
+if ready ~= nil and ready.reason == "DriftDetected" and current(ready) and obj.status.observedGeneration == generation then
+  hs.status = "Healthy"
+  hs.message = ready.message
   return hs
 end
 

@@ -74,6 +74,24 @@ func TestHealth_edges(t *testing.T) {
 			},
 			want: "Progressing",
 		},
+		"ObserveOnly's DriftDetected is Healthy: the difference is reported, not pending": {
+			obj: func(t *testing.T) map[string]any {
+				obj := fixture(t, "chatgroup-ready")
+				setReady(obj, "False", "DriftDetected", "differs from the spec (name differs; 3 to add)")
+				return obj
+			},
+			want: "Healthy",
+		},
+		"RemovalsHeld is Degraded: the removals wait for approval": {
+			obj: func(t *testing.T) map[string]any {
+				obj := fixture(t, "chatgroup-stalled")
+				for _, c := range obj["status"].(map[string]any)["conditions"].([]any) {
+					c.(map[string]any)["reason"] = "RemovalsHeld"
+				}
+				return obj
+			},
+			want: "Degraded",
+		},
 		"suspend wins over Stalled": {
 			obj: func(t *testing.T) map[string]any {
 				obj := fixture(t, "chatgroup-stalled")
@@ -125,4 +143,13 @@ func fixture(t *testing.T, name string) map[string]any {
 	obj := map[string]any{}
 	NewWithT(t).Expect(utiljson.Unmarshal(data, &obj)).To(Succeed())
 	return obj
+}
+
+// setReady rewrites the Ready condition of obj.
+func setReady(obj map[string]any, status, reason, message string) {
+	for _, c := range obj["status"].(map[string]any)["conditions"].([]any) {
+		if c := c.(map[string]any); c["type"] == "Ready" {
+			c["status"], c["reason"], c["message"] = status, reason, message
+		}
+	}
 }
