@@ -164,7 +164,14 @@ const (
 )
 
 // CheckCredentials lists one group ID: the cheapest call that needs a valid
-// UserSig for an App admin of the app.
+// UserSig for an App admin of the app. It probes no permission beyond that, as
+// there is none to probe (vendor-apis.md §2): every REST call runs as the App
+// admin identifier, which holds every group permission; 10007 (insufficient
+// permission) answers what a group's type forbids (AVChatRoom) or a
+// From_Account that may not act, never a grant missing from the console. What
+// the console must provide is the admin identifier and the key its UserSig is
+// signed with, both proved here; custom group fields (AppDefinedData keys) are
+// enabled per key and can only be tried on a group, which reports the key.
 func (c *Client) CheckCredentials(ctx context.Context) error {
 	return c.do(ctx, read("get_appid_group_list", ""), groupListRequest{Limit: 1}, nil)
 }
