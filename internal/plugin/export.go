@@ -112,7 +112,7 @@ func (o *exportOptions) run(ctx context.Context) error {
 		groups, skipped = o.dropManaged(ctx, c, ns, reg.Vendor, groups)
 		sum.skipped = len(skipped)
 		if len(skipped) > 0 {
-			fmt.Fprintf(o.stderr(), "Left out %d groups that ChatGroups manage already (--include-managed keeps them): %s\n", len(skipped), strings.Join(skipped, ", "))
+			fmt.Fprintf(o.stderr(), "Left out the groups that ChatGroups manage already (--include-managed keeps them): %s\n", strings.Join(skipped, ", "))
 		}
 	}
 	objs := chatGroups(groups, reg, ref, ns)
@@ -120,8 +120,8 @@ func (o *exportOptions) run(ctx context.Context) error {
 		return err
 	}
 	sum.exported, sum.calls, sum.took = len(objs), calls.Load(), time.Since(start)
-	fmt.Fprintf(o.stderr(), "Exported %d %s groups of %s %s with %d vendor calls in %.1fs\n",
-		sum.exported, reg.Vendor, ref.Kind, ref.Name, sum.calls, sum.took.Seconds())
+	fmt.Fprintf(o.stderr(), "Exported %s of %s %s with %d vendor calls in %.1fs\n",
+		groupCount(sum.exported, reg.Vendor), ref.Kind, ref.Name, sum.calls, sum.took.Seconds())
 	return nil
 }
 

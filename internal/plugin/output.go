@@ -126,10 +126,18 @@ func idHash(id string, n int) string {
 // header is the comment that starts a YAML export. It holds no time, so two
 // exports of the same groups are the same bytes.
 func header(vendor v1alpha1.Vendor, ref v1alpha1.ProviderReference, ns string, n int) string {
-	return fmt.Sprintf("# kubectl chatgroup export: %d %s groups of %s %s as ChatGroups in namespace %s,\n"+
+	return fmt.Sprintf("# kubectl chatgroup export: %s of %s %s as ChatGroups in namespace %s,\n"+
 		"# adopted read-only (managementPolicy ObserveOnly). Review, apply, then check\n"+
 		"# 'kubectl chatgroup plan NAME' before switching a group to managementPolicy Full.\n",
-		n, vendor, ref.Kind, ref.Name, ns)
+		groupCount(n, vendor), ref.Kind, ref.Name, ns)
+}
+
+// groupCount is "1 TencentIM group" or "n TencentIM groups".
+func groupCount(n int, vendor v1alpha1.Vendor) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s group", vendor)
+	}
+	return fmt.Sprintf("%d %s groups", n, vendor)
 }
 
 // print writes objs as YAML documents (after header) or as a JSON List.
