@@ -48,10 +48,12 @@ func (c *Client) ListGroups(ctx context.Context, progress func(read, total int))
 	return out, nil
 }
 
-// export writes the group's description and profile picture into the spec
-// that adopts it.
+// export writes the group's description into the spec that adopts it. The
+// picture is left out: CAMS lists only its own copy of it, never the URL that
+// was sent, and compare checks a picture against the hash of the URL the
+// operator sent (status.whatsapp.pictureHash), which an adopted group has not.
 func export(g vendors.ObservedGroup, spec *v1alpha1.ChatGroupSpec) {
 	if got, ok := g.Extra.(chatGroup); ok {
-		spec.Description, spec.Icon = got.Description, got.ProfilePictureFile
+		spec.Description = got.Description
 	}
 }
