@@ -31,7 +31,8 @@ type Faults struct {
 type Call struct {
 	// Op is the operation, e.g. "group/create".
 	Op string
-	// Outcome is "ok", "error", "throttled", "injected" or "dropped".
+	// Outcome is "ok", "error", "throttled", "injected", "dropped" or
+	// "unavailable".
 	Outcome string
 	// At is when the call arrived.
 	At time.Time
@@ -52,6 +53,8 @@ type Sim struct {
 	failing map[string]string
 	// throttleUntil ends a ThrottleFor period.
 	throttleUntil time.Time
+	// downUntil ends an UnavailableFor period.
+	downUntil time.Time
 }
 
 type window struct {
@@ -171,6 +174,11 @@ func (s *Sim) Allow(key string, limit int) bool {
 // through the returned recorder's status (>= 400 is "error").
 func (s *Sim) Wrap(op string, transient http.HandlerFunc, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Down() {
+			s.Record(op, "unavailable")
+			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+			return
+		}
 		f := s.faultsFor(op)
 		if f.Latency > 0 {
 			select {
@@ -252,6 +260,23 @@ func (s *Sim) ThrottleFor(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttleUntil = s.clock.Now().Add(d)
+}
+
+// UnavailableFor makes every call answer HTTP 503 with no vendor code for d on
+// the simulator's clock, before anything is applied: an outage as a vendor's
+// gateway or load balancer reports it. The call log names these calls
+// "unavailable".
+func (s *Sim) UnavailableFor(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.downUntil = s.clock.Now().Add(d)
+}
+
+// Down reports whether an UnavailableFor period is running.
+func (s *Sim) Down() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.Now().Before(s.downUntil)
 }
 
 // Throttling reports whether a ThrottleFor period is running.

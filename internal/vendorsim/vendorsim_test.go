@@ -93,3 +93,25 @@ func TestFailWithAndThrottleFor(t *testing.T) {
 	clk.SetTime(clk.Now().Add(2 * time.Second))
 	g.Expect(s.Throttling()).To(BeFalse(), "over on the simulator's clock")
 }
+
+func TestUnavailableFor(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakePassiveClock(time.Unix(100, 0))
+	s := New(clk)
+	applied := 0
+	h := s.Wrap("op", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) },
+		func(w http.ResponseWriter, _ *http.Request) { applied++ })
+	call := func() int {
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequest(http.MethodPost, "/op", nil))
+		return rec.Code
+	}
+	s.UnavailableFor(time.Minute)
+	g.Expect(call()).To(Equal(http.StatusServiceUnavailable))
+	g.Expect(applied).To(BeZero(), "nothing is applied during an outage")
+	g.Expect(s.Count("op", "unavailable")).To(Equal(1))
+	clk.SetTime(clk.Now().Add(time.Minute))
+	g.Expect(s.Down()).To(BeFalse())
+	g.Expect(call()).To(Equal(http.StatusOK))
+	g.Expect(applied).To(Equal(1))
+}

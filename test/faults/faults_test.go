@@ -262,3 +262,50 @@ func TestThrottled(t *testing.T) {
 		s.expectNoLeaks()
 	})
 }
+
+// TestOutageDuringBurst: every API answers HTTP 503 (no vendor code: a
+// gateway's answer during an outage) while a burst of ChatGroups is created. A
+// 503 proves the request was not applied, so every create claim it ends is
+// dropped and the create retried with backoff: when the vendor recovers, every
+// group is Ready with exactly one vendor group, and no annotation was touched
+// by hand.
+func TestOutageDuringBurst(t *testing.T) {
+	t.Parallel()
+	forEachVendor(t, func(t *testing.T, reg vendorsim.Registration) {
+		const n = 20
+		g := NewWithT(t)
+		s := newScenario(t, reg, 0, nil)
+		s.startManager()
+		s.waitProvider()
+		core := s.sim.Core()
+		core.UnavailableFor(time.Hour)
+		start := time.Now()
+		groups := s.createGroups(n)
+		// The outage lasts until every group has failed in it.
+		s.waitAll(groups, settleTimeout, func(g Gomega, cg *v1alpha1.ChatGroup) {
+			c := ready(cg)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(v1alpha1.VendorUnavailableReason), "%s: %s", cg.Name, c.Message)
+		})
+		core.UnavailableFor(0)
+		t.Logf("vendor down for %s", time.Since(start).Round(time.Millisecond))
+
+		s.waitAll(groups, settleTimeout, isReady)
+		failed := 0
+		for _, c := range core.Calls() {
+			if c.Outcome == "unavailable" {
+				failed++
+			}
+		}
+		s.expectOneGroupEach(groups)
+		g.Expect(core.Count(s.sim.CreateOp(), "ok")).To(Equal(n), "one applied create per ChatGroup")
+		for _, cg := range groups {
+			g.Expect(s.eventReasons(cg)).To(HaveEach(BeElementOf(v1alpha1.VendorUnavailableReason, v1alpha1.CreatedReason, v1alpha1.RecoveredReason)),
+				"%s never needed a human, nor a lookup", cg.Name)
+			g.Expect(cg.Annotations).NotTo(HaveKey(v1alpha1.CreatePendingAnnotation), cg.Name)
+		}
+		t.Logf("%d calls answered 503; %d creates applied for %d groups", failed, core.Count(s.sim.CreateOp(), "ok"), n)
+		g.Expect(failed).To(BeNumerically(">=", n), "each group failed in the outage")
+		s.expectNoLeaks()
+	})
+}
