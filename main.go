@@ -51,6 +51,7 @@ type options struct {
 	retryInterval           time.Duration
 	vendorTimeout           time.Duration
 	driftBatchWait          time.Duration
+	findGrace               time.Duration
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.DurationVar(&o.retryInterval, "retry-interval", 30*time.Second, "How often to look again for a missing provider or credentials Secret.")
 	flag.DurationVar(&o.vendorTimeout, "vendor-timeout", time.Minute, "The longest the vendor calls of one reconcile may take.")
 	flag.DurationVar(&o.driftBatchWait, "drift-batch-wait", controller.DefaultDriftBatchWait, "How long a periodic drift check waits to share a batched vendor read with other groups of its provider.")
+	flag.DurationVar(&o.findGrace, "find-grace", 0, "How long a vendor's lookup may miss a group an interrupted create made, before it is created again; 0 means each vendor's own (docs/faults.md).")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -151,6 +153,7 @@ func mustSetupControllers(mgr ctrl.Manager, o options) {
 		RetryInterval:           o.retryInterval,
 		VendorTimeout:           o.vendorTimeout,
 		DriftBatchWait:          o.driftBatchWait,
+		FindGrace:               o.findGrace,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

@@ -48,6 +48,9 @@ type ChatGroupReconciler struct {
 	// VendorTimeout bounds the vendor calls of one pass (default 1m), apart from
 	// the reconcile context, so a hung vendor cannot hold a worker.
 	VendorTimeout time.Duration
+	// FindGrace, when positive, replaces the vendor's lookup grace
+	// (vendors.Registration.FindGrace).
+	FindGrace time.Duration
 	// Instance names this operator process in the create claims it writes
 	// (create-pending); SetupWithManager sets a random one when it is empty.
 	Instance string

@@ -204,16 +204,23 @@ func TestChatGroupReconciler_locateGroup(t *testing.T) {
 			gc: func() *fake.GroupClient {
 				return &fake.GroupClient{
 					FindFn: func(context.Context, vendors.GroupSpec) ([]string, error) { return []string{"grp-1", "grp-2"}, nil },
+					ObserveFn: func(_ context.Context, id string, _ vendors.GroupSpec) (vendors.Observation, error) {
+						if id == "grp-2" {
+							return vendors.Observation{}, errors.New("unreadable")
+						}
+						return vendors.Observation{Exists: true, Group: vendors.ObservedGroup{ID: id, Name: "Team", Members: []string{"a", "b", "c"}}}, nil
+					},
 				}
 			},
 			check: func(t *testing.T, g *WithT, r *ChatGroupReconciler, obj *v1alpha1.ChatGroup, gc *fake.GroupClient, rec *events.FakeRecorder, obs vendors.Observation, found bool, err error) {
 				g.Expect(found).To(BeFalse())
 				se := asStalled(g, err)
 				g.Expect(se.reason).To(Equal(v1alpha1.CreateIncompleteReason))
-				g.Expect(se.message).To(And(ContainSubstring("grp-1"), ContainSubstring("grp-2")))
+				// Each candidate with what the vendor says of it, and the step that resolves it.
+				g.Expect(se.message).To(And(ContainSubstring(`grp-1 ("Team", 3 members), grp-2;`), ContainSubstring("set spec.adoptGroupID to the one to keep")))
 				g.Expect(gc.Count(fake.OpFind, func(c fake.Call) bool { return c.Spec.UID == "uid-steps" })).To(Equal(1))
 				g.Expect(gc.Count(fake.OpCreate, nil)).To(Equal(0))
-				g.Expect(gc.Count(fake.OpObserve, nil)).To(Equal(0))
+				g.Expect(gc.Count(fake.OpObserve, nil)).To(Equal(2), "each candidate is read to describe it")
 				s := stored(t, r, obj)
 				g.Expect(s.Annotations).To(HaveKey(v1alpha1.CreatePendingAnnotation))
 				g.Expect(s.Annotations).NotTo(HaveKey(v1alpha1.GroupIDAnnotation))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -27,7 +28,11 @@ func (r *ChatGroupReconciler) reconcileGroup(ctx context.Context, obj *v1alpha1.
 func (r *ChatGroupReconciler) reconcileGroupOf(ctx context.Context, obj *v1alpha1.ChatGroup, gc vendors.GroupClient, reg vendors.Registration, ppl people) (vendors.ObservedGroup, error) {
 	want := desiredGroupOf(obj, reg, ppl)
 	setAddedMembers(obj, obj.Status.AddedMembers) // drops a record nothing reads
-	obs, found, err := r.locateGroup(ctx, obj, gc, want, reg.FindGrace)
+	grace := reg.FindGrace
+	if r.FindGrace > 0 {
+		grace = r.FindGrace
+	}
+	obs, found, err := r.locateGroup(ctx, obj, gc, want, grace)
 	if err != nil {
 		return vendors.ObservedGroup{}, err
 	}
@@ -221,8 +226,8 @@ func (r *ChatGroupReconciler) recoverCreate(ctx context.Context, obj *v1alpha1.C
 	}
 	if len(ids) > 1 {
 		return vendors.Observation{}, false, stalled(v1alpha1.CreateIncompleteReason,
-			"An earlier create of %q may not have completed and %d matching groups were found on %s (%v); set spec.adoptGroupID to the right group, or remove the annotation %s if none should be kept and a new group may be created",
-			want.Name, len(ids), obj.Spec.Vendor, ids, v1alpha1.CreatePendingAnnotation)
+			"An earlier create of %q may not have completed and %d matching groups were found on %s: %s; set spec.adoptGroupID to the one to keep (and delete the others on %s), or remove the annotation %s if none should be kept and a new group may be created",
+			want.Name, len(ids), obj.Spec.Vendor, describeCandidates(ctx, gc, ids, want), obj.Spec.Vendor, v1alpha1.CreatePendingAnnotation)
 	}
 	obs, err := gc.Observe(ctx, ids[0], want)
 	if err != nil {
@@ -385,4 +390,28 @@ func setAddedMembers(obj *v1alpha1.ChatGroup, added []string) {
 		added = nil
 	}
 	obj.Status.AddedMembers = added
+}
+
+// maxDescribed bounds how many candidates a CreateIncomplete message reads and
+// describes.
+const maxDescribed = 5
+
+// describeCandidates lists the groups a lookup found with what the vendor says
+// of them (title and member count), so a user can tell which to adopt. A
+// candidate that cannot be read is listed by ID alone.
+func describeCandidates(ctx context.Context, gc vendors.GroupClient, ids []string, want vendors.GroupSpec) string {
+	parts := make([]string, 0, len(ids))
+	for i, id := range ids {
+		if i == maxDescribed {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-maxDescribed))
+			break
+		}
+		obs, err := gc.Observe(ctx, id, want)
+		if err != nil || !obs.Exists {
+			parts = append(parts, id)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s (%q, %d members)", id, obs.Group.Name, len(obs.Group.Members)))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -22,6 +22,9 @@ type Options struct {
 	// DriftBatchWait is how long a periodic drift check waits to share a
 	// batched read (DefaultDriftBatchWait when zero).
 	DriftBatchWait time.Duration
+	// FindGrace, when positive, replaces every vendor's lookup grace
+	// (vendors.Registration.FindGrace) before an interrupted create is made again.
+	FindGrace time.Duration
 }
 
 // SetupWithManager registers the ChatGroup, ChatProvider and ClusterChatProvider
@@ -41,6 +44,7 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		RetryInterval:           o.RetryInterval,
 		VendorTimeout:           o.VendorTimeout,
 		DriftBatchWait:          o.DriftBatchWait,
+		FindGrace:               o.FindGrace,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

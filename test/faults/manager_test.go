@@ -41,6 +41,7 @@ func runManager(args []string) int {
 	workers := fs.Int("max-concurrent-reconciles", 4, "ChatGroup workers")
 	retry := fs.Duration("retry-interval", time.Second, "retry interval")
 	vendorTimeout := fs.Duration("vendor-timeout", 5*time.Second, "vendor work of one pass")
+	findGrace := fs.Duration("find-grace", 0, "lookup grace before an interrupted create is made again")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -74,6 +75,7 @@ func runManager(args []string) int {
 		RetryInterval:           *retry,
 		VendorTimeout:           *vendorTimeout,
 		DriftBatchWait:          time.Second, // the scenarios' restarts resync in batches without sitting out the default wait
+		FindGrace:               *findGrace,
 	}); err != nil {
 		log.Error(err, "Unable to set up the controllers")
 		return 1

@@ -32,6 +32,11 @@ var ctx = context.Background()
 // hung vendor call times out within a scenario.
 const vendorTimeout = 2 * time.Second
 
+// findGrace is the managers' --find-grace: the simulators show a group as soon
+// as it is made, so the vendors' real lookup grace (minutes) would only slow
+// down the scenarios whose kills leave a create claim that made nothing.
+const findGrace = 3 * time.Second
+
 // scenario is one vendor simulator behind a wire log, a namespace with a
 // provider for it, and the log of every manager process started for it.
 type scenario struct {
@@ -71,7 +76,7 @@ func newScenario(t *testing.T, reg vendorsim.Registration, vendorLimit int, limi
 // startManager starts a manager process for the scenario's namespace.
 func (s *scenario) startManager() *manager {
 	s.t.Helper()
-	return startManager(s.t, s.ns, s.log, "--vendor-timeout="+vendorTimeout.String())
+	return startManager(s.t, s.ns, s.log, "--vendor-timeout="+vendorTimeout.String(), "--find-grace="+findGrace.String())
 }
 
 // waitProvider waits until the provider is Ready: its credential check is done
