@@ -94,7 +94,7 @@ func (c *Connector) client(creds vendors.Credentials) (*Client, error) {
 	return &Client{
 		endpoint: endpoint, legacyEndpoint: legacy,
 		caller: vendors.NewCaller(creds.Limiter, check, o),
-		tokens: c.source(endpoint, key, secret, o), known: &c.known,
+		tokens: c.source(endpoint, key, secret, o), known: &c.known, template: settings.SceneGroupTemplateID,
 	}, nil
 }
 
@@ -179,7 +179,8 @@ func (k *knownGroups) cid(chatID string) string {
 	return k.byChatID[chatID]
 }
 
-// Client manages DingTalk regular groups for one app. Safe for concurrent use.
+// Client manages DingTalk regular and scene groups for one app. Safe for
+// concurrent use.
 type Client struct {
 	endpoint       string
 	legacyEndpoint string
@@ -188,6 +189,8 @@ type Client struct {
 	known          *knownGroups
 	// permsChecked is set once the app's permissions passed probePermissions.
 	permsChecked atomic.Bool
+	// template is the provider's scene-group template ("" when none).
+	template string
 }
 
 var _ vendors.GroupClient = (*Client)(nil)

@@ -22,6 +22,12 @@ var v1Codes = vendors.Codes{
 	// §1.4.5, §1.5: a bad owner userId, too many members (scene-group pages).
 	"member.notFound": vendors.ErrInvalid,
 	"member.exceed":   vendors.ErrInvalid,
+	// §1.4.5, scene groups: the template does not exist, or the organisation or
+	// app may not use it (granted by DingTalk or in the console).
+	"groupTemplate.notFound":                          vendors.ErrInvalid,
+	"groupTemplate.permessionDenied.orgNotInGrayList": vendors.ErrAccessDenied,
+	"groupTemplate.permessionDenied.appNotInstalled":  vendors.ErrAccessDenied,
+	"groupTemplate.permessionDenied.orgNotConsistent": vendors.ErrAccessDenied,
 	// §1.4.1: 400, a missing app permission or an owner outside the app's
 	// visibility scope, both granted in the developer console. Spelled as the
 	// vendor spells it.
@@ -69,6 +75,15 @@ var permissions = map[string]string{
 	apiUpdate: "qyapi_chat_manage (group basic information management)",
 	apiGet:    "qyapi_chat_read (group information read)",
 	apiSearch: "qyapi_chat_read (group information read)",
+	// Scene groups (§1.4.5); the template must also be published and the app
+	// allowed to use it.
+	apiSceneCreate:  "qyapi_chat_manage (group basic information management)",
+	apiSceneUpdate:  "qyapi_chat_manage (group basic information management)",
+	apiSceneAdd:     "qyapi_chat_manage (group basic information management)",
+	apiSceneRemove:  "qyapi_chat_manage (group basic information management)",
+	apiSceneDisband: "qyapi_chat_manage (group basic information management)",
+	apiSceneQuery:   "qyapi_chat_read (group information read)",
+	apiSceneMembers: "qyapi_chat_read (group information read)",
 }
 
 // check is the client's vendors.Check: it reads an answer of api by the API's

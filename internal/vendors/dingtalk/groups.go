@@ -1,7 +1,9 @@
 package dingtalk
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -103,8 +105,9 @@ type searchRequest struct {
 
 type searchResponse struct {
 	GroupInfos []struct {
-		OpenConversationID string `json:"openConversationId"`
-		Title              string `json:"title"`
+		OpenConversationID string      `json:"openConversationId"`
+		Title              string      `json:"title"`
+		MemberAmount       json.Number `json:"memberAmount"` // the SDK has a string; either form is read
 	} `json:"groupInfos"`
 }
 
@@ -166,6 +169,9 @@ func refused(err error) bool {
 // documents no chat/get code for a group that is gone, so an unknown chatid
 // comes back as ErrUnavailable with the vendor's code, never as Exists=false.
 func (c *Client) Observe(ctx context.Context, id string, want vendors.GroupSpec) (vendors.Observation, error) {
+	if isScene(want) {
+		return c.observeScene(ctx, id, want)
+	}
 	got, err := c.read(ctx, id, true)
 	if errors.Is(err, vendors.ErrNotFound) {
 		return vendors.Observation{}, nil
@@ -211,6 +217,9 @@ func (c *Client) read(ctx context.Context, id string, reuse bool) (chat, error) 
 // Invalid error with instructions, which stalls the object rather than letting
 // a second group be created.
 func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, error) {
+	if isScene(want) { // the vendor dedupes a repeated create on its uuid
+		return nil, vendors.NewError(vendors.ErrNotFound, apiSceneCreate, "", "a repeated scene-group create returns the group an earlier one made")
+	}
 	var resp searchResponse
 	req := searchRequest{UserID: searchUser(want), SearchKey: want.Name, MaxResults: searchResults}
 	if err := c.post(ctx, callSearch, req, &resp); err != nil {
@@ -224,7 +233,7 @@ func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, er
 		if id, ok := c.known.chatID(g.OpenConversationID); ok {
 			ids = append(ids, id)
 		} else {
-			unknown = append(unknown, g.OpenConversationID)
+			unknown = append(unknown, fmt.Sprintf("%s (%q, %s members)", g.OpenConversationID, g.Title, cmp.Or(g.MemberAmount.String(), "?")))
 		}
 	}
 	if len(unknown) == 0 {
@@ -233,8 +242,9 @@ func (c *Client) Find(ctx context.Context, want vendors.GroupSpec) ([]string, er
 	return nil, &vendors.Error{Class: vendors.ErrInvalid, Op: apiSearch, Field: "adoptGroupID", Message: fmt.Sprintf(
 		"%d group(s) named %q owned by %s exist (openConversationId %s), probably made by the interrupted create; "+
 			"DingTalk reports them only by openConversationId and cannot turn that into the chatid needed to manage a group, "+
-			"so none is adopted automatically: set spec.adoptGroupID to the group's chatid, or dismiss the group in DingTalk "+
-			"and remove the annotation im.chatgroup.io/create-pending to create it again",
+			"so none is adopted automatically: set spec.adoptGroupID to the group's chatid (in the DingTalk admin console, or "+
+			"from the JSAPI of a client in the group), or dismiss the group in DingTalk and remove the annotation "+
+			"im.chatgroup.io/create-pending to create it again",
 		len(unknown), want.Name, want.Owner, strings.Join(unknown, ", "))}
 }
 
@@ -252,6 +262,9 @@ func searchUser(want vendors.GroupSpec) string {
 // contact. A member list longer than one call allows is created with the first
 // batch and completed with group/update calls.
 func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.ObservedGroup, error) {
+	if isScene(want) {
+		return c.createScene(ctx, want)
+	}
 	f, ferr := wantFlags(want.Options, flags{})
 	if ferr != nil {
 		return vendors.ObservedGroup{}, ferr
@@ -298,6 +311,9 @@ func (c *Client) Create(ctx context.Context, want vendors.GroupSpec) (vendors.Ob
 // ordered: the new owner joins, ownership moves, and only then may the previous
 // owner be removed, so the group is never without its owner.
 func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want vendors.GroupSpec) (vendors.UpdateResult, error) {
+	if isScene(want) {
+		return c.updateScene(ctx, got, want)
+	}
 	cur, err := c.current(ctx, got)
 	if err != nil {
 		return vendors.UpdateResult{}, err
@@ -348,7 +364,11 @@ func (c *Client) current(ctx context.Context, got vendors.ObservedGroup) (chat, 
 
 // Delete implements vendors.GroupClient. DingTalk documents no way to dismiss a
 // regular group (admission rejects deletionPolicy Delete for DingTalk).
-func (c *Client) Delete(context.Context, string) error {
+// A scene group (any ID but a chatid, which regular groups have) is disbanded.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	if !strings.HasPrefix(id, "chat") {
+		return c.disband(ctx, id)
+	}
 	return &vendors.Error{Class: vendors.ErrInvalid, Op: "delete group", Field: "deletionPolicy",
 		Message: "DingTalk has no API to dismiss a regular group; set spec.deletionPolicy to Orphan and dismiss the group in the DingTalk app"}
 }

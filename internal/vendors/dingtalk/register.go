@@ -16,6 +16,8 @@ const RatePerAPI = 20
 type Settings struct {
 	// LegacyEndpoint is the oapi base URL; empty means DefaultLegacyEndpoint.
 	LegacyEndpoint string `json:"legacyEndpoint,omitempty"`
+	// SceneGroupTemplateID is the template scene groups are made from.
+	SceneGroupTemplateID string `json:"sceneGroupTemplateID,omitempty"`
 }
 
 // GroupSettings are a ChatGroup's DingTalk-only settings, defaults applied.
@@ -23,6 +25,7 @@ type GroupSettings struct {
 	OwnerType        string // Employee | External
 	ExternalMembers  []string
 	ConversationType string // Internal | Standard
+	Kind             string // Regular | Scene
 	// Written is what the operator last wrote of the write-only fields, from
 	// status.dingtalk.
 	Written Written
@@ -67,6 +70,7 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 			var s Settings
 			if p.DingTalk != nil {
 				s.LegacyEndpoint = p.DingTalk.LegacyEndpoint
+				s.SceneGroupTemplateID = p.DingTalk.SceneGroupTemplateID
 			}
 			return s
 		},
@@ -106,7 +110,7 @@ func recordStatus(st *v1alpha1.ChatGroupStatus, g vendors.ObservedGroup, _ strin
 
 // groupSettings reads spec.dingtalk with the API's defaults.
 func groupSettings(d *v1alpha1.DingTalkGroup) GroupSettings {
-	s := GroupSettings{OwnerType: "Employee", ConversationType: "Internal"}
+	s := GroupSettings{OwnerType: "Employee", ConversationType: "Internal", Kind: "Regular"}
 	if d != nil {
 		s.ExternalMembers = d.ExternalMembers
 		if d.OwnerType != "" {
@@ -114,6 +118,9 @@ func groupSettings(d *v1alpha1.DingTalkGroup) GroupSettings {
 		}
 		if d.ConversationType != "" {
 			s.ConversationType = string(d.ConversationType)
+		}
+		if d.GroupKind != "" {
+			s.Kind = string(d.GroupKind)
 		}
 	}
 	return s

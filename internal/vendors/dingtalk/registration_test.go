@@ -15,14 +15,14 @@ func TestRegistration_Desired(t *testing.T) {
 		spec *v1alpha1.DingTalkGroup
 		want GroupSettings
 	}{
-		{name: "defaults: OwnerType Employee, ConversationType Internal",
-			want: GroupSettings{OwnerType: "Employee", ConversationType: "Internal"}},
+		{name: "defaults: OwnerType Employee, ConversationType Internal, a regular group",
+			want: GroupSettings{OwnerType: "Employee", ConversationType: "Internal", Kind: "Regular"}},
 		{name: "a block with empty fields keeps the defaults",
 			spec: &v1alpha1.DingTalkGroup{ExternalMembers: []string{"ext1"}},
-			want: GroupSettings{OwnerType: "Employee", ConversationType: "Internal", ExternalMembers: []string{"ext1"}}},
+			want: GroupSettings{OwnerType: "Employee", ConversationType: "Internal", Kind: "Regular", ExternalMembers: []string{"ext1"}}},
 		{name: "explicit settings",
-			spec: &v1alpha1.DingTalkGroup{OwnerType: "External", ConversationType: "Standard"},
-			want: GroupSettings{OwnerType: "External", ConversationType: "Standard"}},
+			spec: &v1alpha1.DingTalkGroup{OwnerType: "External", ConversationType: "Standard", GroupKind: v1alpha1.DingTalkScene},
+			want: GroupSettings{OwnerType: "External", ConversationType: "Standard", Kind: Scene}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -39,8 +39,8 @@ func TestRegistration_SettingsAndStatus(t *testing.T) {
 	g := NewWithT(t)
 	reg := Registration()
 	g.Expect(reg.Settings(v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk,
-		DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: "https://oapi.example"}})).
-		To(Equal(Settings{LegacyEndpoint: "https://oapi.example"}))
+		DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: "https://oapi.example", SceneGroupTemplateID: "tpl"}})).
+		To(Equal(Settings{LegacyEndpoint: "https://oapi.example", SceneGroupTemplateID: "tpl"}))
 	g.Expect(reg.Settings(v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk})).To(Equal(Settings{}))
 
 	var st v1alpha1.ChatGroupStatus

@@ -178,6 +178,9 @@ type Server struct {
 	writes        []Write
 	site          string
 	revoked       map[string]bool // appKey + "/" + permission
+	templates     map[string]bool
+	scenes        map[string]*SceneGroup // by openConversationId
+	sceneUUIDs    map[string]string      // uuid -> openConversationId
 }
 
 // Config is a simulated organisation at start.
@@ -193,6 +196,8 @@ type Config struct {
 	// ones only on oapi.<Site> (vendor-apis.md §1.1), so tokens and calls
 	// cannot cross sites. Empty serves every API on any host.
 	Site string
+	// Templates are the published scene-group templates.
+	Templates []string
 }
 
 // route is one simulated API: its operation name, method and path.
@@ -217,6 +222,10 @@ func New(cfg Config, opts ...vendorsim.Option) *Server {
 		apps: map[string]string{}, tokens: map[string]token{}, users: map[string]bool{},
 		groups: map[string]*Group{}, qps: cmp.Or(cfg.QPS, DefaultQPS), tokenTTL: DefaultTokenTTL,
 		throttled: map[string]bool{}, used: map[string]int{}, site: cfg.Site, revoked: map[string]bool{},
+		templates: map[string]bool{}, scenes: map[string]*SceneGroup{}, sceneUUIDs: map[string]string{},
+	}
+	for _, t := range cfg.Templates {
+		s.templates[t] = true
 	}
 	maps.Copy(s.apps, cfg.Apps)
 	for _, id := range cfg.Users {
@@ -226,8 +235,9 @@ func New(cfg Config, opts ...vendorsim.Option) *Server {
 		OpToken: s.handleToken, OpCreate: s.handleCreate, OpUpdate: s.handleUpdate,
 		OpGet: s.handleChatGet, OpSearch: s.handleSearch,
 	}
+	maps.Copy(handlers, s.sceneHandlers())
 	s.mux = http.NewServeMux()
-	for _, r := range routes {
+	for _, r := range slices.Concat(routes, sceneRoutes) {
 		transient := transientV1
 		if r.op == OpGet {
 			transient = transientLegacy
@@ -257,7 +267,7 @@ func (s *Server) Handler() http.Handler { return s }
 
 // OpOf names the operation a request calls, "" for none.
 func OpOf(r *http.Request) string {
-	for _, rt := range routes {
+	for _, rt := range slices.Concat(routes, sceneRoutes) {
 		if r.URL.Path == rt.path {
 			return rt.op
 		}

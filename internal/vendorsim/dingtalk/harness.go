@@ -18,6 +18,10 @@ const (
 	HarnessAppSecret = "dingtalk-app-secret"
 )
 
+// HarnessTemplate is the scene-group template the Harness's organisation has
+// published, and its provider names.
+const HarnessTemplate = "harness-scene-template"
+
 // sampleOwner owns the DingTalk group of config/samples.
 const sampleOwner = "manager4220"
 
@@ -51,7 +55,8 @@ func NewHarness(cfg vendorsim.SimConfig, opts ...vendorsim.Option) *Harness {
 	}
 	secret := cmp.Or(cfg.Secret, HarnessAppSecret)
 	return &Harness{
-		Server:    New(Config{Apps: map[string]string{HarnessAppKey: secret}, Users: users, QPS: cfg.RatePerAPI}, opts...),
+		Server: New(Config{Apps: map[string]string{HarnessAppKey: secret}, Users: users, QPS: cfg.RatePerAPI,
+			Templates: []string{HarnessTemplate}}, opts...),
 		appSecret: secret,
 	}
 }
@@ -61,7 +66,8 @@ func (h *Harness) Core() *vendorsim.Sim { return h.Sim }
 
 // Provider implements vendorsim.Harness: both APIs are served at url.
 func (h *Harness) Provider(url string) (v1alpha1.ProviderSettings, map[string][]byte) {
-	return v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk, Endpoint: url, DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: url}},
+	return v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk, Endpoint: url,
+			DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: url, SceneGroupTemplateID: HarnessTemplate}},
 		map[string][]byte{"appKey": []byte(HarnessAppKey), "appSecret": []byte(h.appSecret)}
 }
 
@@ -90,7 +96,13 @@ func (h *Harness) CreateOp() string { return OpCreate }
 
 // IsWrite implements vendorsim.Harness: group/create and group/update change
 // groups; the token, chat/get and the search only read.
-func (h *Harness) IsWrite(op string) bool { return op == OpCreate || op == OpUpdate }
+func (h *Harness) IsWrite(op string) bool {
+	switch op {
+	case OpCreate, OpUpdate, OpSceneCreate, OpSceneUpdate, OpSceneAdd, OpSceneRemove, OpSceneDisband:
+		return true
+	}
+	return false
+}
 
 // OpOf implements vendorsim.Harness.
 func (h *Harness) OpOf(r *http.Request) string { return OpOf(r) }

@@ -26,7 +26,7 @@ func TestHarness(t *testing.T) {
 
 	settings, secret := h.Provider(srv.URL)
 	g.Expect(settings).To(Equal(v1alpha1.ProviderSettings{Vendor: v1alpha1.DingTalk, Endpoint: srv.URL,
-		DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: srv.URL}}))
+		DingTalk: &v1alpha1.DingTalkProvider{LegacyEndpoint: srv.URL, SceneGroupTemplateID: HarnessTemplate}}))
 	tr := f.do(t, "POST", "/v1.0/oauth2/accessToken", "", map[string]string{"appKey": string(secret["appKey"]), "appSecret": string(secret["appSecret"])})
 	g.Expect(tr.status).To(Equal(200), "the Secret's data opens the account")
 	tok := tr.str("accessToken")
