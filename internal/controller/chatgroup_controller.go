@@ -138,8 +138,11 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 	if err != nil {
 		return classify(err, r.intervals())
 	}
-	// A resolution that changed status (a ChatUser changed) is news, not a drift check.
-	periodic = periodic && equality.Semantic.DeepEqual(before, &obj.Status)
+	// A resolution that changed status (a ChatUser changed) is news, not a drift
+	// check; so is any pass of a group that names people, since a ChatUser event
+	// (say, a label that adds someone) changes its members without changing
+	// anything a batched read compares.
+	periodic = periodic && !ppl.UsesPeople && equality.Semantic.DeepEqual(before, &obj.Status)
 	vctx, cancel := r.passContext(ctx, obj)
 	defer cancel()
 	gc, reg, err := r.connect(vctx, obj)

@@ -285,9 +285,10 @@ func TestUnknownMembers(t *testing.T) {
 			g.Expect(mr.Message).To(ContainSubstring(ghost))
 			g.Expect(meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ReadyCondition).Message).
 				To(ContainSubstring("except the people and IDs left out"))
-			// One refused call; then the removals and the known add (one or two
-			// writes, as the vendor batches them), and one isolating try at most.
-			g.Expect(refusals(h)-refusedBefore).To(Equal(1), "writes: %v", writesSince(h, before))
+			// At most one refused call (none where the vendor applies the rest and
+			// names the unknown IDs in its answer); then the removals and the known
+			// add, one or two writes as the vendor batches them.
+			g.Expect(refusals(h)-refusedBefore).To(BeNumerically("<=", 1), "writes: %v", writesSince(h, before))
 			g.Expect(total(writesSince(h, before))).To(BeNumerically("<=", 2), "writes: %v", writesSince(h, before))
 
 			// A drift check of the same generation leaves the ID out without asking.

@@ -295,5 +295,6 @@ func unknownErr(ids []string) error {
 	e := vendors.NewError(vendors.ErrInvalid, "chat.members/create", "99992351",
 		"Feishu does not know or cannot add these users (check spec.members and the app's availability scope): "+strings.Join(ids, ", "))
 	e.Field = "members"
-	return e
+	// The rest is applied; the controller leaves these out and reports them.
+	return vendors.UnknownMembers(e, ids, ids)
 }
