@@ -189,10 +189,16 @@ func TestUpdate_UnknownMemberIsReportedWhileTheRestIsApplied(t *testing.T) {
 	g.Expect(env.Client.Patch(ctx, cg, patch)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(cg), cg)).To(Succeed())
+		// The unknown ID is left out and named; Ready says the rest matches.
 		c := meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.ReadyCondition)
 		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
-		g.Expect(c.Message).To(ContainSubstring("ou_nobody"))
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(cg.Status.ObservedGeneration).To(Equal(cg.Generation))
+		mr := meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.MembersResolvedCondition)
+		g.Expect(mr).NotTo(BeNil())
+		g.Expect(mr.Reason).To(Equal(v1alpha1.UnknownToVendorReason))
+		g.Expect(mr.Message).To(ContainSubstring("ou_nobody"))
+		g.Expect(cg.Status.UnresolvedUsers).To(Equal([]string{"ou_nobody"}))
 	}).WithTimeout(30 * time.Second).Should(Succeed())
 	chat := f.chat(cg)
 	g.Expect(chat.Name).To(Equal("unknown renamed"))
