@@ -18,4 +18,8 @@
 //   - Q7 (read-after-write lag): none assumed; a lagging read only makes the
 //     next pass repeat an idempotent change.
 //   - Q9 (HTTP status of token errors): the code decides, whatever the status.
+//
+// Members are added with succeed_type=1: Feishu adds every usable ID and names
+// the rest, which the client returns as a vendors.UnknownMembersError once the
+// whole change is applied.
 package feishu

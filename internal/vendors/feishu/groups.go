@@ -162,16 +162,8 @@ func (c *Client) Update(ctx context.Context, got vendors.ObservedGroup, want ven
 		}
 		res.SettingsChanged = len(p.patch) > 0
 		res.OwnerTransferred = p.owner != ""
-		if p.owner != "" {
-			res.Group.Owner = p.owner
-		}
-		if want.Name != "" {
-			res.Group.Name = want.Name
-		}
-		if _, ok := p.patch["avatar"]; ok {
-			info.AvatarKey = want.Icon
-			res.Group.Extra = info
-		}
+		info = applied(info, p)
+		res.Group.Owner, res.Group.Name, res.Group.Extra = info.OwnerID, info.Name, info
 	}
 	if p.owner != "" { // the old owner is an ordinary member now, and goes if unlisted
 		_, p.remove = vendors.MemberChanges(want, res.Group.Members, p.owner)
@@ -286,8 +278,41 @@ func (c *Client) removeMembers(ctx context.Context, id string, ids []string) ([]
 	return removed, nil
 }
 
+// applied is info after a successful PUT of p: what the next Update (the
+// controller repeats it while it isolates unknown members) compares with.
+func applied(info chatInfo, p plan) chatInfo {
+	for field, v := range p.patch {
+		switch field {
+		case "name":
+			info.Name = v
+		case "description":
+			info.Description = v
+		case "avatar":
+			info.AvatarKey = v
+		case "chat_type":
+			info.ChatType = v
+		case "at_all_permission":
+			info.AtAllPermission = v
+		case "edit_permission":
+			info.EditPermission = v
+		case "membership_approval":
+			info.MembershipApproval = v
+		case "add_member_permission":
+			info.AddMemberPermission = v
+		case "share_card_permission":
+			info.ShareCardPermission = v
+		}
+	}
+	if p.owner != "" {
+		info.OwnerID = p.owner
+	}
+	return info
+}
+
 // unknownErr reports IDs Feishu would not add (not existing, resigned, outside
-// the app's availability scope) once everything else is applied.
+// the app's availability scope) once everything else is applied: Feishu names
+// them (not_existed_id_list, invalid_id_list), so the controller leaves out
+// exactly those and reports them (MembersResolved UnknownToVendor).
 func unknownErr(ids []string) error {
 	if len(ids) == 0 {
 		return nil
