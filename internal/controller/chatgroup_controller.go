@@ -146,8 +146,10 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 	vctx, cancel := r.passContext(ctx, obj)
 	defer cancel()
 	gc, reg, err := r.connect(vctx, obj)
+	every, budgeted := r.driftInterval(ctx, obj)
+	next := jitter(every)
 	if err == nil && periodic && r.batched(ctx, obj, gc, desiredGroupOf(obj, reg, ppl)) {
-		return outcome{}, ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+		return outcome{}, ctrl.Result{RequeueAfter: next}, nil
 	}
 	var g vendors.ObservedGroup
 	if err == nil {
@@ -159,7 +161,11 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 	if err != nil {
 		return classify(err, r.intervals())
 	}
-	return r.concluded(obj, g), ctrl.Result{RequeueAfter: jitter(syncInterval(obj))}, nil
+	out := r.concluded(obj, g)
+	if budgeted && out.state == stateReady {
+		out.message += nextCheckNote(r.clock().Add(next), every)
+	}
+	return out, ctrl.Result{RequeueAfter: next}, nil
 }
 
 // concluded is the outcome of a pass that did all it could: Ready, or with

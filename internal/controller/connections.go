@@ -36,12 +36,43 @@ type Connections struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedClient
+	taken map[string]meterReading
 }
 
 type cachedClient struct {
 	fingerprint string
 	limits      vendors.Limits
 	client      vendors.GroupClient
+	limiter     *vendors.Limiter
+}
+
+// meterReading is a limiter's metered count when it was last taken.
+type meterReading struct {
+	limiter *vendors.Limiter
+	n       int64
+}
+
+// takeMetered returns the metered calls p's credentials made since it was last
+// called for p: since the process started, the first time. Providers that share
+// credentials share their count, as the vendor's quota does.
+func (c *Connections) takeMetered(p v1alpha1.Provider, reg vendors.Registration) int64 {
+	key := providerKey(p)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cached, ok := c.cache[key]
+	if !ok {
+		return 0
+	}
+	n := cached.limiter.Metered(reg.Metered)
+	last := c.taken[key]
+	if last.limiter != cached.limiter { // new credentials: a new count
+		last = meterReading{limiter: cached.limiter}
+	}
+	if c.taken == nil {
+		c.taken = map[string]meterReading{}
+	}
+	c.taken[key] = meterReading{limiter: cached.limiter, n: n}
+	return n - last.n
 }
 
 // Client returns the vendor client for provider p. A missing Secret or key is a
@@ -81,7 +112,7 @@ func (c *Connections) Client(ctx context.Context, p v1alpha1.Provider) (vendors.
 	if c.cache == nil {
 		c.cache = map[string]cachedClient{}
 	}
-	c.cache[key] = cachedClient{fingerprint: fp, limits: lim, client: gc}
+	c.cache[key] = cachedClient{fingerprint: fp, limits: lim, client: gc, limiter: creds.Limiter}
 	return gc, nil
 }
 

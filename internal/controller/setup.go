@@ -3,6 +3,7 @@ package controller
 import (
 	"time"
 
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
@@ -25,6 +26,9 @@ type Options struct {
 	// FindGrace, when positive, replaces every vendor's lookup grace
 	// (vendors.Registration.FindGrace) before an interrupted create is made again.
 	FindGrace time.Duration
+	// BudgetFlushInterval is how often metered calls are added to the status
+	// of providers with a call budget (DefaultBudgetFlushInterval when zero).
+	BudgetFlushInterval time.Duration
 }
 
 // SetupWithManager registers the ChatGroup, ChatProvider and ClusterChatProvider
@@ -46,6 +50,13 @@ func SetupWithManager(mgr ctrl.Manager, o Options) error {
 		DriftBatchWait:          o.DriftBatchWait,
 		FindGrace:               o.FindGrace,
 	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	flush := o.BudgetFlushInterval
+	if flush <= 0 {
+		flush = DefaultBudgetFlushInterval
+	}
+	if err := mgr.Add(&budgetKeeper{Client: mgr.GetClient(), connections: conns, interval: flush, clock: clock.RealClock{}}); err != nil {
 		return err
 	}
 	for name, newObj := range map[string]func() ProviderObject{

@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
@@ -55,8 +56,10 @@ func (r *ChatGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.GenerationChangedPredicate{}, reconcileRequested, createPendingCleared, approvalChanged))).
 		Watches(&v1alpha1.ChatGroup{}, handler.EnqueueRequestsFromMapFunc(r.groupsSharingID), builder.WithPredicates(groupReleased)).
 		WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.groupsInNamespace), builder.WithPredicates(labelsChanged)).
-		Watches(&v1alpha1.ChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ChatProviderKind))).
-		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind))).
+		Watches(&v1alpha1.ChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ChatProviderKind)),
+			builder.WithPredicates(notBudgetOnly)).
+		Watches(&v1alpha1.ClusterChatProvider{}, handler.EnqueueRequestsFromMapFunc(r.groupsFor(v1alpha1.ClusterChatProviderKind)),
+			builder.WithPredicates(notBudgetOnly)).
 		Watches(&v1alpha1.ChatUser{}, r.chatUserHandler()).
 		Watches(&v1alpha1.ChatGroup{}, r.chatGroupDependentsHandler()).
 		WatchesRawSource(source.Channel(r.batches.events, &handler.EnqueueRequestForObject{})).
@@ -98,6 +101,25 @@ func stalledByOwnSpec(g *v1alpha1.ChatGroup) bool {
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == g.Generation &&
 		c.Reason != v1alpha1.VendorMismatchReason && c.Reason != v1alpha1.ProviderNotAllowedReason &&
 		c.Reason != v1alpha1.RemovalsHeldReason
+}
+
+// notBudgetOnly drops provider updates that only record call-budget use
+// (status.callBudget, every minute): a pass of every group for each would
+// spend the budget it counts.
+var notBudgetOnly = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, okOld := e.ObjectOld.(v1alpha1.Provider)
+		cur, okCur := e.ObjectNew.(v1alpha1.Provider)
+		if !okOld || !okCur {
+			return true
+		}
+		a, b := old.ProviderStatus().DeepCopy(), cur.ProviderStatus().DeepCopy()
+		a.CallBudget, b.CallBudget = nil, nil
+		return e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() ||
+			!equality.Semantic.DeepEqual(a, b) ||
+			!equality.Semantic.DeepEqual(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()) ||
+			!equality.Semantic.DeepEqual(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels())
+	},
 }
 
 // reconcileRequested passes updates that change the reconcile-requested-at annotation.

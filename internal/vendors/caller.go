@@ -121,6 +121,7 @@ func (c *Caller) send(ctx context.Context, req Request) (Response, error) {
 		}
 		return Response{}, scrub(Transport(req.API, err), secrets)
 	}
+	c.limiter.Sent(req.API) // answered: the vendor counted it
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {

@@ -38,6 +38,8 @@ type Limiter struct {
 	// closed when that count drops to zero: background calls wait for it.
 	waiting map[string]int
 	idle    map[string]chan struct{}
+	// sent counts the calls per API that reached the vendor (Sent).
+	sent map[string]int64
 }
 
 // hold is how long an API is held after a throttle, and the vendor's code.

@@ -28,6 +28,10 @@ type Registration struct {
 	// nothing is repeated; after it the group is created again. Zero where Find
 	// is authoritative at once (e.g. a lookup by a caller-chosen ID).
 	FindGrace time.Duration
+	// Metered reports whether a call to api (a Request.API) counts against a
+	// provider's spec.callBudget: the vendor's rule for its monthly call quota
+	// (nil: every call counts).
+	Metered func(api string) bool
 	// Settings reads the provider's vendor block into the vendor's own type,
 	// which reaches Connect as Credentials.Settings (nil: the vendor has none).
 	// Its JSON form is part of the credential's identity: providers whose

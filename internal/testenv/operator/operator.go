@@ -32,11 +32,12 @@ const (
 	DefaultMaxConcurrentReconciles = 4
 	DefaultRetryInterval           = time.Second
 	DefaultDriftBatchWait          = time.Second
+	DefaultBudgetFlushInterval     = 500 * time.Millisecond
 )
 
 // Setup returns a setup for testenv.Start and Env.StartManager that registers
 // the operator's controllers with o (zero MaxConcurrentReconciles,
-// RetryInterval and DriftBatchWait take the test defaults).
+// RetryInterval, DriftBatchWait and BudgetFlushInterval take the test defaults).
 func Setup(o controller.Options) func(ctrl.Manager) error {
 	if o.MaxConcurrentReconciles == 0 {
 		o.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
@@ -46,6 +47,9 @@ func Setup(o controller.Options) func(ctrl.Manager) error {
 	}
 	if o.DriftBatchWait == 0 {
 		o.DriftBatchWait = DefaultDriftBatchWait
+	}
+	if o.BudgetFlushInterval == 0 {
+		o.BudgetFlushInterval = DefaultBudgetFlushInterval
 	}
 	return func(mgr ctrl.Manager) error { return controller.SetupWithManager(mgr, o) }
 }

@@ -2,6 +2,7 @@ package dingtalk
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/api/v1alpha1"
@@ -58,6 +59,19 @@ type Extra struct {
 // searched: their create is deduped by uuid, so it is simply repeated.
 const FindGrace = time.Minute
 
+// Metered is DingTalk's rule for the monthly call quota of a standard-edition
+// organisation (5,000 calls, ApiCountLimitForOrg; vendor-apis.md §1.5, from
+// https://open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server):
+// every API counts except the token, auth and contacts APIs.
+func Metered(api string) bool {
+	for _, free := range []string{"oauth2/", "gettoken", "sns/", "user/", "topapi/v2/user/", "department/", "contact/"} {
+		if strings.HasPrefix(api, free) {
+			return false
+		}
+	}
+	return true
+}
+
 // Registration plugs DingTalk into the operator.
 func Registration(opts ...vendors.Option) vendors.Registration {
 	return vendors.Registration{
@@ -66,6 +80,7 @@ func Registration(opts ...vendors.Option) vendors.Registration {
 		SecretKeys: []string{SecretAppKey, SecretAppSecret},
 		RatePerAPI: RatePerAPI,
 		FindGrace:  FindGrace,
+		Metered:    Metered,
 		Settings: func(p v1alpha1.ProviderSettings) any {
 			var s Settings
 			if p.DingTalk != nil {
