@@ -83,6 +83,23 @@ type Result struct {
 	EditP50 time.Duration `json:"editP50Nanos"`
 	EditP95 time.Duration `json:"editP95Nanos"`
 	Resync  time.Duration `json:"resyncNanos"`
+	// TrueFloor is the least time the vendor's rate limits allow for the
+	// fewest calls its documented batch sizes allow (TrueFloorAPI the busiest
+	// API of those); TrueRatio is Wall / TrueFloor.
+	TrueFloor    time.Duration `json:"trueFloorNanos,omitempty"`
+	TrueFloorAPI string        `json:"trueFloorAPI,omitempty"`
+	TrueRatio    float64       `json:"trueRatio,omitempty"`
+	// WritesPerCreate is the operator's API-server writes per ChatGroup during
+	// convergence (metadata and status patches; events not counted).
+	WritesPerCreate float64 `json:"writesPerCreate,omitempty"`
+	// Sweep is calls per group when a restarted manager checks every
+	// unchanged group once (periodic drift checks, batched where the vendor
+	// can), SweepTime how long that took, SweepFloor its true floor.
+	Sweep         Calls         `json:"sweep"`
+	SweepTime     time.Duration `json:"sweepNanos,omitempty"`
+	SweepFloor    time.Duration `json:"sweepFloorNanos,omitempty"`
+	SweepFloorAPI string        `json:"sweepFloorAPI,omitempty"`
+	SweepRatio    float64       `json:"sweepRatio,omitempty"`
 	// Machine and Workers are where and with how many workers this vendor
 	// was measured (make bench can measure vendors in separate runs).
 	Machine Machine `json:"machine"`
@@ -134,7 +151,7 @@ func Run(ctx context.Context, cfg Config, env Env, name v1alpha1.Vendor) (Result
 			r.mgr.stop()
 		}
 	}()
-	for _, step := range []func(context.Context, *Result) error{r.setup, r.converge, r.measureChange, r.measureNoop, r.measureEdits} {
+	for _, step := range []func(context.Context, *Result) error{r.setup, r.converge, r.measureChange, r.measureNoop, r.measureSweep, r.measureEdits} {
 		if err := step(ctx, &res); err != nil {
 			return res, err
 		}
@@ -179,7 +196,7 @@ func (r *run) setup(ctx context.Context, _ *Result) error {
 
 // converge applies N ChatGroups at once and waits until all are Ready.
 func (r *run) converge(ctx context.Context, res *Result) error {
-	mark := r.sim.Core().Len()
+	mark, writes := r.sim.Core().Len(), r.track.modified()
 	r.groups = make([]*v1alpha1.ChatGroup, r.cfg.N)
 	for i := range r.groups {
 		r.groups[i] = r.sim.group(r.v.name, r.ns, i, r.m)
@@ -198,6 +215,12 @@ func (r *run) converge(ctx context.Context, res *Result) error {
 	res.Floor, res.FloorAPI = floor(calls, r.v.limit)
 	res.Ratio = res.Wall.Seconds() / max(res.Floor.Seconds(), 1e-9)
 	res.Create = r.perGroup(calls, r.cfg.N)
+	res.WritesPerCreate = float64(r.track.modified()-writes) / float64(r.cfg.N)
+	if r.v.sim.TrueFloor != nil {
+		converge, _ := r.v.sim.TrueFloor(r.cfg.N, r.m)
+		res.TrueFloor, res.TrueFloorAPI = trueFloor(converge, r.v.limit)
+		res.TrueRatio = res.Wall.Seconds() / max(res.TrueFloor.Seconds(), 1e-9)
+	}
 	mem, err := r.mgr.memory()
 	res.PeakRSS, res.RSS, res.HeapInuse = mem.PeakRSS, mem.RSS, mem.HeapInuse
 	r.cfg.Logf("%s: all %d Ready in %s (floor %s on %s)", r.v.name, r.cfg.N, res.Wall.Round(time.Millisecond), res.Floor.Round(time.Millisecond), res.FloorAPI)
@@ -250,6 +273,46 @@ func (r *run) measureNoop(ctx context.Context, res *Result) error {
 	return nil
 }
 
+// sweepQuiet is how long the vendor must see no call for a restart's resync
+// to count as done: longer than the manager's drift-batch wait (10 s).
+const sweepQuiet = 15 * time.Second
+
+// measureSweep restarts the manager, whose first sync queues a pass for every
+// group, all in sync: a drift sweep of N unchanged groups. It ends when the
+// vendor has seen no call for sweepQuiet; the sweep took until the last call.
+func (r *run) measureSweep(ctx context.Context, res *Result) error {
+	r.mgr.stop()
+	mark := r.sim.Core().Len()
+	start := time.Now()
+	var err error
+	if r.mgr, err = startManager(r.cfg.Manager, r.env.Kubeconfig, r.ns, r.log, r.cfg.Workers); err != nil {
+		return err
+	}
+	last := r.waitQuiet(ctx, mark)
+	res.SweepTime = last.Sub(start)
+	res.Sweep = r.perGroup(r.sim.Core().Calls()[mark:], len(r.groups))
+	if r.v.sim.TrueFloor != nil {
+		_, sweep := r.v.sim.TrueFloor(r.cfg.N, r.m)
+		res.SweepFloor, res.SweepFloorAPI = trueFloor(sweep, r.v.limit)
+		res.SweepRatio = res.SweepTime.Seconds() / max(res.SweepFloor.Seconds(), 1e-9)
+	}
+	r.cfg.Logf("%s: drift sweep of %d groups in %s, %.3f reads per group", r.v.name, len(r.groups), res.SweepTime.Round(time.Millisecond), res.Sweep.Reads)
+	return nil
+}
+
+// waitQuiet waits until the vendor has seen calls after mark and then none
+// for sweepQuiet, and returns when the last one came.
+func (r *run) waitQuiet(ctx context.Context, mark int) time.Time {
+	n, last := r.sim.Core().Len(), time.Now()
+	waitUntil(ctx, r.cfg.Timeout, func() bool {
+		if cur := r.sim.Core().Len(); cur != n {
+			n, last = cur, time.Now()
+		}
+		return n > mark && time.Since(last) >= sweepQuiet
+	})
+	return last
+}
+
 // measureEdits restarts the manager, so that its first sync queues a pass for
 // every group (a full resync), and times Edits renames made once that resync is
 // under way.
@@ -294,11 +357,8 @@ func (r *run) measureEdits(ctx context.Context, res *Result) error {
 		}
 	}
 	res.EditP50, res.EditP95 = percentile(latencies, 50), percentile(latencies, 95)
-	// The resync has reached every group once the vendor has seen a no-op
-	// pass's reads for each.
-	reads := max(1, int(res.Noop.Reads))
-	waitUntil(ctx, r.cfg.Timeout, func() bool { return r.sim.Core().Len()-mark >= reads*len(r.groups) })
-	res.Resync = time.Since(start)
+	// The resync has reached every group once the vendor is quiet again.
+	res.Resync = r.waitQuiet(ctx, mark).Sub(start)
 	return nil
 }
 

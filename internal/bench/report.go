@@ -33,6 +33,22 @@ func floor(calls []vendorsim.Call, limit float64) (time.Duration, string) {
 	return time.Duration(float64(ok[worst]) / limit * float64(time.Second)), worst
 }
 
+// trueFloor is the least time limit calls per second per API allow for the
+// fewest calls the vendor's documented batch sizes allow (perAPI), and the API
+// that sets it.
+func trueFloor(perAPI map[string]int, limit float64) (time.Duration, string) {
+	var worst string
+	for _, op := range slices.Sorted(maps.Keys(perAPI)) {
+		if worst == "" || perAPI[op] > perAPI[worst] {
+			worst = op
+		}
+	}
+	if worst == "" {
+		return 0, ""
+	}
+	return time.Duration(float64(perAPI[worst]) / limit * float64(time.Second)), worst
+}
+
 // countOutcome counts the calls with outcome.
 func countOutcome(calls []vendorsim.Call, outcome string) int {
 	n := 0
@@ -109,6 +125,17 @@ func (r Report) Markdown() string {
 			x.Vendor, x.M, x.Workers, secs(x.Wall), secs(x.Floor), x.FloorAPI, x.Ratio,
 			calls(x.Create), calls(x.Change), calls(x.Noop), x.Throttled,
 			mib(x.PeakRSS), mib(x.RSS), mib(x.HeapInuse), secs(x.EditP50), secs(x.EditP95), secs(x.Resync), x.Machine.Date)
+	}
+	b.WriteString("\n| Vendor | True floor, convergence (busiest API) | All Ready / true floor | API-server writes per create | Drift sweep w/r per group | Sweep time | Sweep true floor (busiest API) | Sweep / true floor |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Results {
+		if x.TrueFloor == 0 {
+			fmt.Fprintf(&b, "| %s | not measured | | | | | | |\n", x.Vendor)
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s (%s) | %.2f | %.2f | %s | %s | %s (%s) | %.2f |\n",
+			x.Vendor, secs(x.TrueFloor), x.TrueFloorAPI, x.TrueRatio, x.WritesPerCreate,
+			calls(x.Sweep), secs(x.SweepTime), secs(x.SweepFloor), x.SweepFloorAPI, x.SweepRatio)
 	}
 	if len(r.Diff) > 0 {
 		b.WriteString("\n| Member diff | ns/op | allocs/op | B/op |\n|---|---|---|---|\n")

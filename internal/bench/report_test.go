@@ -81,3 +81,13 @@ func TestDeployedMemoryLimit(t *testing.T) {
 	g.Expect(string(manifest)).To(ContainSubstring(fmt.Sprintf("limits: {memory: %dMi}", DeployedMemoryLimit>>20)),
 		"the benchmark runs the manager with the Deployment's memory limit")
 }
+
+func TestTrueFloor(t *testing.T) {
+	g := NewWithT(t)
+	d, api := trueFloor(map[string]int{"create": 1000, "update": 2000, "list": 50}, 20)
+	g.Expect(api).To(Equal("update"))
+	g.Expect(d).To(Equal(100 * time.Second))
+	d, api = trueFloor(nil, 20)
+	g.Expect(d).To(BeZero())
+	g.Expect(api).To(BeEmpty())
+}

@@ -21,6 +21,9 @@ type tracker struct {
 	readyAt map[string]map[int64]time.Time // name -> generation -> first seen Ready
 	handled map[string]string              // name -> status.lastHandledReconcileAt
 	ready   map[string]bool                // name -> Ready now, for the current generation
+	// writes counts the API-server writes to the namespace's ChatGroups after
+	// their creates (watch MODIFIED events).
+	writes int64
 }
 
 // track starts following namespace ns until ctx ends.
@@ -56,6 +59,11 @@ func (t *tracker) follow(ctx context.Context, c client.WithWatch, ns, rv string)
 			if ev.Type == watch.Added || ev.Type == watch.Modified {
 				t.note(cg)
 			}
+			if ev.Type == watch.Modified {
+				t.mu.Lock()
+				t.writes++
+				t.mu.Unlock()
+			}
 		}
 		w.Stop()
 	}
@@ -80,6 +88,13 @@ func (t *tracker) note(cg *v1alpha1.ChatGroup) {
 	if _, seen := gens[cg.Generation]; !seen {
 		gens[cg.Generation] = now
 	}
+}
+
+// modified returns the writes to ChatGroups seen so far, creates not counted.
+func (t *tracker) modified() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.writes
 }
 
 // readyTime returns when generation gen of name was first seen Ready.

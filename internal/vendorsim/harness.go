@@ -20,6 +20,11 @@ type Registration struct {
 	Vendor v1alpha1.Vendor
 	// Start returns a simulator of one account, not yet served.
 	Start func(SimConfig) Harness
+	// TrueFloor is the fewest calls per API the vendor's documented batch
+	// sizes allow to create n groups of m members (converge) and to check n
+	// unchanged groups once (sweep); the benchmark divides them by the
+	// documented rate per API for the least time. Nil: not worked out.
+	TrueFloor func(n, m int) (converge, sweep map[string]int)
 }
 
 // SimConfig configures a Harness.

@@ -30,8 +30,20 @@ func Registration() vendorsim.Registration {
 	return vendorsim.Registration{
 		Vendor: v1alpha1.DingTalk,
 		Start:  func(cfg vendorsim.SimConfig) vendorsim.Harness { return NewHarness(cfg) },
+		TrueFloor: func(n, m int) (converge, sweep map[string]int) {
+			// chat/create takes at most 40 user IDs, the owner's included;
+			// chat/update adds at most 40 more a call (vendor-apis.md §1.4). No
+			// read of several groups exists: a check is one chat/get each.
+			updates := max(0, ceilDiv(m+1-maxIDs, maxIDs))
+			return map[string]int{OpCreate: n, OpUpdate: n * updates}, map[string]int{OpGet: n}
+		},
 	}
 }
+
+// maxIDs is the documented cap of user IDs per list per call.
+const maxIDs = 40
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // Harness is a simulated DingTalk organisation with one internal app, as the
 // playground, the end-to-end test, the fault suite and the benchmark drive it.

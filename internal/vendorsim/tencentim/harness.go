@@ -39,6 +39,14 @@ func Registration() vendorsim.Registration {
 	return vendorsim.Registration{
 		Vendor: v1alpha1.TencentIM,
 		Start:  func(cfg vendorsim.SimConfig) vendorsim.Harness { return NewHarness(cfg) },
+		TrueFloor: func(n, m int) (converge, sweep map[string]int) {
+			// create_group takes 100 members, add_group_member 300 more a call;
+			// get_group_info reads 50 groups with their members
+			// (https://trtc.io/document/34961).
+			adds := max(0, (m-createMemberCap+addMemberCap-1)/addMemberCap)
+			return map[string]int{"create_group": n, "add_group_member": n * adds},
+				map[string]int{"get_group_info": (n + groupInfoCap - 1) / groupInfoCap}
+		},
 	}
 }
 

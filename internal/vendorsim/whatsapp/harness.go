@@ -29,6 +29,16 @@ func Registration() vendorsim.Registration {
 	return vendorsim.Registration{
 		Vendor: v1alpha1.WhatsApp,
 		Start:  func(cfg vendorsim.SimConfig) vendorsim.Harness { return NewHarness(cfg) },
+		TrueFloor: func(n, m int) (converge, sweep map[string]int) {
+			// AddChatGroup returns no GroupId: one listing of the account learns
+			// them all, at 20 a page (the page size of CAMS's examples; no larger
+			// one is documented). Members join only through an invite link, one
+			// per group. ListChatGroup carries no participants: a check reads
+			// each group's ListChatGroupParticipants (m <= 8 fit one page).
+			pages := (n + 19) / 20
+			return map[string]int{"AddChatGroup": n, "AddChatGroupInviteLink": n, "ListChatGroup": pages},
+				map[string]int{"ListChatGroup": pages, "ListChatGroupParticipants": n}
+		},
 	}
 }
 
