@@ -28,7 +28,7 @@ const DefaultDriftBatchWait = 10 * time.Second
 type driftBatches struct {
 	// wait is how long a batch stays open for more checks.
 	wait time.Duration
-	// timeout bounds one batched read.
+	// timeout bounds one batched read, plus batchTimePerGroup per group.
 	timeout time.Duration
 	// events sends a group the batch did not vouch for to its own pass.
 	events chan event.GenericEvent
@@ -40,6 +40,11 @@ type driftBatches struct {
 	queued  map[types.NamespacedName]bool // in an open or running batch
 	changed map[types.NamespacedName]bool // the next pass observes it on its own
 }
+
+// batchTimePerGroup is added to a batched read's time limit per group: a
+// vendor may still need a call per group (members its listing lacks), paced at
+// its documented rate, and a batch's calls yield to changes.
+const batchTimePerGroup = 200 * time.Millisecond
 
 type driftBatch struct {
 	keys  []types.NamespacedName
@@ -111,7 +116,7 @@ func (b *driftBatches) close(ctx context.Context, bo vendors.BatchObserver, cur 
 func (b *driftBatches) read(ctx context.Context, bo vendors.BatchObserver, cur *driftBatch) {
 	b.slots <- struct{}{}
 	defer func() { <-b.slots }()
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.timeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.timeout+time.Duration(len(cur.items))*batchTimePerGroup)
 	defer cancel()
 	unchanged, err := bo.ObserveBatch(vendors.Background(rctx), cur.items)
 	if err != nil {
