@@ -32,7 +32,8 @@ type Call struct {
 	// Op is the operation, e.g. "group/create".
 	Op string
 	// Outcome is "ok", "error", "throttled", "injected", "dropped" or
-	// "unavailable".
+	// "unavailable"; a simulator may log an answer that something does not
+	// exist as "not-found".
 	Outcome string
 	// At is when the call arrived.
 	At time.Time

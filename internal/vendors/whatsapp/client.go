@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -49,6 +50,8 @@ type Client struct {
 	businessNumber string
 	caller         *vendors.Caller
 	clock          clock.PassiveClock
+	// permsChecked is set once the RAM actions passed probePermissions.
+	permsChecked atomic.Bool
 
 	mu sync.Mutex
 	// creating remembers subjects this client asked CAMS to create, and when.

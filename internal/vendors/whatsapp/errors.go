@@ -87,8 +87,11 @@ func classOf(code string) error {
 type envelope struct {
 	Code               string
 	Message            string
-	RequestID          string `json:"RequestId"`
-	AccessDeniedDetail string
+	RequestID string `json:"RequestId"`
+	// AccessDeniedDetail is "None" in an answer and an object in the
+	// gateway's RAM denial (whose AuthAction the advice names anyway): never
+	// decoded, so that either form is read.
+	AccessDeniedDetail json.RawMessage
 }
 
 // check is the client's reading of an answer (vendors.Check). Success is Code
@@ -139,6 +142,9 @@ func advice(action, code string, class error, message string) string {
 		return "CAMS does not know this AccessKey ID or it is disabled; check accessKeyID in the provider's credentials Secret and that the key is enabled in the RAM console"
 	case strings.HasPrefix(code, "InvalidTimeStamp"):
 		return "CAMS rejected the request time; the operator's clock must be within 15 minutes of UTC"
+	case strings.HasPrefix(code, "Forbidden.RAM"), strings.HasPrefix(code, "NoPermission"):
+		return "the RAM user of the provider's AccessKey may not call " + action + "; grant it the RAM action cams:" + action +
+			" (a grant is picked up without any change to the spec)" + suffix(message)
 	case class == vendors.ErrAccessDenied:
 		return "the account may not call " + action + "; grant the RAM user the action cams:" + action +
 			" and make sure the Alibaba Cloud account is on the CAMS chat-group allowlist (a Meta beta feature; ask the account manager)" +

@@ -129,7 +129,17 @@ func TestCheck_AccessDeniedNamesThePermission(t *testing.T) {
 		err := check("DeleteChatGroupParticipants", vendors.Response{Status: 403, Body: []byte(`{"Code":"` + code + `","Message":"denied"}`)})
 		g.Expect(err).To(MatchError(vendors.ErrAccessDenied))
 		g.Expect(err.Error()).To(ContainSubstring("cams:DeleteChatGroupParticipants"))
-		g.Expect(err.Error()).To(ContainSubstring("allowlist"))
+		g.Expect(err.Error()).To(ContainSubstring("RAM action"))
 		g.Expect(err.Error()).To(ContainSubstring("denied"), "the vendor's own words too")
 	}
+}
+
+// The gateway's RAM denial carries AccessDeniedDetail as an object, where
+// answers have the string "None"; both are CAMS envelopes.
+func TestCheck_AccessDeniedDetailObjectIsRead(t *testing.T) {
+	g := NewWithT(t)
+	body := `{"Code":"Forbidden.RAM","Message":"User not authorized","AccessDeniedDetail":{"AuthAction":"cams:UpdateChatGroup","NoPermissionType":"ImplicitDeny"}}`
+	err := check("UpdateChatGroup", vendors.Response{Status: 403, Body: []byte(body)})
+	g.Expect(err).To(MatchError(vendors.ErrAccessDenied))
+	g.Expect(err.Error()).To(ContainSubstring("cams:UpdateChatGroup"))
 }

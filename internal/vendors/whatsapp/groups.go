@@ -102,9 +102,23 @@ type inviteLinkResponse struct {
 	InviteLink string
 }
 
-// CheckCredentials lists one group: the cheapest signed call.
+// CheckCredentials lists one group (the cheapest signed call, which also
+// proves cams:ListChatGroup) and, until they have passed once for this client,
+// probes the other RAM actions the operator needs (probePermissions). Once per
+// client, not on every recheck: each probe is a call against the account's
+// per-action flow control, and a grant never needs to be re-proved.
 func (c *Client) CheckCredentials(ctx context.Context) error {
-	return c.read(ctx, "ListChatGroup", map[string]string{"Page": jsonParam(page{Index: 1, Size: 1})}, nil)
+	if err := c.read(ctx, "ListChatGroup", map[string]string{"Page": jsonParam(page{Index: 1, Size: 1})}, nil); err != nil {
+		return err
+	}
+	if c.permsChecked.Load() {
+		return nil
+	}
+	if err := c.probePermissions(ctx); err != nil {
+		return err
+	}
+	c.permsChecked.Store(true)
+	return nil
 }
 
 // Observe reads group id (ListChatGroup by the wanted subject, then all pages)

@@ -58,11 +58,11 @@ func (s *Sim) verify(r *http.Request) (string, *apiError) {
 		return "", errIncompleteSignature("the Authorization header is missing or malformed")
 	}
 	if a.credential != s.cfg.AccessKeyID {
-		return a.signature, &apiError{http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.", ""}
+		return a.signature, &apiError{http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.", "", nil}
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return a.signature, &apiError{http.StatusBadRequest, "InvalidParameter", "cannot read the body", ""}
+		return a.signature, &apiError{http.StatusBadRequest, "InvalidParameter", "cannot read the body", "", nil}
 	}
 	if e := s.checkHeaders(r, a, body); e != nil {
 		return a.signature, e
@@ -71,10 +71,10 @@ func (s *Sim) verify(r *http.Request) (string, *apiError) {
 	want := hmacHex(s.cfg.AccessKeySecret, sts)
 	if !hmac.Equal([]byte(want), []byte(a.signature)) {
 		return a.signature, &apiError{http.StatusBadRequest, "SignatureDoesNotMatch",
-			"Specified signature does not match our calculation. server string to sign is:" + sts, ""}
+			"Specified signature does not match our calculation. server string to sign is:" + sts, "", nil}
 	}
 	if !s.useNonce(r.Header.Get("x-acs-signature-nonce")) { // only a genuine request uses up its nonce
-		return a.signature, &apiError{http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.", ""}
+		return a.signature, &apiError{http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.", "", nil}
 	}
 	return a.signature, nil
 }
@@ -96,20 +96,20 @@ func (s *Sim) checkHeaders(r *http.Request, a authorization, body []byte) *apiEr
 		}
 	}
 	if r.Header.Get("x-acs-content-sha256") != hashHex(body) {
-		return &apiError{http.StatusBadRequest, "SignatureDoesNotMatch", "x-acs-content-sha256 does not match the body", ""}
+		return &apiError{http.StatusBadRequest, "SignatureDoesNotMatch", "x-acs-content-sha256 does not match the body", "", nil}
 	}
 	at, err := time.Parse(time.RFC3339, r.Header.Get("x-acs-date"))
 	if err != nil || !strings.HasSuffix(r.Header.Get("x-acs-date"), "Z") {
-		return &apiError{http.StatusBadRequest, "InvalidTimeStamp.Format", "x-acs-date must be ISO 8601 UTC, e.g. 2018-01-01T12:00:00Z", ""}
+		return &apiError{http.StatusBadRequest, "InvalidTimeStamp.Format", "x-acs-date must be ISO 8601 UTC, e.g. 2018-01-01T12:00:00Z", "", nil}
 	}
 	if d := s.now().Sub(at); d > maxSkew || d < -maxSkew {
-		return &apiError{http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", ""}
+		return &apiError{http.StatusBadRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", "", nil}
 	}
 	return nil
 }
 
 func errIncompleteSignature(why string) *apiError {
-	return &apiError{http.StatusBadRequest, "IncompleteSignature", "The request signature does not conform to Aliyun standards: " + why, ""}
+	return &apiError{http.StatusBadRequest, "IncompleteSignature", "The request signature does not conform to Aliyun standards: " + why, "", nil}
 }
 
 // canonicalRequest rebuilds the canonical request from the wire.

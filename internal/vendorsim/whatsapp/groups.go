@@ -52,7 +52,7 @@ type (
 func (s *Sim) addChatGroup(q url.Values) (map[string]any, *apiError) {
 	subject := q.Get("Subject")
 	if subject == "" {
-		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "Subject is mandatory for this action.", ""}
+		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "Subject is mandatory for this action.", "", nil}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,7 +83,7 @@ func (s *Sim) listChatGroup(q url.Values) (map[string]any, *apiError) {
 func (s *Sim) updateChatGroup(q url.Values) (map[string]any, *apiError) {
 	if pic := q.Get("ProfilePictureFile"); pic != "" {
 		if u, err := url.Parse(pic); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, &apiError{http.StatusBadRequest, "InvalidParameter.ProfilePictureFile", "ProfilePictureFile must be the URL of a JPEG image.", ""}
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameter.ProfilePictureFile", "ProfilePictureFile must be the URL of a JPEG image.", "", nil}
 		}
 	}
 	return s.withActiveGroup(q, func(g *group) map[string]any {
@@ -147,7 +147,7 @@ func (s *Sim) deleteParticipants(q url.Values) (map[string]any, *apiError) {
 	var list []participantEntry
 	if err := json.Unmarshal([]byte(q.Get("List")), &list); err != nil || len(list) == 0 || len(list) > MaxParticipants {
 		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.List",
-			fmt.Sprintf("List must be a JSON array of 1 to %d {\"ParticipantNumber\":...} objects.", MaxParticipants), ""}
+			fmt.Sprintf("List must be a JSON array of 1 to %d {\"ParticipantNumber\":...} objects.", MaxParticipants), "", nil}
 	}
 	return s.withActiveGroup(q, func(g *group) map[string]any {
 		before := len(g.Participants)
@@ -175,7 +175,7 @@ func (s *Sim) withGroup(q url.Values, statuses []string, f func(*group) map[stri
 		return nil, e
 	}
 	if st := s.status(g); !slices.Contains(statuses, st) {
-		return nil, &apiError{http.StatusBadRequest, "GroupStatusInvalid", "The group is " + st + "; try again when it is ACTIVE.", ""}
+		return nil, &apiError{http.StatusBadRequest, "GroupStatusInvalid", "The group is " + st + "; try again when it is ACTIVE.", "", nil}
 	}
 	return f(g), nil
 }
@@ -184,12 +184,14 @@ func (s *Sim) withGroup(q url.Values, statuses []string, f func(*group) map[stri
 func (s *Sim) group(q url.Values) (*group, *apiError) {
 	id := q.Get("GroupId")
 	if id == "" {
-		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "GroupId is mandatory for this action.", ""}
+		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "GroupId is mandatory for this action.", "", nil}
 	}
 	if g := s.find(id); g != nil {
 		return g, nil
 	}
-	return nil, &apiError{http.StatusNotFound, "GroupNotExist", "The group " + id + " does not exist.", ""}
+	// Logged as "not-found", not "error": a call naming a GroupId no group has
+	// (as the client's permission probe does) changed nothing.
+	return nil, &apiError{http.StatusNotFound, "GroupNotExist", "The group " + id + " does not exist.", "not-found", nil}
 }
 
 // add stores a new CREATING group. Callers hold s.mu.
@@ -255,7 +257,7 @@ func (s *Sim) entry(g *group) groupEntry {
 func pageOf(q url.Values) (pageParam, *apiError) {
 	var pg pageParam
 	if err := json.Unmarshal([]byte(q.Get("Page")), &pg); err != nil || pg.Index < 1 || pg.Size < 1 || pg.Size > 100 {
-		return pg, &apiError{http.StatusBadRequest, "InvalidParameter.Page", `Page is mandatory: {"Index":>=1,"Size":1..100}.`, ""}
+		return pg, &apiError{http.StatusBadRequest, "InvalidParameter.Page", `Page is mandatory: {"Index":>=1,"Size":1..100}.`, "", nil}
 	}
 	return pg, nil
 }

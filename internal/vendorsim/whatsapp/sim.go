@@ -13,7 +13,10 @@
 //   - each AccessKey may make RateLimit calls per second per action; more are
 //     answered with Throttling.User, as is every call during a Throttle window;
 //   - success is Code "OK"; UpdateChatGroup answers Success:false next to it, as
-//     the documentation's sample does.
+//     the documentation's sample does;
+//   - the RAM user holds every cams:* action unless Revoke takes one away; a call
+//     of a revoked action is refused before anything else about it is looked
+//     at (Forbidden.RAM, see (*Sim).denied).
 //
 // Where the documentation is silent the simulator picks a plausible answer and
 // says so: ListChatGroup's Subject filter matches substrings (clients must not
@@ -129,6 +132,7 @@ type Sim struct {
 	nextID      int
 	nonces      map[string]time.Time
 	signatures  []string
+	revoked     map[string]bool // actions the RAM user may not call
 }
 
 // New returns a Sim of the account cfg describes; its clock comes from opts.
@@ -138,7 +142,42 @@ func New(cfg Config, opts ...vendorsim.Option) *Sim {
 	}
 	clk := vendorsim.BuildOptions(opts...).Clock
 	return &Sim{Sim: vendorsim.New(clk), cfg: cfg, now: clk.Now, createDelay: cfg.CreateDelay, updateDelay: cfg.UpdateDelay,
-		nonces: map[string]time.Time{}}
+		nonces: map[string]time.Time{}, revoked: map[string]bool{}}
+}
+
+// Revoke takes the RAM action cams:<action> away from the AccessKey's RAM
+// user, as an administrator can in the RAM console; Grant gives it back.
+func (s *Sim) Revoke(action string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked[action] = true
+}
+
+// Grant gives the RAM user cams:<action> (back).
+func (s *Sim) Grant(action string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.revoked, action)
+}
+
+// denied is the gateway's answer to a RAM user without the API's action
+// (vendor-apis.md §3.1: the RAM actions are cams:<Action> on resource "*", so
+// no request can be allowed while another is not; §3.4: Forbidden*, with
+// AccessDeniedDetail). The RAM authorization happens before the API runs, so
+// it does not depend on the parameters: a GroupId no group has is refused the
+// same way. The body follows Alibaba Cloud's "troubleshoot access denied
+// errors" page (https://www.alibabacloud.com/help/en/ram/user-guide/troubleshoot-no-permission-errors):
+// HTTP 403 and an AccessDeniedDetail object naming the AuthAction.
+func (s *Sim) denied(action string) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.revoked[action] {
+		return nil
+	}
+	return &apiError{status: http.StatusForbidden, code: "Forbidden.RAM",
+		message: "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+		detail: map[string]any{"AuthAction": "cams:" + action, "AuthPrincipalType": "SubUser",
+			"NoPermissionType": "ImplicitDeny", "PolicyType": "AccountLevelIdentityBasedPolicy"}}
 }
 
 // SetStatus holds group id in status (DELETING, INACTIVE, SUSPENDED, or any
@@ -279,16 +318,18 @@ func (s *Sim) call(r *http.Request, action string) (map[string]any, *apiError) {
 	run, ok := actions[action]
 	switch q := r.URL.Query(); {
 	case !ok:
-		return nil, &apiError{http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.", ""}
+		return nil, &apiError{http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.", "", nil}
 	case r.Header.Get("x-acs-version") != Version || (q.Has("Version") && q.Get("Version") != Version):
-		return nil, &apiError{http.StatusNotFound, "InvalidVersion", "Specified parameter Version is not valid.", ""}
+		return nil, &apiError{http.StatusNotFound, "InvalidVersion", "Specified parameter Version is not valid.", "", nil}
 	case q.Has("Action") && q.Get("Action") != action:
-		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.Action", "the Action parameter differs from x-acs-action", ""}
+		return nil, &apiError{http.StatusBadRequest, "InvalidParameter.Action", "the Action parameter differs from x-acs-action", "", nil}
+	case s.denied(action) != nil:
+		return nil, s.denied(action)
 	case s.Failing(action) != "":
 		code := s.Failing(action)
-		return nil, &apiError{httpStatus(code), code, "The request failed: " + code + ".", "injected"}
+		return nil, &apiError{httpStatus(code), code, "The request failed: " + code + ".", "injected", nil}
 	case s.Throttling() || !s.Allow(s.cfg.AccessKeyID+"/"+action, s.cfg.RateLimit):
-		return nil, &apiError{http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.", ""}
+		return nil, &apiError{http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.", "", nil}
 	default:
 		if e := s.checkAccount(q); e != nil {
 			return nil, e
@@ -302,13 +343,13 @@ func (s *Sim) checkAccount(q url.Values) *apiError {
 	for _, p := range []struct{ name, want string }{{"CustSpaceId", s.cfg.CustSpaceID}, {"BusinessNumber", s.cfg.BusinessNumber}} {
 		switch got := q.Get(p.name); {
 		case got == "":
-			return &apiError{http.StatusBadRequest, "MissingParameter", p.name + " is mandatory for this action.", ""}
+			return &apiError{http.StatusBadRequest, "MissingParameter", p.name + " is mandatory for this action.", "", nil}
 		case got != p.want:
-			return &apiError{http.StatusBadRequest, "InvalidParameter." + p.name, "The " + p.name + " " + got + " does not belong to this account.", ""}
+			return &apiError{http.StatusBadRequest, "InvalidParameter." + p.name, "The " + p.name + " " + got + " does not belong to this account.", "", nil}
 		}
 	}
 	if c := q.Get("ChannelType"); c != "" && c != "WHATSAPP" {
-		return &apiError{http.StatusBadRequest, "InvalidParameter.ChannelType", "Only the WHATSAPP channel is supported.", ""}
+		return &apiError{http.StatusBadRequest, "InvalidParameter.ChannelType", "Only the WHATSAPP channel is supported.", "", nil}
 	}
 	return nil
 }
@@ -324,7 +365,7 @@ func (s *Sim) recordSignature(sig string) {
 
 // transient is the vendor's answer to an injected fault.
 func transient(w http.ResponseWriter, _ *http.Request) {
-	(&apiError{http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.", ""}).write(w)
+	(&apiError{http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.", "", nil}).write(w)
 }
 
 // httpStatus is the HTTP status the gateway answers code with: 404 for what
@@ -355,6 +396,8 @@ type apiError struct {
 	// outcome names the call's outcome in the call log ("": "throttled" for a
 	// throttle code, else "error").
 	outcome string
+	// detail is the AccessDeniedDetail of a RAM denial (nil: none).
+	detail map[string]any
 }
 
 func (e *apiError) write(w http.ResponseWriter) {
@@ -364,7 +407,11 @@ func (e *apiError) write(w http.ResponseWriter) {
 	case isThrottle(e.code):
 		w.Header().Set(vendorsim.OutcomeHeader, "throttled")
 	}
-	writeJSON(w, e.status, map[string]any{"RequestId": requestID(), "Code": e.code, "Message": e.message, "HostId": "cams.ap-southeast-1.aliyuncs.com"})
+	body := map[string]any{"RequestId": requestID(), "Code": e.code, "Message": e.message, "HostId": "cams.ap-southeast-1.aliyuncs.com"}
+	if e.detail != nil {
+		body["AccessDeniedDetail"] = e.detail
+	}
+	writeJSON(w, e.status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -529,3 +529,26 @@ func TestGroupStates(t *testing.T) {
 	g.Expect(got.Status).To(Equal(StatusActive))
 	g.Expect(h.sim.SetStatus("nope", StatusInactive)).NotTo(Succeed())
 }
+
+// A revoked RAM action is refused before the GroupId is looked at, with the
+// gateway's 403 and an AccessDeniedDetail naming the action; other actions and
+// a granted one reach the group (here: one that does not exist).
+func TestRAMActions(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t)
+	h.sim.Revoke("UpdateChatGroup")
+	status, body := h.call("UpdateChatGroup", map[string]string{"GroupId": "none"})
+	g.Expect(status).To(Equal(http.StatusForbidden))
+	g.Expect(body["Code"]).To(Equal("Forbidden.RAM"))
+	g.Expect(body["AccessDeniedDetail"]).To(HaveKeyWithValue("AuthAction", "cams:UpdateChatGroup"))
+	g.Expect(h.sim.Count("UpdateChatGroup", "error")).To(Equal(1))
+
+	status, body = h.call("DeleteChatGroup", map[string]string{"GroupId": "none"})
+	g.Expect(status).To(Equal(http.StatusNotFound))
+	g.Expect(body["Code"]).To(Equal("GroupNotExist"))
+	g.Expect(h.sim.Count("DeleteChatGroup", "not-found")).To(Equal(1), "a call on a missing group is logged as such")
+
+	h.sim.Grant("UpdateChatGroup")
+	_, body = h.call("UpdateChatGroup", map[string]string{"GroupId": "none"})
+	g.Expect(body["Code"]).To(Equal("GroupNotExist"))
+}
