@@ -85,8 +85,8 @@ func classOf(code string) error {
 
 // envelope is the part every CAMS answer has (vendor-apis.md §3.4).
 type envelope struct {
-	Code               string
-	Message            string
+	Code      string
+	Message   string
 	RequestID string `json:"RequestId"`
 	// AccessDeniedDetail is "None" in an answer and an object in the
 	// gateway's RAM denial (whose AuthAction the advice names anyway): never
