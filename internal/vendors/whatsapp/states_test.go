@@ -31,7 +31,7 @@ func TestWhatsApp_ARehostedPictureIsSentOnce(t *testing.T) {
 
 	env.RequestReconcileAt(t, got, "resync-1")
 	env.RequestReconcileAt(t, got, "resync-2")
-	g.Expect(f.sim.Count("UpdateChatGroup")).To(Equal(1), "the picture is sent once, not on every pass")
+	g.Expect(f.writes()["UpdateChatGroup"]).To(Equal(1), "the picture is sent once, not on every pass")
 }
 
 // INACTIVE and SUSPENDED are the vendor's doing: Ready says so (GroupDisabled),
