@@ -8,6 +8,8 @@
 // the member diff),
 // BENCH_SAMPLE (groups changed and resynced for the per-group counts, 100),
 // BENCH_MANAGER (the manager binary, bin/manager),
+// BENCH_PEOPLE (1: instead of the phases above, N selector-based groups over
+// N ChatUsers, memory, and the offboarding of one person in every group),
 // BENCH_EDITS (50), BENCH_WORKERS (4), BENCH_TIMEOUT (per phase, 2h), and
 // BENCH_CPUPROFILE (a file for this process's CPU profile: its simulators and
 // watch are on the same CPUs as the manager).
@@ -78,16 +80,27 @@ func run() error {
 
 	cfg.Machine = machine()
 	report := bench.Report{Machine: cfg.Machine, N: cfg.N, M: cfg.M}
+	people := os.Getenv("BENCH_PEOPLE") == "1"
 	for _, v := range benchVendors() {
+		if people {
+			res, err := bench.RunPeople(ctx, cfg, env.Env, v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v, err)
+			}
+			report.People = append(report.People, res)
+			continue
+		}
 		res, err := bench.Run(ctx, cfg, env.Env, v)
 		if err != nil {
 			return fmt.Errorf("%s: %w", v, err)
 		}
 		report.Results = append(report.Results, res)
 	}
-	cfg.Logf("measuring the member diff (go test -bench)")
-	if report.Diff, err = diffCost(); err != nil {
-		return err
+	if !people { // a people run keeps the last member diff figures
+		cfg.Logf("measuring the member diff (go test -bench)")
+		if report.Diff, err = diffCost(); err != nil {
+			return err
+		}
 	}
 	fmt.Println()
 	fmt.Println(report.Markdown())

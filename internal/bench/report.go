@@ -93,7 +93,9 @@ type Report struct {
 	N       int      `json:"n"`
 	M       int      `json:"m"`
 	Results []Result `json:"results"`
-	Diff    []Diff   `json:"diff"`
+	// People are the BENCH_PEOPLE runs' figures.
+	People []PeopleResult `json:"people,omitempty"`
+	Diff   []Diff         `json:"diff"`
 }
 
 // MergeEarlier returns r with the results of earlier (a run with the same N
@@ -107,6 +109,14 @@ func (r Report) MergeEarlier(earlier Report) Report {
 		byVendor[x.Vendor] = x
 	}
 	r.Results = slices.SortedFunc(maps.Values(byVendor), func(a, b Result) int { return strings.Compare(string(a.Vendor), string(b.Vendor)) })
+	people := map[v1alpha1.Vendor]PeopleResult{}
+	for _, x := range earlier.People {
+		people[x.Vendor] = x
+	}
+	for _, x := range r.People {
+		people[x.Vendor] = x
+	}
+	r.People = slices.SortedFunc(maps.Values(people), func(a, b PeopleResult) int { return strings.Compare(string(a.Vendor), string(b.Vendor)) })
 	if len(r.Diff) == 0 {
 		r.Diff = earlier.Diff
 	}
@@ -136,6 +146,16 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s (%s) | %.2f | %.2f | %s | %s | %s (%s) | %.2f |\n",
 			x.Vendor, secs(x.TrueFloor), x.TrueFloorAPI, x.TrueRatio, x.WritesPerCreate,
 			calls(x.Sweep), secs(x.SweepTime), secs(x.SweepFloor), x.SweepFloorAPI, x.SweepRatio)
+	}
+	if len(r.People) > 0 {
+		b.WriteString("\nPeople (`BENCH_PEOPLE=1`): N selector-based groups over N ChatUsers; one ChatUser in every group is deleted.\n\n")
+		b.WriteString("| Vendor | ChatUsers | Members per group | Workers | All Ready | Peak RSS | RSS | Heap in use | Offboarding | Floor (busiest write API) | Ratio | Offboarding w/r per group | Throttled | Measured |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, x := range r.People {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s (%s) | %.2f | %s | %d | %s |\n",
+				x.Vendor, x.Users, x.M, x.Workers, secs(x.Wall), mib(x.PeakRSS), mib(x.RSS), mib(x.HeapInuse),
+				secs(x.Offboard), secs(x.Floor), x.FloorAPI, x.Ratio, calls(x.Calls), x.Throttled, x.Machine.Date)
+		}
 	}
 	if len(r.Diff) > 0 {
 		b.WriteString("\n| Member diff | ns/op | allocs/op | B/op |\n|---|---|---|---|\n")
