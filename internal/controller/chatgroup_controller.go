@@ -245,9 +245,13 @@ func (r *ChatGroupReconciler) finish(ctx context.Context, base, obj *v1alpha1.Ch
 	}
 	patchBase := base.DeepCopy()
 	patchBase.ObjectMeta = obj.ObjectMeta // metadata was patched separately; send only status
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(patchBase)); err != nil && !apierrors.IsNotFound(err) {
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(patchBase)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return retErr
+		}
 		return errors.Join(retErr, fmt.Errorf("patch status: %w", err))
 	}
+	r.awaitCache(ctx, obj, obj.ResourceVersion)
 	return retErr
 }
 
