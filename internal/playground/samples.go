@@ -76,10 +76,12 @@ func applyRank(u *unstructured.Unstructured) int {
 		return 1
 	case "ChatProvider", "ClusterChatProvider":
 		return 2
-	case "ChatGroup":
+	case "ChatUser": // before the groups that name them, so no group resolves them as missing
 		return 3
+	case "ChatGroup":
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // isProvider reports whether u is a ChatProvider or ClusterChatProvider.

@@ -108,7 +108,8 @@ func leaves(t *testing.T, v any) map[string]any {
 }
 
 // TestLoadSamples_order puts every object after what it needs: the namespace
-// before the Secret in it, Secrets before providers, providers before groups.
+// before the Secret in it, Secrets before providers, providers and the people
+// groups name before the groups.
 func TestLoadSamples_order(t *testing.T) {
 	g := NewWithT(t)
 	objs, err := LoadSamples(filepath.Join("..", "..", "config", "samples"))
@@ -118,7 +119,7 @@ func TestLoadSamples_order(t *testing.T) {
 		kinds = append(kinds, u.GetKind())
 	}
 	g.Expect(kinds[0]).To(Equal("Namespace"))
-	g.Expect(strings.Join(kinds, " ")).To(MatchRegexp(`^Namespace( Secret)+( (Chat|ClusterChat)Provider)+( ChatGroup)+$`))
+	g.Expect(strings.Join(kinds, " ")).To(MatchRegexp(`^Namespace( Secret)+( (Chat|ClusterChat)Provider)+( ChatUser)+( ChatGroup)+$`))
 }
 
 // TestPointAtSimulators_unknownVendor refuses a provider no simulator serves.

@@ -749,9 +749,10 @@ func watchWrites(t *testing.T, cg *v1alpha1.ChatGroup) func() int {
 	t.Cleanup(w.Stop)
 	var mu sync.Mutex
 	n := 0
+	name := cg.Name // the caller goes on to write into cg
 	go func() {
 		for ev := range w.ResultChan() {
-			if o, ok := ev.Object.(*v1alpha1.ChatGroup); ok && o.Name == cg.Name && ev.Type == watch.Modified {
+			if o, ok := ev.Object.(*v1alpha1.ChatGroup); ok && o.Name == name && ev.Type == watch.Modified {
 				mu.Lock()
 				n++
 				mu.Unlock()
