@@ -152,9 +152,13 @@ func (r Report) Markdown() string {
 		b.WriteString("| Vendor | ChatUsers | Members per group | Workers | All Ready | Peak RSS | RSS | Heap in use | Offboarding | Floor (busiest write API) | Ratio | Offboarding w/r per group | Throttled | Measured |\n")
 		b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, x := range r.People {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s (%s) | %.2f | %s | %d | %s |\n",
+			off, fl, ratio, cs := secs(x.Offboard), fmt.Sprintf("%s (%s)", secs(x.Floor), x.FloorAPI), fmt.Sprintf("%.2f", x.Ratio), calls(x.Calls)
+			if x.Floor == 0 {
+				off, fl, ratio, cs = "not measured (members join by invitation)", "", "", ""
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
 				x.Vendor, x.Users, x.M, x.Workers, secs(x.Wall), mib(x.PeakRSS), mib(x.RSS), mib(x.HeapInuse),
-				secs(x.Offboard), secs(x.Floor), x.FloorAPI, x.Ratio, calls(x.Calls), x.Throttled, x.Machine.Date)
+				off, fl, ratio, cs, x.Throttled, x.Machine.Date)
 		}
 	}
 	if len(r.Diff) > 0 {
