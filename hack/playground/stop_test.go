@@ -165,20 +165,20 @@ func TestStop(t *testing.T) {
 }
 
 // fakeRoot makes a directory that looks like the repository root to the
-// playground (go.mod, bin/manager, bin/k8s, config), so the test's
+// playground (go.mod, bin/manager, bin/kubectl-chatgroup, bin/k8s, config), so the test's
 // kubeconfig does not replace one of a playground running in the repository.
 func fakeRoot(t *testing.T) string {
 	t.Helper()
 	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	must(t, err)
-	for _, f := range []string{managerBinary, kubectlBinary} {
+	for _, f := range []string{managerBinary, pluginBinary, kubectlBinary} {
 		if _, err := os.Stat(filepath.Join(repo, f)); err != nil {
 			t.Fatalf("%s is missing: run 'make test-playground', which builds it", f)
 		}
 	}
 	root := t.TempDir()
 	must(t, os.Mkdir(filepath.Join(root, "bin"), 0o755))
-	for _, f := range []string{"go.mod", "config", managerBinary, "bin/k8s"} {
+	for _, f := range []string{"go.mod", "config", managerBinary, pluginBinary, "bin/k8s"} {
 		must(t, os.Symlink(filepath.Join(repo, f), filepath.Join(root, f)))
 	}
 	return root
