@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -133,16 +132,11 @@ func holdsBefore(a, b *v1alpha1.ChatGroup) bool {
 	return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 }
 
-// accountKey identifies the vendor account behind p as far as the spec tells:
-// vendor, endpoint and the vendor's own settings (e.g. an application ID).
+// accountKey identifies the vendor account behind p (vendors.Registration.AccountKey).
 func (r *ChatGroupReconciler) accountKey(p v1alpha1.Provider) string {
 	s := p.Settings()
-	var settings any
-	if reg, ok := r.Connections.Vendors.Get(s.Vendor); ok && reg.Settings != nil {
-		settings = reg.Settings(s)
-	}
-	js, _ := json.Marshal(settings) // the vendors' settings are plain structs
-	return string(s.Vendor) + "|" + s.Endpoint + "|" + string(js)
+	reg, _ := r.Connections.Vendors.Get(s.Vendor)
+	return reg.AccountKey(s)
 }
 
 // groupsSharingID maps a ChatGroup to the other ChatGroups that name the same

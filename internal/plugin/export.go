@@ -109,7 +109,7 @@ func (o *exportOptions) run(ctx context.Context) error {
 	sum := exportSummary{}
 	if !o.includeManaged {
 		var skipped []string
-		groups, skipped = o.dropManaged(ctx, c, ns, reg.Vendor, groups)
+		groups, skipped = o.dropManaged(ctx, c, ns, reg, reg.AccountKey(p.Settings()), groups)
 		sum.skipped = len(skipped)
 		if len(skipped) > 0 {
 			fmt.Fprintf(o.stderr(), "Left out the groups that ChatGroups manage already (--include-managed keeps them): %s\n", strings.Join(skipped, ", "))
@@ -223,8 +223,11 @@ func (o *exportOptions) readGroups(ctx context.Context, gc vendors.GroupClient, 
 }
 
 // dropManaged leaves out the groups that a ChatGroup the user can see (in
-// every namespace, else in ns) binds already, and returns those ChatGroups.
-func (o *exportOptions) dropManaged(ctx context.Context, c client.Client, ns string, vendor v1alpha1.Vendor, groups []vendors.ObservedGroup) ([]vendors.ObservedGroup, []string) {
+// every namespace, else in ns) binds already on the same account (account is
+// reg.AccountKey of the exported provider; group IDs are unique only within an
+// account), and returns those ChatGroups. A ChatGroup whose provider the user
+// cannot read counts as on the same account.
+func (o *exportOptions) dropManaged(ctx context.Context, c client.Client, ns string, reg vendors.Registration, account string, groups []vendors.ObservedGroup) ([]vendors.ObservedGroup, []string) {
 	list := &v1alpha1.ChatGroupList{}
 	if err := c.List(ctx, list); err != nil {
 		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
@@ -232,9 +235,21 @@ func (o *exportOptions) dropManaged(ctx context.Context, c client.Client, ns str
 			return groups, nil
 		}
 	}
+	accounts := map[client.ObjectKey]string{} // provider -> account key
+	sameAccount := func(cg *v1alpha1.ChatGroup) bool {
+		key, p := providerOf(cg)
+		if _, ok := accounts[key]; !ok {
+			accounts[key] = account
+			if err := c.Get(ctx, key, p); err == nil {
+				accounts[key] = reg.AccountKey(p.Settings())
+			}
+		}
+		return accounts[key] == account
+	}
 	bound := map[string]string{}
-	for _, cg := range list.Items {
-		if cg.Spec.Vendor != vendor {
+	for i := range list.Items {
+		cg := &list.Items[i]
+		if cg.Spec.Vendor != reg.Vendor || !sameAccount(cg) {
 			continue
 		}
 		for _, id := range []string{cg.Annotations[v1alpha1.GroupIDAnnotation], cg.Status.GroupID, cg.Spec.AdoptGroupID} {
@@ -253,6 +268,19 @@ func (o *exportOptions) dropManaged(ctx context.Context, c client.Client, ns str
 	})
 	slices.Sort(skipped)
 	return groups, skipped
+}
+
+// providerOf returns where cg's provider lives and an empty object to read it
+// into.
+func providerOf(cg *v1alpha1.ChatGroup) (client.ObjectKey, interface {
+	v1alpha1.Provider
+	client.Object
+}) {
+	ref := cg.Spec.ProviderRef
+	if ref.Kind == v1alpha1.ClusterChatProviderKind {
+		return client.ObjectKey{Name: ref.Name}, &v1alpha1.ClusterChatProvider{}
+	}
+	return client.ObjectKey{Namespace: cg.Namespace, Name: ref.Name}, &v1alpha1.ChatProvider{}
 }
 
 // countingTransport counts the requests sent to the vendor.

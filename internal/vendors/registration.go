@@ -1,6 +1,7 @@
 package vendors
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -74,6 +75,18 @@ func (r Registration) ProviderLimits(s v1alpha1.ProviderSettings) Limits {
 		return r.DefaultLimits()
 	}
 	return Limits{QPS: float64(s.RateLimit.QPS), Burst: int(s.RateLimit.Burst)}
+}
+
+// AccountKey identifies the vendor account behind provider settings s as far
+// as the spec tells: vendor, endpoint and the vendor's own settings (e.g. an
+// application ID). Group IDs are unique within an account only.
+func (r Registration) AccountKey(s v1alpha1.ProviderSettings) string {
+	var settings any
+	if r.Settings != nil {
+		settings = r.Settings(s)
+	}
+	js, _ := json.Marshal(settings) // the vendors' settings are plain structs
+	return string(s.Vendor) + "|" + s.Endpoint + "|" + string(js)
 }
 
 // Registry is the list of vendors a build supports.

@@ -117,9 +117,11 @@ func install(t *testing.T) {
 	g.Expect(playground.WriteKubeconfig(restConfig, "operator", path, operatorAccount)).To(Succeed())
 	mgrOpts = playground.ManagerOptions{
 		Binary: managerBinary, Kubeconfig: path, LogPath: filepath.Join(tmp, "manager.log"),
-		// A short vendor timeout: a create claim left by a killed manager is
-		// waited for that long (plus a margin) before the lookup may stall.
-		Args: []string{"--retry-interval=1s", "--vendor-timeout=10s"},
+		// A short vendor timeout and lookup grace: a create claim left by a
+		// killed manager is waited for that long (plus a margin) before a
+		// lookup that finds nothing creates the group again. The simulators
+		// list a group as soon as they accept its create.
+		Args: []string{"--retry-interval=1s", "--vendor-timeout=10s", "--find-grace=2s"},
 	}
 	var err error
 	mgr, err = playground.StartManager(mgrOpts)
@@ -450,10 +452,11 @@ func killAndRestart(t *testing.T) {
 
 // settle waits until each group is Ready or Stalled with CreateIncomplete (a
 // vendor that reports a found group only by an ID it documents no way back
-// from cannot be adopted automatically), and resolves each stall as its
-// message tells the user to: adopt the one vendor group with the title, or,
-// when there is none, remove the create-pending annotation. Never is there a
-// second vendor group.
+// from cannot be adopted automatically; a create that made nothing is made
+// again by the operator once the lookup grace has passed), and resolves each
+// stall as its message tells the user to: adopt the one vendor group with the
+// title, or, when there is none, remove the create-pending annotation. Never
+// is there a second vendor group.
 func settle(t *testing.T, groups []sample) (adopted, recreated int) {
 	t.Helper()
 	g := NewWithT(t)
