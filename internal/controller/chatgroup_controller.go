@@ -106,6 +106,9 @@ func (r *ChatGroupReconciler) intervals() intervals {
 func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	obj := &v1alpha1.ChatGroup{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) && r.batches != nil {
+			r.batches.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	base := obj.DeepCopy()
@@ -138,11 +141,10 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 	if err != nil {
 		return classify(err, r.intervals())
 	}
-	// A resolution that changed status (a ChatUser changed) is news, not a drift
-	// check; so is any pass of a group that names people, since a ChatUser event
-	// (say, a label that adds someone) changes its members without changing
-	// anything a batched read compares.
-	periodic = periodic && !ppl.UsesPeople && equality.Semantic.DeepEqual(before, &obj.Status)
+	// A resolution that changed status or the people named (a ChatUser changed)
+	// is news, not a drift check.
+	same := r.sameResolution(obj, ppl)
+	periodic = periodic && same && equality.Semantic.DeepEqual(before, &obj.Status)
 	vctx, cancel := r.passContext(ctx, obj)
 	defer cancel()
 	gc, reg, err := r.connect(vctx, obj)

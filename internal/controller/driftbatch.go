@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -39,6 +40,9 @@ type driftBatches struct {
 	open    map[vendors.BatchObserver]*driftBatch
 	queued  map[types.NamespacedName]bool // in an open or running batch
 	changed map[types.NamespacedName]bool // the next pass observes it on its own
+	// resolved fingerprints the people each group named, as its last pass
+	// resolved them (peopleHash).
+	resolved map[types.NamespacedName]uint64
 }
 
 // batchTimePerGroup is added to a batched read's time limit per group: a
@@ -62,7 +66,27 @@ func newDriftBatches(wait, timeout time.Duration, inFlight int) *driftBatches {
 		open:    map[vendors.BatchObserver]*driftBatch{},
 		queued:  map[types.NamespacedName]bool{},
 		changed: map[types.NamespacedName]bool{},
+
+		resolved: map[types.NamespacedName]uint64{},
 	}
+}
+
+// sameResolution reports whether key's people resolve to the fingerprint h as
+// in its previous pass, and remembers h for the next.
+func (b *driftBatches) sameResolution(key types.NamespacedName, h uint64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	prev, ok := b.resolved[key]
+	b.resolved[key] = h
+	return ok && prev == h
+}
+
+// forget drops what is kept of key's group once its ChatGroup is gone.
+func (b *driftBatches) forget(key types.NamespacedName) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.resolved, key)
+	delete(b.changed, key)
 }
 
 // takeChanged reports whether a batch found key changed (or could not tell),
@@ -135,6 +159,34 @@ func (b *driftBatches) read(ctx context.Context, bo vendors.BatchObserver, cur *
 	for _, key := range send {
 		b.events <- event.GenericEvent{Object: &v1alpha1.ChatGroup{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}}
 	}
+}
+
+// peopleHash fingerprints the owner and members resolved from the people a
+// group names.
+func peopleHash(ppl people) uint64 {
+	h := fnv.New64a()
+	for _, list := range [][]string{{ppl.Owner}, ppl.Members, ppl.Rejected} {
+		for _, id := range list {
+			h.Write([]byte(id))
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	return h.Sum64()
+}
+
+// sameResolution reports whether the people obj names resolved as in its
+// previous pass (always true when it names none): a ChatUser change that
+// alters the group's owner or members is an edit, applied at once, and not a
+// drift check for a batched read.
+func (r *ChatGroupReconciler) sameResolution(obj *v1alpha1.ChatGroup, ppl people) bool {
+	if !ppl.UsesPeople {
+		return true
+	}
+	if r.batches == nil {
+		return false
+	}
+	return r.batches.sameResolution(types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}, peopleHash(ppl))
 }
 
 // batched hands the periodic drift check of a group in sync (the caller knows)
