@@ -161,7 +161,12 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 		err = r.publishInvitation(ctx, obj, g, reg)
 	}
 	if err != nil {
-		return classify(err, r.intervals())
+		out, res, err := classify(err, r.intervals())
+		if out.reason == v1alpha1.RemovalsHeldReason {
+			// Still drift-checked: the vendor group may change under the hold.
+			return out, ctrl.Result{RequeueAfter: next}, nil
+		}
+		return out, res, err
 	}
 	out := r.concluded(obj, g)
 	if budgeted && out.state == stateReady {

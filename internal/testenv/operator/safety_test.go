@@ -182,6 +182,39 @@ func TestRemovalGuard(t *testing.T) {
 	}
 }
 
+// TestRemovalGuard_HeldGroupsAreStillChecked: a group whose removals are held
+// is still read every syncInterval (the vendor group may change under the
+// hold), with no vendor write and the hold kept.
+func TestRemovalGuard_HeldGroupsAreStillChecked(t *testing.T) {
+	for _, reg := range registry.Simulators() {
+		t.Run(string(reg.Vendor), func(t *testing.T) {
+			t.Parallel()
+			g := NewWithT(t)
+			a := serveSim(t, reg)
+			people := a.users(4)
+			var cg *v1alpha1.ChatGroup
+			every := func(c *v1alpha1.ChatGroup) { c.Spec.SyncInterval = &metav1.Duration{Duration: 10 * time.Second} }
+			if _, ok := a.h.(putter); ok {
+				id := a.existingGroup(t, "Held", people)
+				cg = a.group("held", "Held", people, every, func(c *v1alpha1.ChatGroup) { c.Spec.AdoptGroupID = id })
+			} else {
+				cg = a.group("held", "Held", people, every)
+			}
+			g.Expect(env.Client.Create(context.Background(), cg)).To(Succeed())
+			env.WaitReady(t, cg)
+			edit(t, cg, func(c *v1alpha1.ChatGroup) { c.Spec.Members = people[:1] })
+			env.WaitFor(t, cg, metav1.ConditionFalse, v1alpha1.RemovalsHeldReason)
+
+			w0, n0 := a.writes(), a.h.Core().Len()
+			g.Eventually(a.h.Core().Len).WithTimeout(40*time.Second).WithPolling(time.Second).Should(BeNumerically(">", n0),
+				"the held group is read again within its syncInterval")
+			g.Expect(a.writes()).To(Equal(w0), "no write while held")
+			g.Expect(env.Client.Get(context.Background(), client.ObjectKeyFromObject(cg), cg)).To(Succeed())
+			g.Expect(meta.FindStatusCondition(cg.Status.Conditions, v1alpha1.ReadyCondition).Reason).To(Equal(v1alpha1.RemovalsHeldReason))
+		})
+	}
+}
+
 // TestObserveOnly: adopting a drifted group with ObserveOnly makes no vendor
 // write and lists the drift; Full then fixes it; deleting an ObserveOnly
 // group makes no vendor call at all.
