@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -193,7 +194,11 @@ func (o *exportOptions) readGroups(ctx context.Context, gc vendors.GroupClient, 
 	if !ok {
 		var out []vendors.ObservedGroup
 		for _, id := range o.groupIDs {
-			obs, err := gc.Observe(ctx, id, vendors.GroupSpec{})
+			var obs vendors.Observation
+			err := o.retryReads(ctx, func() (err error) {
+				obs, err = gc.Observe(ctx, id, vendors.GroupSpec{})
+				return err
+			})
 			if err != nil {
 				return nil, fmt.Errorf("read %s group %s: %w", vendor, id, err)
 			}
@@ -204,7 +209,11 @@ func (o *exportOptions) readGroups(ctx context.Context, gc vendors.GroupClient, 
 		}
 		return out, nil
 	}
-	groups, err := lister.ListGroups(ctx, newProgress(o.stderr(), time.Second).report)
+	var groups []vendors.ObservedGroup
+	err := o.retryReads(ctx, func() (err error) {
+		groups, err = lister.ListGroups(ctx, newProgress(o.stderr(), time.Second).report)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list the %s account's groups: %w", vendor, err)
 	}
@@ -220,6 +229,35 @@ func (o *exportOptions) readGroups(ctx context.Context, gc vendors.GroupClient, 
 		out = append(out, groups[i])
 	}
 	return out, nil
+}
+
+// readAttempts bounds how often export tries a read the vendor throttled or
+// was too busy for; reads change nothing, so trying again is safe.
+const readAttempts = 5
+
+// firstReadRetry is the first wait before a read is tried again.
+var firstReadRetry = time.Second
+
+// retryReads runs read until it succeeds, fails other than by a throttle or a
+// busy vendor, or has been tried readAttempts times, waiting what the vendor
+// asks for (at least firstReadRetry, doubling) in between.
+func (o *exportOptions) retryReads(ctx context.Context, read func() error) error {
+	wait := firstReadRetry
+	for attempt := 1; ; attempt++ {
+		err := read()
+		if err == nil || attempt == readAttempts || !(errors.Is(err, vendors.ErrRateLimited) || errors.Is(err, vendors.ErrBusy)) {
+			return err
+		}
+		d := max(wait, vendors.RetryAfter(err))
+		fmt.Fprintf(o.stderr(), "The vendor is throttled or busy; trying again in %s (%d of %d): %s\n",
+			d.Round(time.Second), attempt+1, readAttempts, vendors.Sanitize(err.Error()))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(d):
+		}
+		wait *= 2
+	}
 }
 
 // dropManaged leaves out the groups that a ChatGroup the user can see (in

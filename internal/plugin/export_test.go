@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,4 +64,45 @@ func TestDropManaged(t *testing.T) {
 	g.Expect(ids).To(Equal([]string{"g3", "g5"}), "another account's g3 is not managed on this one")
 	g.Expect(skipped).To(Equal([]string{"hidden/unreadable-provider", "team/same-account", "team/same-provider"}))
 	g.Expect(errOut.String()).To(BeEmpty())
+}
+
+// TestRetryReads: a throttled or busy read is tried again, up to readAttempts
+// times; any other failure ends it at once.
+func TestRetryReads(t *testing.T) {
+	firstReadRetry = time.Millisecond
+	throttled := &vendors.Error{Class: vendors.ErrRateLimited, Op: "list", Message: "throttled"}
+	busy := &vendors.Error{Class: vendors.ErrBusy, Op: "list", Message: "busy"}
+	denied := &vendors.Error{Class: vendors.ErrAccessDenied, Op: "list", Message: "denied"}
+	for _, tc := range []struct {
+		name      string
+		failures  []error
+		wantCalls int
+		wantErr   error
+	}{
+		{"succeeds at once", nil, 1, nil},
+		{"throttled, then succeeds", []error{throttled, throttled}, 3, nil},
+		{"busy, then succeeds", []error{busy}, 2, nil},
+		{"throttled every time", []error{throttled, throttled, throttled, throttled, throttled, throttled}, readAttempts, vendors.ErrRateLimited},
+		{"access denied is not retried", []error{denied}, 1, vendors.ErrAccessDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			var errOut bytes.Buffer
+			o := &exportOptions{options: &options{streams: genericiooptions.IOStreams{ErrOut: &errOut}}}
+			calls := 0
+			err := o.retryReads(context.Background(), func() error {
+				calls++
+				if calls <= len(tc.failures) {
+					return tc.failures[calls-1]
+				}
+				return nil
+			})
+			g.Expect(calls).To(Equal(tc.wantCalls))
+			if tc.wantErr == nil {
+				g.Expect(err).NotTo(HaveOccurred())
+			} else {
+				g.Expect(err).To(MatchError(tc.wantErr))
+			}
+		})
+	}
 }
