@@ -553,8 +553,8 @@ type ChatGroupStatus struct {
 	// unresolvedUsers are the people this group's spec names that are left out of
 	// it: ChatUsers named or selected that do not exist or have no account for this
 	// group's vendor/provider (by ChatUser name), and member IDs the vendor rejected
-	// as unknown (by ID). At most 50 are listed; condition MembersResolved counts
-	// them all.
+	// as unknown (by ID; tried again at each drift check and requested reconcile).
+	// At most 50 are listed; condition MembersResolved counts them all.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=50

@@ -123,19 +123,22 @@ func (r *ChatGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		return ctrl.Result{}, err
 	}
 	periodic := inSync(obj) // before this pass answers a reconcile request
+	check := periodic || obj.Annotations[v1alpha1.ReconcileRequestAnnotation] != obj.Status.LastHandledReconcileAt
 	obj.Status.LastHandledReconcileAt = obj.Annotations[v1alpha1.ReconcileRequestAnnotation]
 	if obj.Spec.Suspend {
 		out = suspended("Reconciliation is suspended (spec.suspend); no vendor calls are made")
 		return ctrl.Result{}, nil
 	}
-	out, res, retErr = r.reconcileVendor(ctx, obj, periodic)
+	out, res, retErr = r.reconcileVendor(ctx, obj, periodic, check)
 	return res, retErr
 }
 
 // reconcileVendor brings the vendor group to the spec: resolve the provider,
 // locate or create the group, update it, publish what pending members need.
-// A periodic drift check (nothing asked for it) may go to a batched read.
-func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1.ChatGroup, periodic bool) (outcome, ctrl.Result, error) {
+// A periodic drift check (nothing asked for it) may go to a batched read. A
+// check (periodic or requested) tries member IDs the vendor rejected as
+// unknown again.
+func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1.ChatGroup, periodic, check bool) (outcome, ctrl.Result, error) {
 	before := obj.Status.DeepCopy()
 	ppl, err := r.resolveMembers(ctx, obj)
 	if err != nil {
@@ -145,6 +148,9 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 	// is news, not a drift check.
 	same := r.sameResolution(obj, ppl)
 	periodic = periodic && same && equality.Semantic.DeepEqual(before, &obj.Status)
+	if check && len(ppl.Rejected) > 0 {
+		ppl, periodic = retryRejected(obj, ppl), false
+	}
 	vctx, cancel := r.passContext(ctx, obj)
 	defer cancel()
 	gc, reg, err := r.connect(vctx, obj)

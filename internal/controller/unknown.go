@@ -162,11 +162,22 @@ func mergeResults(a, b vendors.UpdateResult) vendors.UpdateResult {
 // previouslyRejected returns the IDs of members that the vendor rejected as
 // unknown in an earlier pass of this generation (listed in
 // status.unresolvedUsers): they are left out without asking again until the
-// spec changes.
+// spec changes or a check tries them again (retryRejected).
 func previouslyRejected(st v1alpha1.ChatGroupStatus, generation int64, members []string) []string {
 	c := meta.FindStatusCondition(st.Conditions, v1alpha1.MembersResolvedCondition)
 	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != generation {
 		return nil
 	}
 	return vendors.Intersect(st.UnresolvedUsers, members)
+}
+
+// retryRejected puts the member IDs the vendor rejected as unknown back among
+// ppl's members, to be tried again: the accounts may exist by now (made in the
+// vendor's console), and nothing in the spec would tell. IDs still unknown are
+// left out and recorded again by the update.
+func retryRejected(obj *v1alpha1.ChatGroup, ppl people) people {
+	ppl.Members = append(slices.Clone(ppl.Members), ppl.Rejected...)
+	ppl.Rejected = nil
+	recordPeople(&obj.Status, obj.Generation, ppl, nil)
+	return ppl
 }
