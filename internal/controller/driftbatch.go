@@ -47,8 +47,10 @@ type driftBatches struct {
 
 // batchTimePerGroup is added to a batched read's time limit per group: a
 // vendor may still need a call per group (members its listing lacks), paced at
-// its documented rate, and a batch's calls yield to changes.
-const batchTimePerGroup = 200 * time.Millisecond
+// its documented rate (CAMS: 10 a second), shared by the batches in flight, and
+// a batch's calls yield to changes. A batch that runs out of time vouches for
+// the groups it read; the rest are read one by one.
+const batchTimePerGroup = 500 * time.Millisecond
 
 type driftBatch struct {
 	keys  []types.NamespacedName
@@ -135,8 +137,8 @@ func (b *driftBatches) close(ctx context.Context, bo vendors.BatchObserver, cur 
 }
 
 // read makes the batched read, as background work (changes go first), and
-// sends every group it does not vouch for to a pass of its own. A failed read
-// vouches for none.
+// sends every group it does not vouch for to a pass of its own. A read that
+// fails part-way vouches only for the groups it read before failing.
 func (b *driftBatches) read(ctx context.Context, bo vendors.BatchObserver, cur *driftBatch) {
 	b.slots <- struct{}{}
 	defer func() { <-b.slots }()
@@ -144,13 +146,20 @@ func (b *driftBatches) read(ctx context.Context, bo vendors.BatchObserver, cur *
 	defer cancel()
 	unchanged, err := bo.ObserveBatch(vendors.Background(rctx), cur.items)
 	if err != nil {
-		ctrl.LoggerFrom(ctx).Info("Batched drift check failed; checking its groups one by one", "groups", len(cur.items), "error", vendors.Sanitize(err.Error()))
+		vouched := 0
+		for _, ok := range unchanged {
+			if ok {
+				vouched++
+			}
+		}
+		ctrl.LoggerFrom(ctx).Info("Batched drift check failed; checking the groups it did not vouch for one by one",
+			"groups", len(cur.items), "vouched", vouched, "error", vendors.Sanitize(err.Error()))
 	}
 	var send []types.NamespacedName
 	b.mu.Lock()
 	for i, key := range cur.keys {
 		delete(b.queued, key)
-		if err != nil || i >= len(unchanged) || !unchanged[i] {
+		if i >= len(unchanged) || !unchanged[i] {
 			b.changed[key] = true
 			send = append(send, key)
 		}

@@ -221,7 +221,9 @@ type BatchObserver interface {
 	// ObserveBatch reads the groups of items with the fewest calls the vendor
 	// allows and reports, in the order of items, whether each still matches
 	// its Want (Update would make no call). False means "changed, or cannot
-	// tell": gone, unreadable, or different. An error fails the whole batch.
+	// tell": gone, unreadable, or different. With an error, the answers may
+	// cover the groups read before it (true still vouches for a group) or be
+	// nil; every other group counts as unread.
 	ObserveBatch(ctx context.Context, items []BatchItem) ([]bool, error)
 }
 

@@ -2,6 +2,8 @@ package whatsapp
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/chatgroup-operator/chatgroup-operator/internal/vendors"
 )
@@ -20,7 +22,9 @@ func (c *Client) BatchSize() int { return batchSize }
 // groups up by subject would, it looks those up instead. ListChatGroup carries
 // no participants, so each group found live is then read with
 // ListChatGroupParticipants, as Observe does: the vendor forces that call.
-// A group not listed, or being deleted, is reported changed.
+// A group not listed, or being deleted, is reported changed. A participants
+// read that fails (after waiting out a few throttled answers) ends the batch
+// with the answers given so far.
 func (c *Client) ObserveBatch(ctx context.Context, items []vendors.BatchItem) ([]bool, error) {
 	want := make(map[string]int, len(items))
 	for i, it := range items {
@@ -54,14 +58,41 @@ func (c *Client) ObserveBatch(ctx context.Context, items []vendors.BatchItem) ([
 		if !ok || g.GroupStatus == statusDeleting {
 			continue // changed, or gone: Observe tells
 		}
-		members, err := c.participants(ctx, it.ID)
+		members, err := c.participantsPatiently(ctx, it.ID)
 		if err != nil {
-			return nil, err
+			return out, err // the groups read so far keep their answer
 		}
 		// A new count (a pending member joined) is news for status.
 		out[i] = len(members) == it.MemberCount && compare(it.Want, snapshotOf(g, members), c.businessNumber).upToDate()
 	}
 	return out, nil
+}
+
+// throttleRetries is how often a batch waits out a throttled participants
+// read before it gives up: in a batch of thousands, one throttled answer must
+// not send every group to a read of its own.
+const throttleRetries = 3
+
+// participantsPatiently reads id's participants, waiting out up to
+// throttleRetries throttled answers while ctx's deadline allows the wait.
+func (c *Client) participantsPatiently(ctx context.Context, id string) ([]string, error) {
+	for attempt := 0; ; attempt++ {
+		members, err := c.participants(ctx, id)
+		if err == nil || attempt == throttleRetries || !errors.Is(err, vendors.ErrRateLimited) {
+			return members, err
+		}
+		wait := max(vendors.RetryAfter(err), time.Second)
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+			return nil, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
 }
 
 // bySubject looks it's group up among the groups with its last observed and

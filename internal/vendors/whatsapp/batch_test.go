@@ -2,6 +2,8 @@ package whatsapp
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -52,6 +54,39 @@ func TestObserveBatch(t *testing.T) {
 		calls := f.callsOf("ListChatGroup")
 		g.Expect(calls).To(HaveLen(2), "one page, then G90 by its subject")
 		g.Expect(calls[1].Params.Get("Subject")).To(Equal("Team 90"))
+	})
+
+	t.Run("a throttled participants read is waited out, not the end of the batch", func(t *testing.T) {
+		g := NewWithT(t)
+		f, items := batchAccount(t, 5)
+		throttled := 0
+		f.respond = func(action string, q url.Values) (int, string) {
+			if action == "ListChatGroupParticipants" && q.Get("GroupId") == "G02" && throttled == 0 {
+				throttled++
+				return http.StatusBadRequest, `{"Code":"Throttling.User","Message":"Request was denied due to user flow control."}`
+			}
+			return 0, ""
+		}
+		unchanged, err := newTestClient(t, f).ObserveBatch(ctx, items)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(unchanged).To(Equal([]bool{true, true, true, true, true}))
+		g.Expect(f.callsOf("ListChatGroupParticipants")).To(HaveLen(6), "G02 read twice")
+	})
+
+	t.Run("a failure part-way keeps the answers given before it", func(t *testing.T) {
+		g := NewWithT(t)
+		f, items := batchAccount(t, 5)
+		f.respond = func(action string, q url.Values) (int, string) {
+			if action == "ListChatGroupParticipants" && q.Get("GroupId") == "G03" {
+				return http.StatusForbidden, `{"Code":"Forbidden.RAM","Message":"not allowed"}`
+			}
+			return 0, ""
+		}
+		unchanged, err := newTestClient(t, f).ObserveBatch(ctx, items)
+		g.Expect(err).To(MatchError(vendors.ErrAccessDenied))
+		g.Expect(unchanged).To(HaveLen(5))
+		g.Expect(unchanged[:3]).To(HaveEach(BeTrue()), "G00-G02 were read before the failure")
+		g.Expect(unchanged[3:]).To(HaveEach(BeFalse()), "G03 and G04 are left to reads of their own")
 	})
 
 	t.Run("a group gone, being deleted or with a new member count is reported changed", func(t *testing.T) {
