@@ -248,7 +248,9 @@ func TestChatGroup_InvalidSpecStalls(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			ns := env.Namespace(t)
-			newProvider(t, ns, v1alpha1.DingTalk)
+			// Ready first: its status change would start a second pass (and a
+			// second create) while this test counts creates.
+			env.WaitProvider(t, newProvider(t, ns, v1alpha1.DingTalk), metav1.ConditionTrue, "")
 			cg := newGroup(ns, "invalid-"+ns, v1alpha1.DingTalk, func(c *v1alpha1.ChatGroup) {
 				if tc.mod != nil {
 					tc.mod(c)
