@@ -145,7 +145,8 @@ func (r *ChatGroupReconciler) reconcileVendor(ctx context.Context, obj *v1alpha1
 		return classify(err, r.intervals())
 	}
 	// A resolution that changed status or the people named (a ChatUser changed)
-	// is news, not a drift check.
+	// is news, not a drift check. sameResolution runs on every pass: it records
+	// this pass's people for the next.
 	same := r.sameResolution(obj, ppl)
 	periodic = periodic && same && equality.Semantic.DeepEqual(before, &obj.Status)
 	if check && len(ppl.Rejected) > 0 {

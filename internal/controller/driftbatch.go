@@ -63,12 +63,11 @@ func newDriftBatches(wait, timeout time.Duration, inFlight int) *driftBatches {
 	}
 	return &driftBatches{
 		wait: wait, timeout: timeout,
-		events:  make(chan event.GenericEvent, 1024),
-		slots:   make(chan struct{}, max(1, inFlight)),
-		open:    map[vendors.BatchObserver]*driftBatch{},
-		queued:  map[types.NamespacedName]bool{},
-		changed: map[types.NamespacedName]bool{},
-
+		events:   make(chan event.GenericEvent, 1024),
+		slots:    make(chan struct{}, max(1, inFlight)),
+		open:     map[vendors.BatchObserver]*driftBatch{},
+		queued:   map[types.NamespacedName]bool{},
+		changed:  map[types.NamespacedName]bool{},
 		resolved: map[types.NamespacedName]uint64{},
 	}
 }
